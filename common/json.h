@@ -1,0 +1,25 @@
+/* json.h - small helpers over jansson for reading outside input with field-named errors. */
+#ifndef SB_JSON_H
+#define SB_JSON_H
+
+#include <stddef.h>
+#include <jansson.h>
+#include "common/error.h"
+
+/* Reads obj[key] as a string. Missing/null: if required -> 400 "missing_field", else *out=NULL
+ * and 0. Wrong type -> 400 "invalid_field". Longer than maxlen bytes -> 400 "field_too_long".
+ * The field reported is prefix+key (prefix like "customer." or ""). */
+int sb_json_get_str(const json_t *obj, const char *prefix, const char *key, int required,
+                    size_t maxlen, const char **out, sb_error *err);
+/* Same for an object member (NULL when absent and not required). */
+int sb_json_get_obj(const json_t *obj, const char *prefix, const char *key, int required,
+                    json_t **out, sb_error *err);
+/* obj[key] as a string or NULL, no error reporting: for trusted internal events. */
+const char *sb_json_str(const json_t *obj, const char *key);
+
+/* Compact dump; caller frees. NULL on failure. */
+char *sb_json_dump(const json_t *v);
+/* Parse a buffer that must be a JSON object; 400 "invalid_json" with the position otherwise. */
+json_t *sb_json_parse_object(const char *buf, size_t len, sb_error *err);
+
+#endif

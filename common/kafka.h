@@ -1,0 +1,96 @@
+/* kafka.h - librdkafka wired into the libevent loop: an idempotent producer whose delivery
+ * reports arrive in the loop, send groups that report once all their messages are durable,
+ * a consumer-group consumer that hands batches over and commits only when told, dead-lettering. */
+#ifndef SB_KAFKA_H
+#define SB_KAFKA_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <event2/event.h>
+#include <librdkafka/rdkafka.h>
+#include "common/error.h"
+#include "common/metrics.h"
+
+#define SB_TOPIC_INBOUND       "sb.inbound.v1"
+#define SB_TOPIC_TICKETS       "sb.tickets.v1"
+#define SB_TOPIC_NOTIFICATIONS "sb.notifications.v1"
+#define SB_TOPIC_DEADLETTER    "sb.deadletter.v1"
+
+/* ---- producer ---- */
+
+typedef struct sb_producer sb_producer;
+
+/* Called in the loop once the broker acknowledged (err == 0) or gave up on the message. */
+typedef void (*sb_delivery_cb)(void *opaque, rd_kafka_resp_err_t err);
+
+enum { SB_PRODUCE_OK = 0, SB_PRODUCE_QUEUE_FULL = 1, SB_PRODUCE_ERROR = -1 };
+
+/* Idempotent producer (acks=all). max_queued bounds the in-flight messages: past it,
+ * sb_producer_send answers SB_PRODUCE_QUEUE_FULL (back-pressure, never an unbounded buffer). */
+sb_producer *sb_producer_new(struct event_base *base, const char *brokers, int max_queued,
+                             sb_metrics *metrics, sb_error *err);
+/* Copies key and payload. cb may be NULL. On SB_PRODUCE_OK, cb will be called exactly once. */
+int    sb_producer_send(sb_producer *p, const char *topic, const char *key, size_t key_len,
+                        const void *payload, size_t len, sb_delivery_cb cb, void *opaque);
+size_t sb_producer_in_flight(const sb_producer *p);
+/* Blocks up to timeout_ms serving delivery reports; 0 when everything was delivered. */
+int    sb_producer_flush(sb_producer *p, int timeout_ms);
+void   sb_producer_free(sb_producer *p);   /* flushes up to 10 s first */
+rd_kafka_t *sb_producer_handle(sb_producer *p);
+
+/* ---- send group: N sends, one completion ---- */
+
+typedef struct sb_send_group sb_send_group;
+/* failed: number of messages the broker did not take (0 = all durable). */
+typedef void (*sb_send_group_cb)(void *opaque, size_t failed);
+
+sb_send_group *sb_send_group_new(sb_producer *p, sb_send_group_cb done, void *opaque);
+/* Queue one message; on queue-full it waits in the loop (serving reports) up to 30 s. */
+int  sb_send_group_add(sb_send_group *g, const char *topic, const char *key, const void *payload,
+                       size_t len);
+/* Count a failure that happened before sending (e.g. the database work failed), so the
+ * completion reports it and the consumer redelivers the batch. */
+void sb_send_group_fail(sb_send_group *g);
+/* No more adds; done fires (in the loop, possibly right away) when all reports are in, then the
+ * group frees itself. */
+void sb_send_group_seal(sb_send_group *g);
+
+/* ---- consumer ---- */
+
+typedef struct sb_consumer sb_consumer;
+
+typedef struct sb_kmsg {
+    const char *topic;
+    int32_t     partition;
+    int64_t     offset;
+    const char *key;        /* not NUL-terminated */
+    size_t      key_len;
+    const char *payload;    /* not NUL-terminated */
+    size_t      len;
+} sb_kmsg;
+
+typedef struct sb_batch {
+    size_t   n;
+    sb_kmsg *msgs;
+    int      attempt;       /* 0 first time, then 1, 2, ... when redelivered after a failure */
+} sb_batch;
+
+/* The service applies the batch (one PostgreSQL transaction), publishes what it implies and
+ * then calls sb_consumer_batch_done. No new batch is handed over before that. */
+typedef void (*sb_batch_cb)(void *ctx, sb_batch *batch);
+
+sb_consumer *sb_consumer_new(struct event_base *base, const char *brokers, const char *group_id,
+                             const char *const *topics, size_t ntopics, size_t max_batch,
+                             sb_batch_cb cb, void *ctx, sb_metrics *metrics, sb_error *err);
+/* ok: commit the batch's offsets and release it. !ok: hand the same batch again after a backoff
+ * (consumers are idempotent, so a redelivery changes nothing already applied). */
+void sb_consumer_batch_done(sb_consumer *c, sb_batch *batch, int ok);
+void sb_consumer_free(sb_consumer *c);   /* leaves the group */
+
+/* Publish msg to sb.deadletter.v1 with the reason, as part of g. */
+int  sb_deadletter(sb_send_group *g, const char *consumer, const sb_kmsg *msg, const char *reason);
+
+/* Common client settings (bootstrap, client.id, logging); used by the producer and consumer. */
+rd_kafka_conf_t *sb_kafka_conf_base(const char *brokers, const char *client_id);
+
+#endif

@@ -1,0 +1,42 @@
+/* pg.h - PostgreSQL through libpq: connect with retry and backoff, parameterised queries only,
+ * transactions, migrations, and the processed-event claim that makes consumers idempotent. */
+#ifndef SB_PG_H
+#define SB_PG_H
+
+#include <stddef.h>
+#include <libpq-fe.h>
+#include "common/error.h"
+
+typedef struct sb_pg sb_pg;
+
+/* Tries up to attempts times (100 ms doubling to 5 s between tries). NULL on failure (logged). */
+sb_pg  *sb_pg_connect(const char *dsn, int attempts);
+void    sb_pg_free(sb_pg *pg);
+PGconn *sb_pg_conn(sb_pg *pg);
+/* Reconnects when the connection is bad; 0 when usable. */
+int     sb_pg_ensure(sb_pg *pg);
+
+/* Parameterised statement (text parameters, NULL = SQL NULL). Returns the result when it is
+ * PGRES_COMMAND_OK or PGRES_TUPLES_OK (caller PQclear()s), else logs, PQclears and returns NULL. */
+PGresult *sb_pg_query(sb_pg *pg, const char *sql, int nparams, const char *const *params);
+/* Same, for statements whose result is not needed: 0 or -1. */
+int       sb_pg_exec(sb_pg *pg, const char *sql, int nparams, const char *const *params);
+
+int sb_pg_begin(sb_pg *pg);
+int sb_pg_commit(sb_pg *pg);
+void sb_pg_rollback(sb_pg *pg);   /* safe to call when no transaction is open */
+
+/* Applies <dir>/NNN_*.sql in order, each exactly once (schema_migrations), under an advisory
+ * lock so services starting together do not race. 0 or -1. */
+int sb_pg_migrate(sb_pg *pg, const char *dir);
+
+/* Inside the caller's transaction: records (consumer, id) for each of ids in processed_events.
+ * is_new[i] = 1 when ids[i] had not been applied before (the caller applies it now), 0 when it
+ * was (a replay). ids must be canonical UUIDs. 0 or -1. */
+int sb_pg_claim_events(sb_pg *pg, const char *consumer, const char *const *ids, size_t n,
+                       unsigned char *is_new);
+
+/* Builds a PostgreSQL array literal {"a","b"} from strings (quoted and escaped); caller frees. */
+char *sb_pg_array_literal(const char *const *items, size_t n);
+
+#endif

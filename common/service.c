@@ -1,0 +1,110 @@
+/* service.c - the runtime every service shares: config, log, loop, PostgreSQL, producer, HTTP. */
+#include "common/service.h"
+
+#include <signal.h>
+#include <string.h>
+
+#include "common/log.h"
+
+#define SB_HTTP_MAX_BODY (1024 * 1024)
+#define SB_PRODUCER_MAX_QUEUED 200000
+
+/* SIGINT/SIGTERM: leave the loop; cleanup runs after sb_service_run returns. */
+static void service_on_signal(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    sb_service *s = arg;
+    sb_info("signal", "received signal %d, stopping", (int)sig);
+    s->stopping = 1;
+    event_base_loopexit(s->base, NULL);
+}
+
+/* Default health: the database connection (when the service has one) is usable. */
+static int service_health(void *ctx, json_t *detail)
+{
+    sb_service *s = ctx;
+    json_object_set_new(detail, "service", json_string(s->cfg.service));
+    if (!s->pg)
+        return 1;
+    int ok = PQstatus(sb_pg_conn(s->pg)) == CONNECTION_OK;
+    json_object_set_new(detail, "postgres", json_string(ok ? "ok" : "down"));
+    return ok;
+}
+
+/* Connect PostgreSQL and bring the schema up to date. */
+static int service_open_pg(sb_service *s)
+{
+    s->pg = sb_pg_connect(s->cfg.pg_dsn, 30);
+    if (!s->pg)
+        return -1;
+    if (sb_pg_migrate(s->pg, s->cfg.sql_dir) != 0) {
+        sb_error("startup", "migrations in %s failed", s->cfg.sql_dir);
+        return -1;
+    }
+    return 0;
+}
+
+int sb_service_init(sb_service *s, const char *name, const char *default_http_addr, unsigned flags)
+{
+    memset(s, 0, sizeof(*s));
+    sb_error err;
+    sb_error_clear(&err);
+    sb_log_init(name, SB_LOG_INFO);
+    if (sb_config_load(&s->cfg, name, default_http_addr, &err) != 0) {
+        sb_error("config", "%s", err.message);
+        return -1;
+    }
+    sb_log_init(name, s->cfg.log_level);
+    signal(SIGPIPE, SIG_IGN);
+    s->base = event_base_new();
+    s->metrics = sb_metrics_new("sb");
+    if (!s->base || !s->metrics) {
+        sb_error("startup", "cannot create the event loop");
+        return -1;
+    }
+    if ((flags & SB_SVC_PG) && service_open_pg(s) != 0)
+        return -1;
+    if (flags & SB_SVC_PRODUCER) {
+        s->producer = sb_producer_new(s->base, s->cfg.kafka_brokers, SB_PRODUCER_MAX_QUEUED,
+                                      s->metrics, &err);
+        if (!s->producer) {
+            sb_error("startup", "%s", err.message);
+            return -1;
+        }
+    }
+    s->http = sb_http_new(s->base, s->cfg.http_host, s->cfg.http_port, SB_HTTP_MAX_BODY,
+                          s->metrics, &err);
+    if (!s->http) {
+        sb_error("startup", "%s", err.message);
+        return -1;
+    }
+    sb_http_set_health(s->http, service_health, s);
+    s->sig_int = evsignal_new(s->base, SIGINT, service_on_signal, s);
+    s->sig_term = evsignal_new(s->base, SIGTERM, service_on_signal, s);
+    event_add(s->sig_int, NULL);
+    event_add(s->sig_term, NULL);
+    return 0;
+}
+
+int sb_service_run(sb_service *s)
+{
+    sb_info("started", "%s listening on %s:%d", s->cfg.service, s->cfg.http_host,
+            sb_http_port(s->http));
+    int rc = event_base_dispatch(s->base);
+    return rc < 0 ? -1 : 0;
+}
+
+void sb_service_close(sb_service *s)
+{
+    if (s->sig_int)
+        event_free(s->sig_int);
+    if (s->sig_term)
+        event_free(s->sig_term);
+    sb_http_free(s->http);
+    sb_producer_free(s->producer);
+    sb_pg_free(s->pg);
+    sb_metrics_free(s->metrics);
+    if (s->base)
+        event_base_free(s->base);
+    memset(s, 0, sizeof(*s));
+}
