@@ -1,0 +1,901 @@
+/* test_schema.c - the JSON Schema subset validator, and every proto/ schema against examples. */
+#ifndef _GNU_SOURCE
+#define _XOPEN_SOURCE 700   /* nftw() under -std=c11 */
+#endif
+#include <criterion/criterion.h>
+#include <ftw.h>
+#include <limits.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "schema.h"
+
+/* ---------------------------------------------------------------- helpers */
+
+/* Parses JSON test text, failing the test on a typo. */
+static json_t *J(const char *text)
+{
+    json_error_t e;
+    json_t *v = json_loads(text, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &e);
+    if (!v)
+        cr_assert_fail("bad JSON in test (%s at %d): %s", e.text, e.column, text);
+    return v;
+}
+
+/* Validates instance text against schema text; returns the result and fills err. */
+static int check(const char *schema, const char *instance, char *err, size_t errlen)
+{
+    json_t *s = J(schema), *i = J(instance);
+    int rc = sb_schema_validate(s, i, err, errlen);
+    json_decref(s);
+    json_decref(i);
+    return rc;
+}
+
+/* Asserts instance is valid against schema. */
+static void pass(const char *schema, const char *instance)
+{
+    char err[512];
+    cr_expect_eq(check(schema, instance, err, sizeof err), 0, "%s should be valid against %s: %s",
+                 instance, schema, err);
+}
+
+/* Asserts instance is invalid against schema and err contains expect. */
+static void reject(const char *schema, const char *instance, const char *expect)
+{
+    char err[512];
+    cr_expect_eq(check(schema, instance, err, sizeof err), -1, "%s should be invalid against %s",
+                 instance, schema);
+    cr_expect(strstr(err, expect) != NULL, "error '%s' should contain '%s'", err, expect);
+}
+
+/* The proto/ directory: SB_PROTO_DIR (set by CTest), else the source tree. */
+static const char *proto_dir(void)
+{
+    const char *d = getenv("SB_PROTO_DIR");
+#ifdef SB_SOURCE_DIR
+    if (!d || !*d)
+        d = SB_SOURCE_DIR "/proto";
+#endif
+    return d && *d ? d : "proto";
+}
+
+/* Loads proto/<rel>, failing the test when it does not load. */
+static json_t *load_proto(const char *rel)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", proto_dir(), rel);
+    json_t *s = sb_schema_load(path);
+    if (!s)
+        cr_assert_fail("cannot load %s", path);
+    return s;
+}
+
+/* ---------------------------------------------------------------- validator: keywords */
+
+Test(validator, type_single)
+{
+    pass("{\"type\":\"string\"}", "\"x\"");
+    reject("{\"type\":\"string\"}", "1", "/: expected type string, got integer");
+    pass("{\"type\":\"object\"}", "{}");
+    reject("{\"type\":\"object\"}", "[]", "expected type object, got array");
+    pass("{\"type\":\"array\"}", "[]");
+    pass("{\"type\":\"boolean\"}", "false");
+    reject("{\"type\":\"boolean\"}", "null", "got null");
+    pass("{\"type\":\"null\"}", "null");
+    pass("{\"type\":\"number\"}", "1.5");
+    pass("{\"type\":\"number\"}", "7");
+    reject("{\"type\":\"number\"}", "\"7\"", "got string");
+}
+
+Test(validator, type_integer_accepts_integral_reals)
+{
+    pass("{\"type\":\"integer\"}", "3");
+    pass("{\"type\":\"integer\"}", "3.0");
+    reject("{\"type\":\"integer\"}", "3.5", "expected type integer, got number");
+}
+
+Test(validator, type_array_of_names)
+{
+    const char *s = "{\"type\":[\"string\",\"null\"]}";
+    pass(s, "\"a\"");
+    pass(s, "null");
+    reject(s, "1", "expected type string|null, got integer");
+}
+
+Test(validator, required)
+{
+    const char *s = "{\"type\":\"object\",\"required\":[\"a\",\"b\"]}";
+    pass(s, "{\"a\":1,\"b\":null}");
+    reject(s, "{\"a\":1}", "/b: required property missing");
+    pass("{\"required\":[\"a\"]}", "[1]");   /* required applies to objects only */
+}
+
+Test(validator, properties_nested_paths)
+{
+    const char *s = "{\"properties\":{\"a\":{\"properties\":{\"b\":{\"type\":\"integer\"}}}}}";
+    pass(s, "{\"a\":{\"b\":1},\"c\":\"free\"}");
+    reject(s, "{\"a\":{\"b\":\"x\"}}", "/a/b: expected type integer");
+}
+
+Test(validator, path_segments_are_escaped)
+{
+    reject("{\"properties\":{\"a/b~c\":{\"type\":\"integer\"}}}", "{\"a/b~c\":\"x\"}",
+           "/a~1b~0c: expected type integer");
+}
+
+Test(validator, additional_properties)
+{
+    const char *closed = "{\"properties\":{\"a\":{}},\"additionalProperties\":false}";
+    pass(closed, "{\"a\":1}");
+    reject(closed, "{\"a\":1,\"x\":2}", "/x: additional property not allowed");
+    pass("{\"properties\":{\"a\":{}},\"additionalProperties\":true}", "{\"a\":1,\"x\":2}");
+}
+
+Test(validator, additional_properties_schema_is_outside_the_subset)
+{
+    reject("{\"additionalProperties\":{\"type\":\"string\"}}", "{}",
+           "additionalProperties must be a boolean");
+}
+
+Test(validator, enum_values)
+{
+    const char *s = "{\"enum\":[\"P1\",\"P2\",\"P3\",null]}";
+    pass(s, "\"P2\"");
+    pass(s, "null");
+    reject(s, "\"P4\"", "/: value not in enum");
+    reject(s, "\"p1\"", "value not in enum");
+    pass("{\"enum\":[1,[1,{\"a\":2}]]}", "1.0");
+    pass("{\"enum\":[1,[1,{\"a\":2}]]}", "[1,{\"a\":2.0}]");
+    reject("{\"enum\":[1,[1,{\"a\":2}]]}", "[1,{\"a\":3}]", "value not in enum");
+}
+
+Test(validator, const_value)
+{
+    pass("{\"const\":\"opened\"}", "\"opened\"");
+    reject("{\"const\":\"opened\"}", "\"closed\"", "/: value does not equal const");
+    reject("{\"const\":\"1\"}", "1", "value does not equal const");
+    pass("{\"const\":{\"a\":[true]}}", "{\"a\":[true]}");
+}
+
+Test(validator, pattern_search_and_anchors)
+{
+    pass("{\"pattern\":\"b\"}", "\"abc\"");             /* unanchored search */
+    reject("{\"pattern\":\"^b\"}", "\"abc\"", "/: string does not match pattern '^b'");
+    pass("{\"pattern\":\"^b\"}", "5");                  /* strings only */
+}
+
+Test(validator, pattern_digit_escapes)
+{
+    const char *s = "{\"pattern\":\"^\\\\d{3}-\\\\D$\"}";
+    pass(s, "\"123-x\"");
+    reject(s, "\"12a-x\"", "does not match");
+    reject(s, "\"123-4\"", "does not match");
+}
+
+Test(validator, pattern_class_escapes)
+{
+    pass("{\"pattern\":\"^\\\\w+\\\\s\\\\S$\"}", "\"a_1 x\"");
+    reject("{\"pattern\":\"^\\\\w+$\"}", "\"a-b\"", "does not match");
+    reject("{\"pattern\":\"^\\\\W$\"}", "\"a\"", "does not match");
+    pass("{\"pattern\":\"^[\\\\d.]+$\"}", "\"1.2.3\"");
+    reject("{\"pattern\":\"^[\\\\d.]+$\"}", "\"1,2\"", "does not match");
+    pass("{\"pattern\":\"^[^@\\\\s]+@[^@\\\\s]+$\"}", "\"a@b\"");
+    reject("{\"pattern\":\"^[^@\\\\s]+@[^@\\\\s]+$\"}", "\"a b@c\"", "does not match");
+    /* POSIX brackets have no escapes: literal ']', '-', '^' are moved where POSIX wants them */
+    pass("{\"pattern\":\"^[\\\\w\\\\-\\\\]]+$\"}", "\"a-]b\"");
+    pass("{\"pattern\":\"^[a\\\\^]+$\"}", "\"^a\"");
+    pass("{\"pattern\":\"^[\\\\^]$\"}", "\"^\"");
+    pass("{\"pattern\":\"^[a-c-]+$\"}", "\"a-c\"");
+    reject("{\"pattern\":\"^[a-c-]+$\"}", "\"d\"", "does not match");
+}
+
+Test(validator, pattern_literal_escapes)
+{
+    pass("{\"pattern\":\"^a\\\\.b\\\\+c\\\\/d$\"}", "\"a.b+c/d\"");
+    reject("{\"pattern\":\"^a\\\\.b$\"}", "\"axb\"", "does not match");
+    pass("{\"pattern\":\"^a\\\\tb$\"}", "\"a\\tb\"");
+}
+
+Test(validator, pattern_unsupported_or_broken_is_a_schema_error)
+{
+    reject("{\"pattern\":\"\\\\bword\"}", "\"word\"", "schema error: pattern");
+    reject("{\"pattern\":\"(\"}", "\"x\"", "schema error: pattern '(' does not compile");
+    reject("{\"pattern\":\"[abc\"}", "\"x\"", "unterminated bracket");
+    reject("{\"pattern\":1}", "\"x\"", "pattern must be a string");
+}
+
+Test(validator, length_counts_code_points)
+{
+    pass("{\"maxLength\":2}", "\"\xe5\xbc\xa0\xe4\xb8\x89\"");          /* 2 CJK: 6 bytes */
+    reject("{\"maxLength\":2}", "\"abc\"", "/: string longer than maxLength 2 (3 code points)");
+    pass("{\"minLength\":1}", "\"\xe2\x80\xa6\"");
+    reject("{\"minLength\":1}", "\"\"", "string shorter than minLength 1");
+    pass("{\"minLength\":3}", "17");                                  /* strings only */
+    reject("{\"maxLength\":-1}", "\"\"", "maxLength must be an integer >= 0");
+}
+
+Test(validator, items_and_counts)
+{
+    const char *s = "{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"minItems\":1,\"maxItems\":2}";
+    pass(s, "[\"a\"]");
+    pass(s, "[\"a\",\"b\"]");
+    reject(s, "[]", "fewer than minItems 1");
+    reject(s, "[\"a\",\"b\",\"c\"]", "more than maxItems 2");
+    reject(s, "[\"a\",3]", "/1: expected type string");
+    reject("{\"properties\":{\"l\":{\"items\":{\"required\":[\"x\"]}}}}", "{\"l\":[{\"x\":1},{}]}",
+           "/l/1/x: required property missing");
+}
+
+Test(validator, minimum_maximum)
+{
+    const char *s = "{\"minimum\":0,\"maximum\":10}";
+    pass(s, "0");
+    pass(s, "10");
+    pass(s, "9.5");
+    reject(s, "-1", "/: value below minimum 0");
+    reject(s, "10.5", "value above maximum 10");
+    reject("{\"minimum\":0.5}", "0", "value below minimum 0.5");
+    pass("{\"maximum\":9223372036854775807}", "9223372036854775807");
+    reject("{\"maximum\":9223372036854775806}", "9223372036854775807", "above maximum");
+    pass(s, "\"100\"");                                              /* numbers only */
+}
+
+Test(validator, ref_to_defs_with_siblings)
+{
+    const char *s = "{\"$defs\":{\"id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\"}},"
+                    "\"properties\":{\"a\":{\"$ref\":\"#/$defs/id\",\"maxLength\":3}}}";
+    pass(s, "{\"a\":\"123\"}");
+    reject(s, "{\"a\":\"12x\"}", "/a: string does not match pattern");
+    reject(s, "{\"a\":\"1234\"}", "/a: string longer than maxLength 3");
+}
+
+Test(validator, ref_errors)
+{
+    reject("{\"$ref\":\"#/$defs/nope\"}", "1", "unresolved $ref '#/$defs/nope'");
+    reject("{\"$defs\":{\"a\":{}},\"$ref\":\"other.json#/$defs/a\"}", "1", "unresolved $ref");
+    reject("{\"$defs\":{\"a\":{\"$ref\":\"#/$defs/a\"}},\"$ref\":\"#/$defs/a\"}", "1",
+           "nesting deeper than");
+}
+
+Test(validator, unsupported_keywords_are_schema_errors)
+{
+    reject("{\"format\":\"uuid\"}", "\"x\"", "schema error: unsupported keyword 'format'");
+    reject("{\"properties\":{\"a\":{\"oneOf\":[]}}}", "{\"a\":1}", "/a: schema error: unsupported keyword 'oneOf'");
+    reject("{\"type\":\"text\"}", "1", "unknown type 'text'");
+    pass("{\"title\":\"t\",\"description\":\"d\",\"$comment\":\"c\",\"$id\":\"x\",\"examples\":[1],"
+         "\"default\":1,\"$schema\":\"https://json-schema.org/draft/2020-12/schema\"}", "1");
+}
+
+Test(validator, boolean_schemas)
+{
+    pass("true", "{\"anything\":1}");
+    reject("{\"properties\":{\"a\":false}}", "{\"a\":1}", "/a: no value is allowed here");
+    pass("{\"properties\":{\"a\":false}}", "{}");
+}
+
+Test(validator, error_buffer_edges)
+{
+    json_t *s = J("{\"type\":\"string\"}"), *i = J("1");
+    char tiny[8];
+    cr_expect_eq(sb_schema_validate(s, i, NULL, 0), -1);
+    cr_expect_eq(sb_schema_validate(s, i, tiny, sizeof tiny), -1);
+    cr_expect_eq(strlen(tiny), sizeof tiny - 1);
+    cr_expect_eq(sb_schema_validate(NULL, i, tiny, sizeof tiny), -1);
+    cr_expect_eq(sb_schema_validate(s, NULL, tiny, sizeof tiny), -1);
+    json_decref(s);
+    json_decref(i);
+}
+
+Test(validator, valid_clears_err)
+{
+    char err[64] = "stale";
+    json_t *s = J("{}"), *i = J("1");
+    cr_expect_eq(sb_schema_validate(s, i, err, sizeof err), 0);
+    cr_expect_str_empty(err);
+    json_decref(s);
+    json_decref(i);
+}
+
+Test(validator, check_walks_the_whole_schema)
+{
+    char err[256];
+    json_t *ok = J("{\"$defs\":{\"a\":{\"type\":\"string\"}},\"items\":{\"$ref\":\"#/$defs/a\"}}");
+    json_t *bad_def = J("{\"$defs\":{\"a\":{\"format\":\"date\"}}}");
+    json_t *bad_pat = J("{\"properties\":{\"p\":{\"items\":{\"pattern\":\"(\"}}}}");
+    json_t *bad_ref = J("{\"properties\":{\"p\":{\"$ref\":\"#/$defs/missing\"}}}");
+    cr_expect_eq(sb_schema_check(ok, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(sb_schema_check(bad_def, err, sizeof err), -1);
+    cr_expect(strstr(err, "/$defs/a: schema error: unsupported keyword 'format'"), "%s", err);
+    cr_expect_eq(sb_schema_check(bad_pat, err, sizeof err), -1);
+    cr_expect(strstr(err, "/properties/p/items: schema error: pattern"), "%s", err);
+    cr_expect_eq(sb_schema_check(bad_ref, err, sizeof err), -1);
+    cr_expect(strstr(err, "/properties/p: schema error: unresolved $ref"), "%s", err);
+    json_decref(ok);
+    json_decref(bad_def);
+    json_decref(bad_pat);
+    json_decref(bad_ref);
+}
+
+Test(validator, validate_file)
+{
+    char err[512];
+    json_t *i = J("{}");
+    cr_expect_eq(sb_schema_validate_file("/nonexistent/x.json", i, err, sizeof err), -1);
+    cr_expect(strstr(err, "/nonexistent/x.json: cannot load schema"), "%s", err);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/http/message_accepted.v1.json", proto_dir());
+    cr_expect_eq(sb_schema_validate_file(path, i, err, sizeof err), -1);
+    cr_expect(strstr(err, "/message_id: required property missing"), "%s", err);
+    json_decref(i);
+}
+
+/* ---------------------------------------------------------------- masking patterns */
+
+/* Validates one string against a $defs entry of the inbound schema. */
+static int check_def(const char *def, const char *value, char *err, size_t errlen)
+{
+    json_t *root = load_proto("inbound/inbound_message.v1.json");
+    json_t *schema = json_pack("{s:O, s:s+}", "$defs", json_object_get(root, "$defs"), "$ref",
+                               "#/$defs/", def);
+    json_t *inst = json_string(value);
+    int rc = sb_schema_validate(schema, inst, err, errlen);
+    json_decref(inst);
+    json_decref(schema);
+    json_decref(root);
+    return rc;
+}
+
+Test(masks, phone_masked_is_starred_and_never_shows_five_digits_in_a_row)
+{
+    char err[512];
+    const char *ok[] = { "138****5678", "****78", "", "+86 138****5678", "010****5678", "****" };
+    const char *bad[] = { "13812345678", "+8613812345678", "138 12345 678", "12345", "a12345b",
+                          "+86 138-1234-5678", "1234-5678", "5", "138****56789", "1381234****" };
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
+        cr_expect_eq(check_def("phone_masked", ok[i], err, sizeof err), 0, "'%s': %s", ok[i], err);
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        cr_expect_eq(check_def("phone_masked", bad[i], err, sizeof err), -1, "'%s' passed", bad[i]);
+}
+
+Test(masks, email_name_id_masks)
+{
+    char err[512];
+    cr_expect_eq(check_def("email_masked", "z***@example.com", err, sizeof err), 0, "%s", err);
+    cr_expect_eq(check_def("email_masked", "", err, sizeof err), 0, "%s", err);
+    cr_expect_eq(check_def("email_masked", "zhang@example.com", err, sizeof err), -1);
+    cr_expect_eq(check_def("email_masked", "zhangsan***@example.com", err, sizeof err), -1);
+    cr_expect_eq(check_def("display_name", "\xe5\xbc\xa0**", err, sizeof err), 0, "%s", err);
+    cr_expect_eq(check_def("display_name", "Z**", err, sizeof err), 0, "%s", err);
+    cr_expect_eq(check_def("display_name", "", err, sizeof err), 0, "%s", err);
+    cr_expect_eq(check_def("display_name", "\xe5\xbc\xa0\xe4\xb8\x89", err, sizeof err), -1);
+    cr_expect_eq(check_def("display_name", "Zhang**", err, sizeof err), -1);
+    cr_expect_eq(check_def("id_masked", "ID-\xe2\x80\xa6" "86", err, sizeof err), 0, "%s", err);
+    cr_expect_eq(check_def("id_masked", "110101199001011234", err, sizeof err), -1);
+    cr_expect_eq(check_def("customer_key", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+                           err, sizeof err), 0, "%s", err);
+    cr_expect_eq(check_def("customer_key", "13812345678", err, sizeof err), -1);
+}
+
+Test(masks, uuid_and_timestamp)
+{
+    char err[512];
+    cr_expect_eq(check_def("uuid", "6f1c2a7e-3b4d-5e6f-8a9b-0c1d2e3f4a5b", err, sizeof err), 0, "%s", err);
+    cr_expect_eq(check_def("uuid", "6F1C2A7E-3B4D-5E6F-8A9B-0C1D2E3F4A5B", err, sizeof err), -1);
+    cr_expect_eq(check_def("uuid", "6f1c2a7e3b4d5e6f8a9b0c1d2e3f4a5b", err, sizeof err), -1);
+    cr_expect_eq(check_def("uuid", "6f1c2a7e-3b4d-5e6f-8a9b-0c1d2e3f4a5b0", err, sizeof err), -1);
+    cr_expect_eq(check_def("timestamp", "2026-11-22T10:00:00.123Z", err, sizeof err), 0, "%s", err);
+    cr_expect_eq(check_def("timestamp", "2026-11-22T10:00:00Z", err, sizeof err), 0, "%s", err);
+    cr_expect_eq(check_def("timestamp", "2026-11-22T10:00:00.123+08:00", err, sizeof err), -1);
+    cr_expect_eq(check_def("timestamp", "2026-11-22 10:00:00", err, sizeof err), -1);
+}
+
+/* ---------------------------------------------------------------- proto/ schemas */
+
+/* One change to a known-good example: set pointer to value (JSON text), or delete it (NULL). */
+typedef struct mutation {
+    const char *pointer;    /* "/data/priority"; segments are plain keys or array indexes */
+    const char *value;
+    const char *expect;     /* substring of the error; NULL for a change that stays valid */
+} mutation;
+
+typedef struct proto_case {
+    const char     *file;   /* relative to proto/ */
+    const char     *good;   /* a known-good instance */
+    const mutation *bad;    /* each must fail with its expect; ends with pointer == NULL */
+    const mutation *fine;   /* each must still validate; may be NULL */
+} proto_case;
+
+/* A deep copy of doc with one mutation applied. */
+static json_t *mutate(const json_t *doc, const mutation *m)
+{
+    json_t *copy = json_deep_copy(doc);
+    json_t *parent = copy;
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", m->pointer);
+    char *seg = buf + 1, *slash;
+    while ((slash = strchr(seg, '/'))) {
+        *slash = '\0';
+        parent = json_is_array(parent) ? json_array_get(parent, strtoul(seg, NULL, 10))
+                                       : json_object_get(parent, seg);
+        cr_assert_not_null(parent, "no '%s' in %s", seg, m->pointer);
+        seg = slash + 1;
+    }
+    if (json_is_array(parent)) {
+        size_t i = strtoul(seg, NULL, 10);
+        if (m->value)
+            json_array_set_new(parent, i, J(m->value));
+        else
+            json_array_remove(parent, i);
+    } else if (m->value) {
+        json_object_set_new(parent, seg, J(m->value));
+    } else {
+        cr_assert_eq(json_object_del(parent, seg), 0, "nothing to delete at %s", m->pointer);
+    }
+    return copy;
+}
+
+/* The good example validates, every bad mutation fails as expected, every fine one passes. */
+static void run_case(const proto_case *pc)
+{
+    char err[512];
+    json_t *schema = load_proto(pc->file);
+    json_t *good = J(pc->good);
+    cr_assert_eq(sb_schema_check(schema, err, sizeof err), 0, "%s: %s", pc->file, err);
+    cr_assert_eq(sb_schema_validate(schema, good, err, sizeof err), 0, "%s good example: %s",
+                 pc->file, err);
+    for (const mutation *m = pc->bad; m->pointer; m++) {
+        json_t *inst = mutate(good, m);
+        cr_expect_eq(sb_schema_validate(schema, inst, err, sizeof err), -1,
+                     "%s: %s = %s should be rejected", pc->file, m->pointer,
+                     m->value ? m->value : "(deleted)");
+        cr_expect(strstr(err, m->expect) != NULL, "%s: %s: error '%s' should contain '%s'",
+                  pc->file, m->pointer, err, m->expect);
+        json_decref(inst);
+    }
+    for (const mutation *m = pc->fine; m && m->pointer; m++) {
+        json_t *inst = mutate(good, m);
+        cr_expect_eq(sb_schema_validate(schema, inst, err, sizeof err), 0,
+                     "%s: %s = %s should stay valid: %s", pc->file, m->pointer,
+                     m->value ? m->value : "(deleted)", err);
+        json_decref(inst);
+    }
+    json_decref(good);
+    json_decref(schema);
+}
+
+#define UUID1 "6f1c2a7e-3b4d-5e6f-8a9b-0c1d2e3f4a5b"
+#define UUID2 "0b6c9e3a-8d1f-5a27-9c4e-2f7a1b3c5d6e"
+#define UUID3 "d2f1e0c9-b8a7-4654-8321-0fedcba98765"
+#define KEY   "\"3f2a9c0d1e4b5a6978c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6\""
+#define TS1   "\"2026-11-22T10:00:00.123Z\""
+#define CUSTOMER "{\"key\":" KEY ",\"display_name\":\"\xe5\xbc\xa0**\",\"phone_masked\":\"138****5678\"," \
+                 "\"email_masked\":\"z***@example.com\",\"id_masked\":\"ID-\xe2\x80\xa6" "86\",\"tier\":\"vip\"}"
+
+/* Mistakes every ticket event schema must catch in its envelope. */
+#define TICKET_ENVELOPE_BAD \
+    { "/event_id", "\"not-a-uuid\"", "/event_id: string does not match pattern" },            \
+    { "/ticket_id", "\"" UUID1 "X\"", "/ticket_id: string does not match pattern" },           \
+    { "/ticket_number", "\"WX-2026-1\"", "/ticket_number: string does not match pattern" },    \
+    { "/ticket_number", "\"XX-20261122-000123\"", "/ticket_number: string does not match" },   \
+    { "/occurred_at", "\"2026-11-22 10:00:00\"", "/occurred_at: string does not match" },      \
+    { "/foo", "1", "/foo: additional property not allowed" },                                   \
+    { "/ticket_id", NULL, "/ticket_id: required property missing" },                           \
+    { "/data", NULL, "/data: required property missing" },                                     \
+    { "/data", "[]", "/data: expected type object" },                                          \
+    { "/type", "\"reopened\"", "/type: value does not equal const" }
+
+static const char INBOUND[] =
+    "{\"type\":\"inbound_message\",\"event_id\":\"" UUID1 "\",\"message_id\":\"" UUID1 "\","
+    "\"occurred_at\":" TS1 ",\"channel\":\"wechat\",\"external_id\":\"wx-msg-1\","
+    "\"received_at\":\"2026-11-22T10:00:00.120Z\",\"customer\":" CUSTOMER ","
+    "\"contact_sealed\":\"q83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJ\","
+    "\"text\":\"\xe6\x88\x91\xe7\x9a\x84\xe5\xbf\xab\xe9\x80\x92\xe8\xbf\x98\xe6\xb2\xa1\xe5\x88\xb0\","
+    "\"attachments\":[{\"name\":\"photo.jpg\",\"content_type\":\"image/jpeg\",\"size\":123,"
+    "\"url\":\"https://files.example/a.jpg\"}],"
+    "\"hints\":{\"category\":\"complaint\",\"urgency\":\"high\",\"ivr_path\":\"1-3\",\"order_id\":\"SO-1\"}}";
+
+Test(proto, inbound_message)
+{
+    static const mutation bad[] = {
+        { "/customer/phone_masked", "\"13812345678\"", "/customer/phone_masked: string does not match" },
+        { "/customer/email_masked", "\"zhang@example.com\"", "/customer/email_masked: string does not match" },
+        { "/customer/display_name", "\"\xe5\xbc\xa0\xe4\xb8\x89\"", "/customer/display_name: string does not match" },
+        { "/customer/phone", "\"13812345678\"", "/customer/phone: additional property not allowed" },
+        { "/customer/key", "\"abc\"", "/customer/key: string does not match" },
+        { "/customer/tier", "\"gold\"", "/customer/tier: value not in enum" },
+        { "/customer/key", NULL, "/customer/key: required property missing" },
+        { "/event_id", "\"6f1c2a7e-3b4d-5e6f-8a9b\"", "/event_id: string does not match pattern" },
+        { "/message_id", "42", "/message_id: expected type string" },
+        { "/received_at", "\"2026-11-22T10:00:00.120\"", "/received_at: string does not match" },
+        { "/channel", "\"fax\"", "/channel: value not in enum" },
+        { "/external_id", "\"\"", "/external_id: string shorter than minLength 1" },
+        { "/contact_sealed", "\"not base64!\"", "/contact_sealed: string" },
+        { "/attachments/0/size", "-1", "/attachments/0/size: value below minimum 0" },
+        { "/attachments/0/content_type", "\"jpeg\"", "/attachments/0/content_type: string does not match" },
+        { "/hints/order_id", "7", "/hints/order_id: expected type string" },
+        { "/customer", NULL, "/customer: required property missing" },
+        { "/source_event_id", "\"" UUID2 "\"", "/source_event_id: additional property not allowed" },
+        { "/foo", "1", "/foo: additional property not allowed" },
+        { "/type", "\"opened\"", "/type: value does not equal const" },
+        { NULL, NULL, NULL },
+    };
+    static const mutation fine[] = {
+        { "/attachments", NULL, NULL },
+        { "/hints", NULL, NULL },
+        { "/hints/campaign", "\"1111\"", NULL },
+        { "/customer/id_masked", NULL, NULL },
+        { "/customer/phone_masked", "\"\"", NULL },
+        { "/text", "\"\"", NULL },
+        { NULL, NULL, NULL },
+    };
+    proto_case pc = { "inbound/inbound_message.v1.json", INBOUND, bad, fine };
+    run_case(&pc);
+}
+
+Test(proto, ticket_opened)
+{
+    static const char good[] =
+        "{\"type\":\"opened\",\"event_id\":\"" UUID2 "\",\"occurred_at\":" TS1 ","
+        "\"source_event_id\":\"" UUID1 "\",\"ticket_id\":\"" UUID3 "\","
+        "\"ticket_number\":\"WX-20261122-000123\",\"data\":{\"channel\":\"wechat\","
+        "\"message_id\":\"" UUID1 "\",\"received_at\":\"2026-11-22T10:00:00.120Z\","
+        "\"subject\":\"where is my parcel\",\"customer\":" CUSTOMER "}}";
+    static const mutation bad[] = {
+        TICKET_ENVELOPE_BAD,
+        { "/source_event_id", NULL, "/source_event_id: required property missing" },
+        { "/data/customer/phone_masked", "\"13812345678\"", "/data/customer/phone_masked: string does not match" },
+        { "/data/customer/email", "\"zhang@example.com\"", "/data/customer/email: additional property not allowed" },
+        { "/data/message_id", "\"x\"", "/data/message_id: string does not match" },
+        { "/data/channel", "\"WX\"", "/data/channel: value not in enum" },
+        { "/data/subject", NULL, "/data/subject: required property missing" },
+        { NULL, NULL, NULL },
+    };
+    static const mutation fine[] = {
+        { "/data/kb_suggestions", "[\"kb-1\"]", NULL },
+        { "/ticket_number", "\"MP-20261122-1234567\"", NULL },
+        { NULL, NULL, NULL },
+    };
+    proto_case pc = { "tickets/opened.v1.json", good, bad, fine };
+    run_case(&pc);
+}
+
+Test(proto, ticket_classified)
+{
+    static const char good[] =
+        "{\"type\":\"classified\",\"event_id\":\"" UUID3 "\",\"occurred_at\":" TS1 ","
+        "\"source_event_id\":\"" UUID2 "\",\"ticket_id\":\"" UUID1 "\","
+        "\"ticket_number\":\"WX-20261122-000123\",\"data\":{\"category\":\"complaint\","
+        "\"subtopic\":\"logistics-delay\",\"urgency\":\"high\",\"priority\":\"P1\","
+        "\"department\":\"quality\",\"explanation\":{\"rules\":[\"logistics delay\",\"vip complaint high\"],"
+        "\"priority_reason\":\"VIP + complaint + high urgency\"}}}";
+    static const mutation bad[] = {
+        TICKET_ENVELOPE_BAD,
+        { "/data/priority", "\"P4\"", "/data/priority: value not in enum" },
+        { "/data/priority", "\"p1\"", "/data/priority: value not in enum" },
+        { "/data/priority", "1", "/data/priority: expected type string" },
+        { "/data/priority", "null", "/data/priority: expected type string" },
+        { "/data/priority", NULL, "/data/priority: required property missing" },
+        { "/data/category", "\"billing\"", "/data/category: value not in enum" },
+        { "/data/urgency", "\"urgent\"", "/data/urgency: value not in enum" },
+        { "/data/department", "\"\"", "/data/department: string shorter than minLength 1" },
+        { "/data/explanation/rules", NULL, "/data/explanation/rules: required property missing" },
+        { "/data/explanation/rules/0", "3", "/data/explanation/rules/0: expected type string" },
+        { "/source_event_id", "\"nope\"", "/source_event_id: string does not match" },
+        { NULL, NULL, NULL },
+    };
+    static const mutation fine[] = {
+        { "/data/explanation/kb_articles", "[1,2]", NULL },
+        { "/data/explanation/rules", "[]", NULL },
+        { NULL, NULL, NULL },
+    };
+    proto_case pc = { "tickets/classified.v1.json", good, bad, fine };
+    run_case(&pc);
+}
+
+Test(proto, ticket_assigned)
+{
+    static const char good[] =
+        "{\"type\":\"assigned\",\"event_id\":\"" UUID3 "\",\"occurred_at\":" TS1 ","
+        "\"source_event_id\":\"" UUID2 "\",\"ticket_id\":\"" UUID1 "\","
+        "\"ticket_number\":\"AP-20261122-000001\",\"data\":{\"agent_id\":\"quality-01\","
+        "\"department\":\"quality\",\"reason\":\"least_load\",\"ack_due_at\":\"2026-11-22T11:00:00.123Z\"}}";
+    static const mutation bad[] = {
+        TICKET_ENVELOPE_BAD,
+        { "/data/agent_id", NULL, "/data/agent_id: required property missing" },
+        { "/data/agent_id", "\"\"", "/data/agent_id: string shorter than minLength 1" },
+        { "/data/ack_due_at", "\"in an hour\"", "/data/ack_due_at: string does not match" },
+        { "/data/reason", "null", "/data/reason: expected type string" },
+        { "/source_event_id", NULL, "/source_event_id: required property missing" },
+        { NULL, NULL, NULL },
+    };
+    static const mutation fine[] = {
+        { "/data/co_departments", "[\"after-sales\"]", NULL },
+        { NULL, NULL, NULL },
+    };
+    proto_case pc = { "tickets/assigned.v1.json", good, bad, fine };
+    run_case(&pc);
+}
+
+Test(proto, ticket_resolved)
+{
+    static const char good[] =
+        "{\"type\":\"resolved\",\"event_id\":\"" UUID3 "\",\"occurred_at\":" TS1 ","
+        "\"ticket_id\":\"" UUID1 "\",\"ticket_number\":\"EM-20261122-000042\","
+        "\"data\":{\"resolution\":\"partly\",\"solution\":\"Refund issued for the late part.\","
+        "\"tags\":[\"refund\",\"logistics\"]}}";
+    static const mutation bad[] = {
+        TICKET_ENVELOPE_BAD,
+        { "/data/resolution", "\"done\"", "/data/resolution: value not in enum" },
+        { "/data/resolution", NULL, "/data/resolution: required property missing" },
+        { "/data/tags", "\"refund\"", "/data/tags: expected type array" },
+        { "/data/tags/1", "\"\"", "/data/tags/1: string shorter than minLength 1" },
+        { "/source_event_id", "\"" UUID2 "0\"", "/source_event_id: string does not match" },
+        { NULL, NULL, NULL },
+    };
+    static const mutation fine[] = {
+        { "/source_event_id", "\"" UUID2 "\"", NULL },   /* present when an event caused it */
+        { "/data/tags", "[]", NULL },
+        { NULL, NULL, NULL },
+    };
+    proto_case pc = { "tickets/resolved.v1.json", good, bad, fine };
+    run_case(&pc);
+}
+
+Test(proto, task_notice)
+{
+    static const char good[] =
+        "{\"type\":\"task_notice\",\"event_id\":\"" UUID3 "\",\"occurred_at\":" TS1 ","
+        "\"source_event_id\":\"" UUID2 "\",\"recipient\":\"quality-01\",\"recipient_kind\":\"agent\","
+        "\"ticket_number\":\"WX-20261122-000123\",\"summary\":\"P1 complaint/logistics-delay: acknowledge within 1 h\","
+        "\"deadline\":\"2026-11-22T11:00:00.123Z\"}";
+    static const mutation bad[] = {
+        { "/recipient_kind", "\"manager\"", "/recipient_kind: value not in enum" },
+        { "/deadline", "\"soon\"", "/deadline: string does not match" },
+        { "/deadline", "0", "/deadline: expected type string|null, got integer" },
+        { "/deadline", NULL, "/deadline: required property missing" },
+        { "/summary", NULL, "/summary: required property missing" },
+        { "/event_id", "\"" UUID1 "-\"", "/event_id: string does not match" },
+        { "/ticket_number", "\"WX-20261122-123\"", "/ticket_number: string does not match" },
+        { "/phone", "\"13812345678\"", "/phone: additional property not allowed" },
+        { "/type", "\"urge\"", "/type: value does not equal const" },
+        { NULL, NULL, NULL },
+    };
+    static const mutation fine[] = {
+        { "/deadline", "null", NULL },
+        { "/recipient_kind", "\"customer\"", NULL },
+        { NULL, NULL, NULL },
+    };
+    proto_case pc = { "notifications/task_notice.v1.json", good, bad, fine };
+    run_case(&pc);
+}
+
+Test(proto, deadletter)
+{
+    static const char good[] =
+        "{\"type\":\"deadletter\",\"event_id\":\"" UUID3 "\",\"occurred_at\":" TS1 ","
+        "\"consumer\":\"classify\",\"reason\":\"invalid JSON at 1:7\",\"topic\":\"sb.inbound.v1\","
+        "\"partition\":17,\"offset\":123456789012,\"payload\":\"{\\\"type\\\":\"}";
+    static const mutation bad[] = {
+        { "/partition", "-1", "/partition: value below minimum 0" },
+        { "/offset", "\"12\"", "/offset: expected type integer, got string" },
+        { "/offset", "1.5", "/offset: expected type integer, got number" },
+        { "/reason", NULL, "/reason: required property missing" },
+        { "/payload_base64", "\"not base64\"", "/payload_base64: string does not match" },
+        { "/payload_base64", "\"QUJD=\"", "/payload_base64: string does not match" },
+        { "/event_id", "\"" UUID3 "\\n\"", "/event_id: string does not match" },
+        { "/key", "\"k\"", "/key: additional property not allowed" },
+        { NULL, NULL, NULL },
+    };
+    static const mutation fine[] = {
+        { "/payload", "\"\"", NULL },
+        { "/payload", NULL, NULL },                               /* with payload_base64 instead */
+        { "/payload_base64", "\"/w==\"", NULL },
+        { NULL, NULL, NULL },
+    };
+    proto_case pc = { "deadletter/deadletter.v1.json", good, bad, fine };
+    run_case(&pc);
+
+    /* the payload is truncated to 64 KiB: one more code point is rejected */
+    char err[256];
+    json_t *schema = load_proto(pc.file), *inst = J(good);
+    char *big = malloc(65538);
+    memset(big, 'x', 65537);
+    big[65537] = '\0';
+    json_object_set_new(inst, "payload", json_string(big));
+    cr_expect_eq(sb_schema_validate(schema, inst, err, sizeof err), -1);
+    cr_expect(strstr(err, "/payload: string longer than maxLength 65536"), "%s", err);
+    big[65536] = '\0';
+    json_object_set_new(inst, "payload", json_string(big));
+    cr_expect_eq(sb_schema_validate(schema, inst, err, sizeof err), 0, "%s", err);
+    free(big);
+    json_decref(inst);
+    json_decref(schema);
+}
+
+Test(proto, http_message_request)
+{
+    static const char good[] =
+        "{\"channel\":\"web\",\"external_id\":\"web-42\",\"customer\":{\"id\":\"u-1001\","
+        "\"name\":\"Zhang San\",\"phone\":\"+86 138-1234-5678\",\"email\":\"zhang@example.com\",\"tier\":\"regular\"},"
+        "\"text\":\"My parcel is late\",\"attachments\":[{\"name\":\"a.png\",\"content_type\":\"image/png\","
+        "\"size\":10,\"url\":\"https://x.example/a.png\"}],\"hints\":{\"order_id\":\"SO-9\"}}";
+    static const mutation bad[] = {
+        { "/channel", "\"fax\"", "/channel: value not in enum" },
+        { "/channel", NULL, "/channel: required property missing" },
+        { "/external_id", NULL, "/external_id: required property missing" },
+        { "/customer/phone", "\"call me\"", "/customer/phone: string does not match" },
+        { "/customer/email", "\"zhang\"", "/customer/email: string does not match" },
+        { "/customer/tier", "\"VIP\"", "/customer/tier: value not in enum" },
+        { "/customer/address", "\"x\"", "/customer/address: additional property not allowed" },
+        { "/attachments/0/size", "\"big\"", "/attachments/0/size: expected type integer" },
+        { "/attachments/0/name", NULL, "/attachments/0/name: required property missing" },
+        { "/attachments", "{}", "/attachments: expected type array" },
+        { "/attachments/0/size", "-5", "/attachments/0/size: value below minimum 0" },
+        { "/attachments/0/content_type", "\"image\"", "/attachments/0/content_type: string does not match" },
+        { "/external_id", "\"\"", "/external_id: string shorter than minLength 1" },
+        { "/priority", "\"P1\"", "/priority: additional property not allowed" },
+        { NULL, NULL, NULL },
+    };
+    static const mutation fine[] = {
+        { "/customer", "{\"phone\":\"13812345678\"}", NULL },
+        { "/attachments", NULL, NULL },
+        { "/hints", NULL, NULL },
+        { "/channel", "\"marketplace\"", NULL },
+        { "/text", NULL, NULL },                                  /* attachments carry it */
+        { "/attachments/0/size", "null", NULL },
+        { "/attachments/0/url", NULL, NULL },
+        { NULL, NULL, NULL },
+    };
+    proto_case pc = { "http/message_request.v1.json", good, bad, fine };
+    run_case(&pc);
+}
+
+Test(proto, http_message_accepted)
+{
+    static const mutation bad[] = {
+        { "/message_id", "\"42\"", "/message_id: string does not match" },
+        { "/message_id", NULL, "/message_id: required property missing" },
+        { NULL, NULL, NULL },
+    };
+    static const mutation fine[] = {
+        { "/status", "\"accepted\"", NULL },
+        { NULL, NULL, NULL },
+    };
+    proto_case pc = { "http/message_accepted.v1.json", "{\"message_id\":\"" UUID1 "\"}", bad, fine };
+    run_case(&pc);
+}
+
+Test(proto, http_error)
+{
+    static const mutation bad[] = {
+        { "/error/code", NULL, "/error/code: required property missing" },
+        { "/error/code", "\"Invalid Field\"", "/error/code: string does not match" },
+        { "/error/message", "\"\"", "/error/message: string shorter than minLength 1" },
+        { "/error/status", "400", "/error/status: additional property not allowed" },
+        { "/error", "\"oops\"", "/error: expected type object" },
+        { "/message", "\"x\"", "/message: additional property not allowed" },
+        { NULL, NULL, NULL },
+    };
+    static const mutation fine[] = {
+        { "/error/field", NULL, NULL },
+        { "/error/field", "\"\"", NULL },
+        { NULL, NULL, NULL },
+    };
+    proto_case pc = { "http/error.v1.json",
+                      "{\"error\":{\"code\":\"invalid_field\",\"message\":\"customer.phone: not a phone number\","
+                      "\"field\":\"customer.phone\"}}", bad, fine };
+    run_case(&pc);
+}
+
+Test(proto, http_ticket)
+{
+    static const char good[] =
+        "{\"number\":\"WX-20261122-000123\",\"status\":\"assigned\",\"channel\":\"wechat\","
+        "\"category\":\"complaint\",\"subtopic\":\"logistics-delay\",\"urgency\":\"high\",\"priority\":\"P1\","
+        "\"department\":\"quality\",\"assignee\":\"quality-01\","
+        "\"explanation\":{\"rules\":[\"logistics delay\"],\"priority_reason\":\"VIP + complaint + high urgency\"},"
+        "\"customer\":{\"display_name\":\"\xe5\xbc\xa0**\",\"phone_masked\":\"138****5678\","
+        "\"email_masked\":\"z***@example.com\",\"tier\":\"vip\"},\"created_at\":" TS1 ","
+        "\"timeline\":[{\"event_id\":\"" UUID2 "\",\"type\":\"opened\",\"occurred_at\":" TS1 ",\"data\":{}},"
+        "{\"event_id\":\"" UUID3 "\",\"type\":\"classified\",\"occurred_at\":" TS1 ",\"data\":{\"priority\":\"P1\"}}]}";
+    static const mutation bad[] = {
+        { "/priority", "\"P4\"", "/priority: value not in enum" },
+        { "/priority", "\"high\"", "/priority: value not in enum" },
+        { "/number", "\"WX-000123\"", "/number: string does not match" },
+        { "/status", "\"open\"", "/status: value not in enum" },
+        { "/category", "\"billing\"", "/category: value not in enum" },
+        { "/customer/phone_masked", "\"13812345678\"", "/customer/phone_masked: string does not match" },
+        { "/customer/phone", "\"13812345678\"", "/customer/phone: additional property not allowed" },
+        { "/customer/tier", NULL, "/customer/tier: required property missing" },
+        { "/timeline/1/event_id", "\"e2\"", "/timeline/1/event_id: string does not match" },
+        { "/timeline/0/data", NULL, "/timeline/0/data: required property missing" },
+        { "/timeline/0/type", "\"Opened!\"", "/timeline/0/type: string does not match" },
+        { "/timeline", NULL, "/timeline: required property missing" },
+        { "/explanation", "null", "/explanation: expected type object" },
+        { "/assignee", NULL, "/assignee: required property missing" },
+        { NULL, NULL, NULL },
+    };
+    static const mutation fine[] = {
+        { "/priority", "null", NULL },
+        { "/category", "null", NULL },
+        { "/assignee", "null", NULL },
+        { "/subject", "\"where is my parcel\"", NULL },
+        { "/customer/id_masked", "\"ID-\xe2\x80\xa6" "86\"", NULL },
+        { "/timeline", "[]", NULL },
+        { NULL, NULL, NULL },
+    };
+    proto_case pc = { "http/ticket.v1.json", good, bad, fine };
+    run_case(&pc);
+}
+
+Test(proto, new_ticket_with_nothing_decided_yet)
+{
+    char err[512];
+    json_t *schema = load_proto("http/ticket.v1.json");
+    json_t *t = J("{\"number\":\"ST-20261122-000001\",\"status\":\"new\",\"channel\":\"store\","
+                  "\"category\":null,\"subtopic\":null,\"urgency\":null,\"priority\":null,"
+                  "\"department\":null,\"assignee\":null,\"explanation\":{},"
+                  "\"customer\":{\"display_name\":\"\",\"phone_masked\":\"\",\"email_masked\":\"\",\"tier\":\"new\"},"
+                  "\"created_at\":\"2026-11-22T10:00:00Z\",\"timeline\":[]}");
+    cr_expect_eq(sb_schema_validate(schema, t, err, sizeof err), 0, "%s", err);
+    json_decref(t);
+    json_decref(schema);
+}
+
+/* ---------------------------------------------------------------- every file in proto/ */
+
+/* The schemas the proto tests above give examples for; a new file must be added here. */
+static const char *const COVERED[] = {
+    "inbound/inbound_message.v1.json", "tickets/opened.v1.json", "tickets/classified.v1.json",
+    "tickets/assigned.v1.json", "tickets/resolved.v1.json", "notifications/task_notice.v1.json",
+    "deadletter/deadletter.v1.json", "http/message_request.v1.json",
+    "http/message_accepted.v1.json", "http/error.v1.json", "http/ticket.v1.json", NULL
+};
+
+static int g_files;
+static size_t g_root_len;
+
+/* nftw callback: every *.json under proto/ is covered, loads, is in the subset, has its $id. */
+static int visit(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    size_t len = strlen(path);
+    if (flag != FTW_F || len < 5 || strcmp(path + len - 5, ".json") != 0)
+        return 0;
+    const char *rel = path + g_root_len + 1;
+    char err[512], id[1024];
+    int covered = 0;
+    for (const char *const *c = COVERED; *c; c++)
+        covered |= strcmp(*c, rel) == 0;
+    cr_expect(covered, "%s has no examples in test_schema.c", rel);
+    json_t *s = sb_schema_load(path);
+    cr_expect_not_null(s, "%s does not load", rel);
+    if (!s)
+        return 0;
+    g_files++;
+    cr_expect_eq(sb_schema_check(s, err, sizeof err), 0, "%s: %s", rel, err);
+    snprintf(id, sizeof id, "https://switchboard.example/proto/%s", rel);
+    cr_expect_str_eq(json_string_value(json_object_get(s, "$id")), id, "%s: $id", rel);
+    cr_expect_str_eq(json_string_value(json_object_get(s, "$schema")),
+                     "https://json-schema.org/draft/2020-12/schema", "%s: $schema", rel);
+    cr_expect(strstr(rel, ".v1.json") != NULL, "%s: versioned name", rel);
+    json_decref(s);
+    return 0;
+}
+
+Test(proto, every_file_is_in_the_subset_and_covered)
+{
+    char dir[PATH_MAX];
+    cr_assert_not_null(realpath(proto_dir(), dir), "no proto directory at %s", proto_dir());
+    g_root_len = strlen(dir);
+    g_files = 0;
+    cr_assert_eq(nftw(dir, visit, 8, FTW_PHYS), 0, "cannot walk %s", dir);
+    int expected = 0;
+    for (const char *const *c = COVERED; *c; c++)
+        expected++;
+    cr_expect_eq(g_files, expected, "found %d schema files, expected %d", g_files, expected);
+}
