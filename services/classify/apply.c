@@ -1,0 +1,302 @@
+/* apply.c - one transaction per batch: customers, ticket numbers, tickets, messages, events. */
+#include "classify.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "common/ticket_event.h"
+#include "common/utf8.h"
+
+#define CLASSIFY_SUBJECT_MAX 120
+
+/* Run a statement whose single parameter is a JSON document; takes ownership of doc. */
+static PGresult *query_json(sb_pg *pg, const char *sql, json_t *doc)
+{
+    char *body = sb_json_dump(doc);
+    json_decref(doc);
+    if (!body)
+        return NULL;
+    const char *p[] = {body};
+    PGresult *res = sb_pg_query(pg, sql, 1, p);
+    free(body);
+    return res;
+}
+
+/* Same, when no rows are needed back. */
+static int exec_json(sb_pg *pg, const char *sql, json_t *doc)
+{
+    PGresult *res = query_json(pg, sql, doc);
+    if (!res)
+        return -1;
+    PQclear(res);
+    return 0;
+}
+
+/* Upsert each distinct customer of the new items; fills customer_id and the stored tier. */
+static int upsert_customers(sb_pg *pg, classify_item *items, size_t n)
+{
+    json_t *rows = json_array();
+    for (size_t i = 0; i < n; i++) {
+        if (!items[i].is_new)
+            continue;
+        json_t *c = items[i].customer;
+        json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:s, s:s}",
+            "customer_key", items[i].customer_key, "tier", items[i].tier,
+            "display_name", sb_json_str(c, "display_name") ? sb_json_str(c, "display_name") : "",
+            "phone_masked", sb_json_str(c, "phone_masked") ? sb_json_str(c, "phone_masked") : "",
+            "email_masked", sb_json_str(c, "email_masked") ? sb_json_str(c, "email_masked") : ""));
+    }
+    /* DISTINCT ON: one customer twice in a batch must not be updated twice by one statement;
+     * ORDER BY key: concurrent batches lock customers in the same order, so never deadlock. */
+    PGresult *res = query_json(pg,
+        "INSERT INTO customers AS c (customer_key, display_name, phone_masked, email_masked, tier)"
+        " SELECT DISTINCT ON (customer_key) customer_key, display_name, phone_masked, email_masked, tier"
+        " FROM jsonb_to_recordset($1::jsonb) AS x(customer_key text, display_name text,"
+        "      phone_masked text, email_masked text, tier text)"
+        " ORDER BY customer_key"
+        " ON CONFLICT (customer_key) DO UPDATE SET last_seen = now(),"
+        "  display_name = COALESCE(NULLIF(EXCLUDED.display_name, ''), c.display_name),"
+        "  phone_masked = COALESCE(NULLIF(EXCLUDED.phone_masked, ''), c.phone_masked),"
+        "  email_masked = COALESCE(NULLIF(EXCLUDED.email_masked, ''), c.email_masked),"
+        "  tier = CASE WHEN EXCLUDED.tier = 'vip' OR c.tier = 'vip' THEN 'vip' ELSE 'regular' END"
+        " RETURNING customer_key, id, tier",
+        rows);
+    if (!res)
+        return -1;
+    for (int r = 0; r < PQntuples(res); r++) {
+        const char *key = PQgetvalue(res, r, 0);
+        int64_t id = strtoll(PQgetvalue(res, r, 1), NULL, 10);
+        const char *tier = PQgetvalue(res, r, 2);
+        for (size_t i = 0; i < n; i++)
+            if (items[i].is_new && strcmp(items[i].customer_key, key) == 0) {
+                items[i].customer_id = id;
+                /* The stored tier decides priority (a returning customer is no longer new). */
+                items[i].tier = !strcmp(tier, "vip") ? "vip" : !strcmp(tier, "new") ? "new" : "regular";
+            }
+    }
+    PQclear(res);
+    return 0;
+}
+
+/* Keep the raw contact details in the restricted table only. */
+static int store_contacts(sb_pg *pg, const classify_item *items, size_t n)
+{
+    json_t *rows = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const json_t *ct = items[i].contact;
+        if (!items[i].is_new || !ct)
+            continue;
+        json_t *row = json_pack("{s:I}", "customer_id", (json_int_t)items[i].customer_id);
+        const char *fields[][2] = {{"name", "name"}, {"phone", "phone"}, {"email", "email"},
+                                   {"external_id", "id"}};
+        for (size_t f = 0; f < 4; f++) {
+            const char *v = sb_json_str(ct, fields[f][1]);
+            json_object_set_new(row, fields[f][0], json_string(v ? v : ""));
+        }
+        json_array_append_new(rows, row);
+    }
+    if (json_array_size(rows) == 0) {
+        json_decref(rows);
+        return 0;
+    }
+    return exec_json(pg,
+        "INSERT INTO customer_contacts AS k (customer_id, name, phone, email, external_id)"
+        " SELECT DISTINCT ON (customer_id) customer_id, name, phone, email, external_id"
+        " FROM jsonb_to_recordset($1::jsonb) AS x(customer_id bigint, name text, phone text,"
+        "      email text, external_id text)"
+        " ORDER BY customer_id"
+        " ON CONFLICT (customer_id) DO UPDATE SET updated_at = now(),"
+        "  name = COALESCE(NULLIF(EXCLUDED.name, ''), k.name),"
+        "  phone = COALESCE(NULLIF(EXCLUDED.phone, ''), k.phone),"
+        "  email = COALESCE(NULLIF(EXCLUDED.email, ''), k.email),"
+        "  external_id = COALESCE(NULLIF(EXCLUDED.external_id, ''), k.external_id)",
+        rows);
+}
+
+/* Reserve a block of serials per (channel, day) and number the new tickets from it. */
+static int number_tickets(sb_pg *pg, classify_item *items, size_t n)
+{
+    json_t *rows = json_array();
+    for (size_t i = 0; i < n; i++)
+        if (items[i].is_new)
+            json_array_append_new(rows, json_pack("{s:s, s:i}", "code", items[i].channel_code,
+                                                  "day", sb_clock_yyyymmdd(items[i].received_ms)));
+    PGresult *res = query_json(pg,
+        "INSERT INTO ticket_serials AS s (channel_code, day, last_serial)"
+        " SELECT code, to_date(day::text, 'YYYYMMDD'), count(*)"
+        " FROM jsonb_to_recordset($1::jsonb) AS x(code text, day int)"
+        " GROUP BY code, day ORDER BY code, day"
+        " ON CONFLICT (channel_code, day) DO UPDATE SET last_serial = s.last_serial + EXCLUDED.last_serial"
+        " RETURNING channel_code, to_char(day, 'YYYYMMDD')::int, last_serial",
+        rows);
+    if (!res)
+        return -1;
+    for (int r = 0; r < PQntuples(res); r++) {
+        const char *code = PQgetvalue(res, r, 0);
+        int day = atoi(PQgetvalue(res, r, 1));
+        int64_t last = strtoll(PQgetvalue(res, r, 2), NULL, 10);
+        int64_t count = 0;
+        for (size_t i = 0; i < n; i++)
+            if (items[i].is_new && !strcmp(items[i].channel_code, code) &&
+                sb_clock_yyyymmdd(items[i].received_ms) == day)
+                count++;
+        int64_t next = last - count + 1;
+        for (size_t i = 0; i < n; i++)
+            if (items[i].is_new && !strcmp(items[i].channel_code, code) &&
+                sb_clock_yyyymmdd(items[i].received_ms) == day)
+                sb_ticket_number_format(items[i].number, sizeof(items[i].number), code, day, next++);
+    }
+    PQclear(res);
+    return 0;
+}
+
+/* The first characters of the text, cut on a character boundary, as the ticket subject. */
+static json_t *subject_of(const char *text)
+{
+    size_t len = strlen(text), cut = 0, chars = 0;
+    while (cut < len && chars < CLASSIFY_SUBJECT_MAX) {
+        size_t c = sb_utf8_char_len(text + cut, len - cut);
+        if (c == 0)
+            break;
+        cut += c;
+        chars++;
+    }
+    return json_stringn(text, cut);
+}
+
+/* opened + classified for a new item, appended to events. */
+static void build_events(const classify_item *it, int64_t now, json_t *events)
+{
+    const sb_decision *d = &it->decision;
+    json_t *customer = json_deep_copy(it->customer);
+    json_object_set_new(customer, "tier", json_string(it->tier));
+    json_t *opened = json_pack("{s:s, s:s, s:s, s:o, s:o}", "channel", it->channel,
+                               "message_id", it->message_id, "received_at", it->received_at,
+                               "subject", subject_of(it->text), "customer", customer);
+    json_t *classified = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "channel", it->channel,
+                                   "category", d->category, "subtopic", d->subtopic,
+                                   "urgency", d->urgency, "priority", d->priority,
+                                   "department", d->department, "explanation",
+                                   sb_decision_explain(d));
+    json_array_append_new(events, sb_ticket_event_new("opened", it->opened_id, it->message_id,
+                                                      it->ticket_id, it->number, now, opened));
+    json_array_append_new(events, sb_ticket_event_new("classified", it->classified_id,
+                                                      it->message_id, it->ticket_id, it->number,
+                                                      now, classified));
+}
+
+/* Insert tickets and messages of the new items. */
+static int insert_tickets(sb_pg *pg, const classify_item *items, size_t n)
+{
+    json_t *tickets = json_array(), *messages = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const classify_item *it = &items[i];
+        if (!it->is_new)
+            continue;
+        const sb_decision *d = &it->decision;
+        json_array_append_new(tickets, json_pack(
+            "{s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s}", "id", it->ticket_id,
+            "number", it->number, "channel", it->channel, "customer_id", (json_int_t)it->customer_id,
+            "category", d->category, "subtopic", d->subtopic, "urgency", d->urgency,
+            "priority", d->priority, "department", d->department, "subject", subject_of(it->text),
+            "explanation", sb_decision_explain(d), "created_at", it->received_at));
+        json_array_append_new(messages, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}",
+            "message_id", it->message_id, "ticket_id", it->ticket_id, "channel", it->channel,
+            "external_id", it->external_id, "body", it->text, "received_at", it->received_at));
+    }
+    int rc = exec_json(pg,
+        "INSERT INTO tickets (id, number, channel, customer_id, status, category, subtopic, urgency,"
+        "  priority, department_id, subject, explanation, created_at)"
+        " SELECT id, number, channel, customer_id, 'classified', category, subtopic, urgency,"
+        "  priority, department, subject, explanation, created_at"
+        " FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, number text, channel text,"
+        "  customer_id bigint, category text, subtopic text, urgency text, priority text,"
+        "  department text, subject text, explanation jsonb, created_at timestamptz)",
+        tickets);
+    if (rc == 0)
+        rc = exec_json(pg,
+            "INSERT INTO messages (message_id, ticket_id, channel, external_id, body, received_at)"
+            " SELECT message_id, ticket_id, channel, external_id, body, received_at"
+            " FROM jsonb_to_recordset($1::jsonb) AS x(message_id uuid, ticket_id uuid,"
+            "  channel text, external_id text, body text, received_at timestamptz)",
+            messages);
+    else
+        json_decref(messages);
+    return rc;
+}
+
+/* Events a replayed message implies, as stored when it was first applied. */
+static int load_replayed(sb_pg *pg, const classify_item *items, size_t n, json_t *out)
+{
+    const char **ids = malloc(2 * n * sizeof(char *) + 1);
+    size_t m = 0;
+    if (!ids)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (!items[i].is_new) {
+            ids[m++] = items[i].opened_id;
+            ids[m++] = items[i].classified_id;
+        }
+    json_t *stored = sb_ticket_events_load(pg, ids, m);
+    free(ids);
+    if (!stored)
+        return -1;
+    json_array_extend(out, stored);
+    json_decref(stored);
+    return 0;
+}
+
+/* Everything inside the transaction; -1 makes the caller roll back. */
+static int apply_in_tx(classify_ctx *cx, classify_item *items, size_t n, json_t *out)
+{
+    const char **ids = malloc(n * sizeof(char *));
+    unsigned char *is_new = malloc(n);
+    int rc = ids && is_new ? 0 : -1;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        ids[i] = items[i].message_id;
+    if (rc == 0)
+        rc = sb_pg_claim_events(cx->pg, "classify", ids, n, is_new);
+    size_t fresh = 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        fresh += (items[i].is_new = is_new[i]);
+    free(ids);
+    free(is_new);
+    if (rc == 0 && fresh > 0) {
+        rc = upsert_customers(cx->pg, items, n);
+        if (rc == 0)
+            rc = store_contacts(cx->pg, items, n);
+        if (rc == 0)
+            rc = number_tickets(cx->pg, items, n);
+        int64_t now = sb_clock_now_ms();
+        for (size_t i = 0; i < n && rc == 0; i++)
+            if (items[i].is_new) {
+                sb_rules_decide(&cx->rules, items[i].text, items[i].tier,
+                                json_object_get(items[i].ev, "hints"), &items[i].decision);
+                build_events(&items[i], now, out);
+            }
+        if (rc == 0)
+            rc = insert_tickets(cx->pg, items, n);
+        if (rc == 0)
+            rc = sb_ticket_events_store(cx->pg, out);
+    }
+    if (rc == 0 && fresh < n)
+        rc = load_replayed(cx->pg, items, n, out);
+    return rc;
+}
+
+int classify_apply(classify_ctx *cx, classify_item *items, size_t n, json_t *out)
+{
+    if (n == 0)
+        return 0;
+    if (sb_pg_ensure(cx->pg) != 0 || sb_pg_begin(cx->pg) != 0)
+        return -1;
+    if (apply_in_tx(cx, items, n, out) != 0 || sb_pg_commit(cx->pg) != 0) {
+        sb_pg_rollback(cx->pg);
+        json_array_clear(out);
+        return -1;
+    }
+    return 0;
+}
