@@ -32,11 +32,12 @@ static void choose_agents(dispatch_ctx *cx, dispatch_item *items, size_t n)
         dispatch_item *it = &items[i];
         if (!it->is_new)
             continue;
-        it->agent = routing_pick(&cx->roster, it->department);
+        int over = 0;
+        it->agent = routing_pick(&cx->roster, it->department, &over);
         if (it->agent)
-            snprintf(it->reason, sizeof(it->reason),
-                     "least open tickets in %s (%d of %d, before this one)", it->department,
-                     it->agent->open - 1, it->agent->max_open);
+            snprintf(it->reason, sizeof(it->reason), "%s in %s (%d of %d open before this one)",
+                     over ? "every agent at capacity; least loaded" : "least open tickets",
+                     it->department, it->agent->open - 1, it->agent->max_open);
         else
             snprintf(it->reason, sizeof(it->reason), "no on-duty agent with free capacity in %s",
                      it->department);

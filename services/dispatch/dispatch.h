@@ -47,8 +47,9 @@ typedef struct dispatch_ctx {
 /* routing.c */
 int  routing_roster_load(sb_pg *pg, dispatch_roster *r);
 void routing_roster_free(dispatch_roster *r);
-/* The on-duty agent of department with the least open tickets and free capacity; NULL if none. */
-dispatch_agent *routing_pick(dispatch_roster *r, const char *department);
+/* The on-duty agent of department with the least open tickets and free capacity; when all are
+ * full, the least loaded one with *over_capacity set; NULL when the department has nobody. */
+dispatch_agent *routing_pick(dispatch_roster *r, const char *department, int *over_capacity);
 
 /* assign.c: claim, choose, store, in one transaction; out gets the assigned events to publish
  * (new ones and the stored ones a replay implies). */

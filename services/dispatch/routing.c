@@ -52,16 +52,23 @@ static int agent_better(const dispatch_agent *a, const dispatch_agent *b)
     return a->last_pick < b->last_pick;
 }
 
-dispatch_agent *routing_pick(dispatch_roster *r, const char *department)
+dispatch_agent *routing_pick(dispatch_roster *r, const char *department, int *over_capacity)
 {
-    dispatch_agent *best = NULL;
+    dispatch_agent *best = NULL, *least = NULL;
     for (size_t i = 0; i < r->n; i++) {
         dispatch_agent *a = &r->agents[i];
-        if (strcmp(a->department, department) != 0 || a->open >= a->max_open)
+        if (strcmp(a->department, department) != 0)
             continue;
-        if (agent_better(a, best))
+        if (agent_better(a, least))
+            least = a;
+        if (a->open < a->max_open && agent_better(a, best))
             best = a;
     }
+    /* No waiting queue yet (issue 5): when every agent is full the least loaded still takes
+     * it, and the reason says so, rather than leaving the ticket with nobody. */
+    *over_capacity = !best && least;
+    if (!best)
+        best = least;
     if (best) {
         best->open++;
         best->last_pick = ++r->picks;
