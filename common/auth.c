@@ -1,6 +1,7 @@
 /* auth.c - bearer-token authentication against api_tokens (SHA-256 hashes) and role checks. */
 #include "common/auth.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <openssl/sha.h>
 
@@ -47,6 +48,14 @@ int sb_auth_token_seed(sb_pg *pg, const char *token, const char *subject, sb_rol
                       "INSERT INTO api_tokens (token_hash, subject, role) VALUES ($1, $2, $3)"
                       " ON CONFLICT (token_hash) DO NOTHING",
                       3, p);
+}
+
+int sb_auth_seed_admin_from_env(sb_pg *pg)
+{
+    const char *token = getenv("SB_ADMIN_TOKEN");
+    if (!token || !*token)
+        return 0;
+    return sb_auth_token_seed(pg, token, "admin", SB_ROLE_ADMIN);
 }
 
 int sb_auth_require(sb_pg *pg, struct evhttp_request *req, sb_role min_role, sb_principal *who,

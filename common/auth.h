@@ -21,6 +21,9 @@ int  sb_auth_token_seed(sb_pg *pg, const char *token, const char *subject, sb_ro
  * or -1 with err 401 (missing/unknown token) or 403 (role too low). */
 int  sb_auth_require(sb_pg *pg, struct evhttp_request *req, sb_role min_role, sb_principal *who,
                      sb_error *err);
+/* Seed the deployment's admin token from SB_ADMIN_TOKEN (if set), so the APIs work from the
+ * first start. 0 or -1. */
+int  sb_auth_seed_admin_from_env(sb_pg *pg);
 const char *sb_role_name(sb_role r);
 sb_role     sb_role_parse(const char *s);
 

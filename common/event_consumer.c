@@ -20,8 +20,6 @@ struct sb_event_consumer {
     sb_event_consumer_ops  ops;
     void                  *ctx;
     sb_batch              *batch;      /* the batch being finished (one at a time) */
-    int                    db_ok;      /* its transaction committed */
-    int                    dl_failed;  /* a dead letter could not even be queued */
     int                    sending;    /* its send group has not reported yet */
     sb_counter            *c_applied, *c_replayed, *c_skipped, *c_dead;
 };
@@ -32,6 +30,7 @@ typedef struct evc_work {
     json_t      *records;
     const char **ids;
     size_t       n;
+    int          failed;    /* out of memory: the batch must be retried, not half-applied */
 } evc_work;
 
 /* 0, or -1 when out of memory. */
@@ -41,6 +40,7 @@ static int evc_work_init(evc_work *w, size_t cap)
     w->records = json_array();
     w->ids = calloc(cap ? cap : 1, sizeof(*w->ids));
     w->n = 0;
+    w->failed = 0;
     return w->events && w->records && w->ids ? 0 : -1;
 }
 
@@ -66,7 +66,7 @@ static void evc_deadletter(sb_event_consumer *ec, sb_send_group *g, const sb_kms
 {
     sb_counter_add(ec->c_dead, 1);
     if (sb_deadletter(g, ec->name, msg, reason) != 0)
-        ec->dl_failed = 1;
+        sb_send_group_fail(g);
 }
 
 /* Canonical lower-case UUID, as proto/ requires: the claim compares ids as PostgreSQL prints
@@ -124,9 +124,13 @@ static void evc_collect_one(sb_event_consumer *ec, sb_send_group *g, const sb_km
         evc_deadletter(ec, g, msg, why);
         return;
     }
-    w->ids[w->n++] = env.event_id;
-    json_array_append_new(w->records, rec);
-    json_array_append_new(w->events, ev);
+    /* Both appends take their value, even when they fail. */
+    int oom = json_array_append_new(w->records, rec) != 0;
+    oom |= json_array_append_new(w->events, ev) != 0;
+    if (oom)
+        w->failed = 1;
+    else
+        w->ids[w->n++] = env.event_id;
 }
 
 /* The records whose events are claimed now for the first time, as JSON text (caller frees). */
@@ -137,11 +141,12 @@ static char *evc_fresh_records(sb_event_consumer *ec, const evc_work *w, size_t 
     char *text = NULL;
     *nfresh = 0;
     if (is_new && fresh && sb_pg_claim_events(ec->pg, ec->name, w->ids, w->n, is_new) == 0) {
-        for (size_t i = 0; i < w->n; i++)
+        int oom = 0;
+        for (size_t i = 0; i < w->n && !oom; i++)
             if (is_new[i])
-                json_array_append(fresh, json_array_get(w->records, i));
+                oom = json_array_append(fresh, json_array_get(w->records, i)) != 0;
         *nfresh = json_array_size(fresh);
-        text = sb_json_dump(fresh);
+        text = oom ? NULL : sb_json_dump(fresh);
     }
     free(is_new);
     json_decref(fresh);
@@ -151,6 +156,8 @@ static char *evc_fresh_records(sb_event_consumer *ec, const evc_work *w, size_t 
 /* Claim and apply w in one transaction; 0 when committed (or nothing to do), else -1. */
 static int evc_apply(sb_event_consumer *ec, const evc_work *w)
 {
+    if (w->failed)
+        return -1;
     if (w->n == 0)
         return 0;
     if (sb_pg_ensure(ec->pg) != 0 || sb_pg_begin(ec->pg) != 0)
@@ -174,16 +181,13 @@ static int evc_apply(sb_event_consumer *ec, const evc_work *w)
     return 0;
 }
 
-/* Every dead letter of the batch is durable (or failed): release or retry the batch. */
+/* Every dead letter of the batch is durable, or something failed (failed counts the database
+ * too): release the batch, or have it redelivered. */
 static void evc_on_sent(void *opaque, size_t failed)
 {
     sb_event_consumer *ec = opaque;
     ec->sending = 0;
-    int ok = ec->db_ok && !ec->dl_failed && failed == 0;
-    if (failed || ec->dl_failed)
-        sb_warn("deadletter_failed", "%s: dead letters not durable, batch will be retried",
-                ec->name);
-    sb_consumer_batch_done(ec->consumer, ec->batch, ok);
+    sb_consumer_batch_done(ec->consumer, ec->batch, failed == 0);
 }
 
 /* sb_consumer callback: one batch through the whole pattern. */
@@ -191,21 +195,21 @@ static void evc_on_batch(void *arg, sb_batch *batch)
 {
     sb_event_consumer *ec = arg;
     ec->batch = batch;
-    ec->db_ok = 0;
-    ec->dl_failed = 0;
     sb_send_group *g = sb_send_group_new(ec->producer, evc_on_sent, ec);
     if (!g) {
         sb_consumer_batch_done(ec->consumer, batch, 0);
         return;
     }
     evc_work w;
-    if (evc_work_init(&w, batch->n) == 0) {
-        for (size_t i = 0; i < batch->n; i++)
-            evc_collect_one(ec, g, &batch->msgs[i], &w);
-        ec->db_ok = evc_apply(ec, &w) == 0;
-        if (!ec->db_ok)
-            sb_warn("batch_failed", "%s: %zu events not applied, batch will be retried",
-                    ec->name, w.n);
+    int rc = evc_work_init(&w, batch->n);
+    for (size_t i = 0; rc == 0 && i < batch->n; i++)
+        evc_collect_one(ec, g, &batch->msgs[i], &w);
+    if (rc == 0)
+        rc = evc_apply(ec, &w);
+    if (rc != 0) {
+        sb_warn("batch_failed", "%s: %zu events not applied, batch will be retried", ec->name,
+                w.n);
+        sb_send_group_fail(g);
     }
     evc_work_free(&w);
     ec->sending = 1;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "common/ids.h"
@@ -269,22 +270,23 @@ typedef struct {
 static int claim_cmp(const void *a, const void *b)
 {
     const claim_entry *x = a, *y = b;
-    int c = strcmp(x->id, y->id);
+    int c = strcasecmp(x->id, y->id);
     return c ? c : (x->pos > y->pos) - (x->pos < y->pos);
 }
 
-/* Mark is_new for the first occurrence of id in the sorted entries. */
+/* Mark is_new for the first occurrence of id in the sorted entries. PostgreSQL returns UUIDs in
+ * lower case whatever case they came in, hence the case-insensitive comparisons. */
 static void claim_mark(claim_entry *e, size_t n, const char *id, unsigned char *is_new)
 {
     size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (strcmp(e[mid].id, id) < 0)
+        if (strcasecmp(e[mid].id, id) < 0)
             lo = mid + 1;
         else
             hi = mid;
     }
-    if (lo < n && strcmp(e[lo].id, id) == 0)
+    if (lo < n && strcasecmp(e[lo].id, id) == 0)
         is_new[e[lo].pos] = 1;
 }
 

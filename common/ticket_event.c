@@ -39,7 +39,7 @@ int sb_ticket_events_store(sb_pg *pg, const json_t *events)
                         "INSERT INTO ticket_events (event_id, ticket_id, type, occurred_at, payload)"
                         " SELECT (e->>'event_id')::uuid, (e->>'ticket_id')::uuid, e->>'type',"
                         "        (e->>'occurred_at')::timestamptz, e"
-                        " FROM jsonb_array_elements($1::jsonb) AS e"
+                        " FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(e, n) ORDER BY n"
                         " ON CONFLICT (event_id) DO NOTHING",
                         1, p);
     free(body);
@@ -55,7 +55,7 @@ json_t *sb_ticket_events_load(sb_pg *pg, const char *const *ids, size_t n)
     const char *p[] = {arr};
     PGresult *res = arr ? sb_pg_query(pg,
                                       "SELECT payload::text FROM ticket_events"
-                                      " WHERE event_id = ANY($1::uuid[]) ORDER BY occurred_at, type",
+                                      " WHERE event_id = ANY($1::uuid[]) ORDER BY seq",
                                       1, p)
                         : NULL;
     free(arr);

@@ -89,6 +89,8 @@ CREATE TABLE tickets (
 );
 CREATE INDEX tickets_customer_idx ON tickets (customer_id, created_at DESC);
 CREATE INDEX tickets_status_idx ON tickets (status, priority, created_at);
+CREATE INDEX tickets_created_idx ON tickets (created_at DESC, id DESC);
+CREATE INDEX tickets_department_idx ON tickets (department_id, created_at DESC, id DESC);
 
 CREATE TABLE messages (
     message_id  uuid PRIMARY KEY,        -- derived from (channel, external_id) by ingest
@@ -105,12 +107,13 @@ CREATE INDEX messages_ticket_idx ON messages (ticket_id);
 -- The ticket event log as stored: every event published on sb.tickets.v1, by its id.
 CREATE TABLE ticket_events (
     event_id    uuid PRIMARY KEY,
+    seq         bigserial NOT NULL,          -- insertion order: events of one millisecond stay in order
     ticket_id   uuid NOT NULL REFERENCES tickets(id),
     type        text NOT NULL,
     occurred_at timestamptz NOT NULL,
     payload     jsonb NOT NULL
 );
-CREATE INDEX ticket_events_ticket_idx ON ticket_events (ticket_id, occurred_at);
+CREATE INDEX ticket_events_ticket_idx ON ticket_events (ticket_id, occurred_at, seq);
 
 CREATE TABLE assignments (
     ticket_id     uuid PRIMARY KEY REFERENCES tickets(id),

@@ -1,0 +1,20 @@
+/* desk.c - desk's shared pieces: who may see which tickets, and result cells as JSON. */
+#include "services/desk/desk.h"
+
+int desk_authorize(sb_service *s, struct evhttp_request *req, desk_scope *scope, sb_error *err)
+{
+    if (sb_pg_ensure(s->pg) != 0)
+        return sb_error_set(err, 503, "unavailable", "", "database unavailable");
+    if (sb_auth_require(s->pg, req, SB_ROLE_AGENT, &scope->who, err) != 0)
+        return -1;
+    scope->agent = scope->who.role == SB_ROLE_AGENT ? scope->who.subject : NULL;
+    return 0;
+}
+
+json_t *desk_cell(const PGresult *res, int row, int col)
+{
+    if (PQgetisnull(res, row, col))
+        return json_null();
+    json_t *v = json_string(PQgetvalue(res, row, col));
+    return v ? v : json_null();   /* not UTF-8 (a SQL_ASCII database): no garbage in the API */
+}

@@ -1,0 +1,34 @@
+/* desk.h - what desk's handlers share: who may see which tickets, SQL time format, JSON cells. */
+#ifndef DESK_H
+#define DESK_H
+
+#include <event2/http.h>
+#include <jansson.h>
+#include <libpq-fe.h>
+#include "common/auth.h"
+#include "common/error.h"
+#include "common/service.h"
+
+/* A timestamptz column as the API writes times: RFC 3339 UTC with milliseconds. */
+#define DESK_SQL_ISO(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+
+/* The caller and the tickets they may see. */
+typedef struct desk_scope {
+    sb_principal who;
+    /* An agent sees only their department's tickets: their id, bound into the SQL; NULL for
+     * supervisors and admins, who see everything. Points into who. */
+    const char  *agent;
+} desk_scope;
+
+/* Authenticate the bearer token (agent or above); 0, or -1 with err (401/403/503). */
+int     desk_authorize(sb_service *s, struct evhttp_request *req, desk_scope *scope,
+                       sb_error *err);
+/* Cell (row, col) as a JSON string, or null when SQL NULL. */
+json_t *desk_cell(const PGresult *res, int row, int col);
+
+/* GET /v1/tickets/{number}. 0 or -1. */
+int desk_ticket_routes(sb_service *s);
+/* GET /v1/tickets. 0 or -1. */
+int desk_list_routes(sb_service *s);
+
+#endif

@@ -1,0 +1,27 @@
+/* http_client.h - a tiny blocking HTTP/1.1 client for tests that talk to the running services. */
+#ifndef SB_TEST_HTTP_CLIENT_H
+#define SB_TEST_HTTP_CLIENT_H
+
+#include <jansson.h>
+
+/* One request to url ("http://host:port/path?query"; plain http only), with
+ * "Authorization: Bearer <bearer>" when bearer is not NULL and body (sent as application/json)
+ * when not NULL. Waits up to 10 s. On success returns 0 with *status set and *resp_body a
+ * NUL-terminated malloc'd copy of the reply body (caller frees; resp_body may be NULL when
+ * the body is not wanted). Returns -1 when the URL is bad, the service cannot be reached or
+ * the reply is not HTTP. */
+int sb_test_http(const char *method, const char *url, const char *bearer, const char *body,
+                 int *status, char **resp_body);
+
+/* Same, also returning the value of reply header `header` (case-insensitive) into
+ * header_out (header_len bytes, "" when absent). */
+int sb_test_http_header(const char *method, const char *url, const char *bearer,
+                        const char *body, int *status, char **resp_body, const char *header,
+                        char *header_out, unsigned header_len);
+
+/* sb_test_http with the reply parsed as JSON: NULL when the request failed or the body is not
+ * JSON (*status is still set when a reply arrived). Caller json_decref()s. */
+json_t *sb_test_http_json(const char *method, const char *url, const char *bearer,
+                          const char *body, int *status);
+
+#endif
