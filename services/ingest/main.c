@@ -1,0 +1,92 @@
+/* main.c - sb-ingest: channel messages in over HTTP, normalised, out to sb.inbound.v1. */
+#include <stdlib.h>
+
+#include "common/config.h"
+#include "common/log.h"
+#include "common/service.h"
+#include "services/ingest/accept.h"
+#include "services/ingest/keys.h"
+#include "services/ingest/normalize.h"
+#include "services/ingest/recent.h"
+#include "services/ingest/status.h"
+
+/* How long shutdown waits for outstanding delivery reports before purging them. */
+#define INGEST_DRAIN_MS 5000
+
+/* Everything ingest adds to the shared service runtime. */
+typedef struct ingest_app {
+    ingest_keys     keys;
+    ingest_secrets  secrets;
+    ingest_recent  *recent;
+    ingest_accept  *accept;
+    ingest_status  *status;
+} ingest_app;
+
+/* Healthy while messages can be accepted: POST needs the broker path only, so PostgreSQL (used
+ * by GET lookups alone) is reported but does not fail the check. */
+static int ingest_health(void *ctx, json_t *detail)
+{
+    sb_service *s = ctx;
+    int pg_ok = s->pg && PQstatus(sb_pg_conn(s->pg)) == CONNECTION_OK;
+    json_object_set_new(detail, "service", json_string(s->cfg.service));
+    json_object_set_new(detail, "postgres", json_string(pg_ok ? "ok" : "down"));
+    json_object_set_new(detail, "in_flight",
+                        json_integer((json_int_t)sb_producer_in_flight(s->producer)));
+    return 1;
+}
+
+/* Build the modules and route the endpoints. 0, or -1 after logging why. */
+static int ingest_open(ingest_app *app, sb_service *s)
+{
+    sb_error err;
+    long recent_max;
+    sb_error_clear(&err);
+    if (ingest_keys_load(&app->keys, &err) != 0 ||
+        sb_config_int("SB_INGEST_RECENT_IDS", 1000000, 1, 16 * 1024 * 1024, &recent_max, &err)) {
+        sb_error("config", "%s", err.message);
+        return -1;
+    }
+    ingest_secrets_init(&app->secrets, s->cfg.customer_key_secret);
+    app->recent = ingest_recent_new((size_t)recent_max);
+    app->accept = app->recent ? ingest_accept_new(s->producer, s->metrics, &app->keys,
+                                                  &app->secrets, app->recent)
+                              : NULL;
+    app->status = ingest_status_new(s->base, s->pg, &app->keys, app->recent);
+    if (!app->recent || !app->accept || !app->status) {
+        sb_error("startup", "out of memory");
+        return -1;
+    }
+    sb_http_set_health(s->http, ingest_health, s);
+    if (sb_http_route(s->http, "POST", "/v1/messages", ingest_accept_handle, app->accept) != 0 ||
+        sb_http_route(s->http, "GET", "/v1/messages/", ingest_status_handle, app->status) != 0)
+        return -1;
+    return 0;
+}
+
+/* Answer or let go of every held request while the HTTP server still exists, then free. */
+static void ingest_close(ingest_app *app, sb_service *s)
+{
+    if (app->accept) {
+        ingest_accept_drain(app->accept, INGEST_DRAIN_MS);
+        /* One pass of the loop writes the answers out; what arrives meanwhile is drained too
+         * (answered 503, its client retries). */
+        event_base_loop(s->base, EVLOOP_NONBLOCK);
+        ingest_accept_drain(app->accept, 0);
+    }
+    ingest_status_free(app->status);
+    ingest_accept_free(app->accept);
+    ingest_recent_free(app->recent);
+}
+
+int main(void)
+{
+    sb_service s;
+    ingest_app app = {0};
+    int rc = 1;
+    if (sb_service_init(&s, "ingest", "127.0.0.1:8081", SB_SVC_PG | SB_SVC_PRODUCER) == 0 &&
+        ingest_open(&app, &s) == 0)
+        rc = sb_service_run(&s) == 0 ? 0 : 1;
+    ingest_close(&app, &s);
+    sb_service_close(&s);
+    return rc;
+}
