@@ -171,6 +171,9 @@ int main(void)
             sb_error("startup", "%s", err.message);
         else
             rc = sb_service_run(&s) == 0 ? 0 : 1;
+        /* Let in-flight batches finish (their completions reach the consumer) before it goes. */
+        if (sb_producer_flush(s.producer, 10000) != 0)
+            sb_warn("shutdown", "events still undelivered; their batch will be replayed");
         sb_consumer_free(cx.consumer);
         routing_roster_free(&cx.roster);
     }
