@@ -140,7 +140,7 @@ static char *evc_fresh_records(sb_event_consumer *ec, const evc_work *w, size_t 
     json_t *fresh = json_array();
     char *text = NULL;
     *nfresh = 0;
-    if (is_new && fresh && sb_pg_claim_events(ec->pg, ec->name, w->ids, w->n, is_new) == 0) {
+    if (is_new && fresh && sb_pg_claim_events(ec->pg, ec->name, w->ids, w->n, is_new) >= 0) {
         int oom = 0;
         for (size_t i = 0; i < w->n && !oom; i++)
             if (is_new[i])

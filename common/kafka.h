@@ -85,6 +85,10 @@ sb_consumer *sb_consumer_new(struct event_base *base, const char *brokers, const
 /* ok: commit the batch's offsets and release it. !ok: hand the same batch again after a backoff
  * (consumers are idempotent, so a redelivery changes nothing already applied). */
 void sb_consumer_batch_done(sb_consumer *c, sb_batch *batch, int ok);
+/* A send group for what the batch implies: once all of it is durable the batch is done (ok when
+ * nothing failed, so the offsets are committed; else it is redelivered). Seal it when the batch
+ * has added everything, also when that is nothing. NULL when out of memory. */
+sb_send_group *sb_consumer_batch_group(sb_consumer *c, sb_producer *p, sb_batch *batch);
 void sb_consumer_free(sb_consumer *c);   /* leaves the group */
 
 /* Publish msg to sb.deadletter.v1 with the reason, as part of g. */

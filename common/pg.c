@@ -322,9 +322,10 @@ int sb_pg_claim_events(sb_pg *pg, const char *consumer, const char *const *ids, 
     for (size_t i = 0; i < n; i++)
         e[i] = (claim_entry){ids[i], i};
     qsort(e, n, sizeof(*e), claim_cmp);
-    for (int r = 0; r < PQntuples(res); r++)
+    int fresh = PQntuples(res);
+    for (int r = 0; r < fresh; r++)
         claim_mark(e, n, PQgetvalue(res, r, 0), is_new);
     PQclear(res);
     free(e);
-    return 0;
+    return fresh;
 }

@@ -32,7 +32,7 @@ int sb_pg_migrate(sb_pg *pg, const char *dir);
 
 /* Inside the caller's transaction: records (consumer, id) for each of ids in processed_events.
  * is_new[i] = 1 when ids[i] had not been applied before (the caller applies it now), 0 when it
- * was (a replay). ids must be canonical UUIDs. 0 or -1. */
+ * was (a replay). ids must be canonical UUIDs. Returns how many are new, or -1. */
 int sb_pg_claim_events(sb_pg *pg, const char *consumer, const char *const *ids, size_t n,
                        unsigned char *is_new);
 

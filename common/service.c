@@ -94,6 +94,26 @@ int sb_service_run(sb_service *s)
     return rc < 0 ? -1 : 0;
 }
 
+int sb_service_consume(sb_service *s, const char *group, const char *const *topics,
+                       size_t ntopics, size_t max_batch, sb_batch_cb cb, void *ctx,
+                       sb_consumer **consumer)
+{
+    sb_error err;
+    *consumer = sb_consumer_new(s->base, s->cfg.kafka_brokers, group, topics, ntopics, max_batch,
+                                cb, ctx, s->metrics, &err);
+    if (!*consumer) {
+        sb_error("startup", "%s", err.message);
+        return -1;
+    }
+    int rc = sb_service_run(s);
+    /* Delivery reports of the batch in flight complete it on the consumer: flush first. */
+    if (s->producer && sb_producer_flush(s->producer, 10000) != 0)
+        sb_warn("shutdown", "events still undelivered; their batch will be replayed");
+    sb_consumer_free(*consumer);
+    *consumer = NULL;
+    return rc;
+}
+
 void sb_service_close(sb_service *s)
 {
     if (s->sig_int)

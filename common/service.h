@@ -31,6 +31,12 @@ int  sb_service_init(sb_service *s, const char *name, const char *default_http_a
                      unsigned flags);
 /* Runs the loop until SIGINT/SIGTERM. */
 int  sb_service_run(sb_service *s);
+/* For consumers: joins group on topics, runs the loop until SIGINT/SIGTERM, lets the batch in
+ * flight finish (its events durable, its offsets committed), then leaves the group. *consumer
+ * is set while the loop runs (the batch callback needs it) and NULL after. 0 or -1. */
+int  sb_service_consume(sb_service *s, const char *group, const char *const *topics,
+                        size_t ntopics, size_t max_batch, sb_batch_cb cb, void *ctx,
+                        sb_consumer **consumer);
 /* Releases everything init created (flushes the producer). */
 void sb_service_close(sb_service *s);
 

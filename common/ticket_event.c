@@ -46,11 +46,10 @@ int sb_ticket_events_store(sb_pg *pg, const json_t *events)
     return rc;
 }
 
-json_t *sb_ticket_events_load(sb_pg *pg, const char *const *ids, size_t n)
+int sb_ticket_events_load(sb_pg *pg, const char *const *ids, size_t n, json_t *out)
 {
-    json_t *out = json_array();
     if (n == 0)
-        return out;
+        return 0;
     char *arr = sb_pg_array_literal(ids, n);
     const char *p[] = {arr};
     PGresult *res = arr ? sb_pg_query(pg,
@@ -59,17 +58,15 @@ json_t *sb_ticket_events_load(sb_pg *pg, const char *const *ids, size_t n)
                                       1, p)
                         : NULL;
     free(arr);
-    if (!res) {
-        json_decref(out);
-        return NULL;
-    }
+    if (!res)
+        return -1;
     for (int i = 0; i < PQntuples(res); i++) {
         json_t *ev = json_loads(PQgetvalue(res, i, 0), 0, NULL);
         if (ev)
             json_array_append_new(out, ev);
     }
     PQclear(res);
-    return out;
+    return 0;
 }
 
 int sb_ticket_events_publish(sb_send_group *g, const json_t *events)

@@ -15,8 +15,9 @@ json_t *sb_ticket_event_new(const char *type, const char *event_id, const char *
 /* Insert every event of the array into ticket_events (one statement, in the caller's
  * transaction); events already stored are left as they are. 0 or -1. */
 int     sb_ticket_events_store(sb_pg *pg, const json_t *events);
-/* Stored events with these ids, oldest first, as a new array (NULL on error). */
-json_t *sb_ticket_events_load(sb_pg *pg, const char *const *ids, size_t n);
+/* Append the stored events with these ids to out, in the order they were stored: what a
+ * replay republishes. 0 or -1. */
+int     sb_ticket_events_load(sb_pg *pg, const char *const *ids, size_t n, json_t *out);
 /* Publish each event on sb.tickets.v1 keyed by its ticket_id, as part of g. 0 or -1. */
 int     sb_ticket_events_publish(sb_send_group *g, const json_t *events);
 

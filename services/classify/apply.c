@@ -240,13 +240,9 @@ static int load_replayed(sb_pg *pg, const classify_item *items, size_t n, json_t
             ids[m++] = items[i].opened_id;
             ids[m++] = items[i].classified_id;
         }
-    json_t *stored = sb_ticket_events_load(pg, ids, m);
+    int rc = sb_ticket_events_load(pg, ids, m, out);
     free(ids);
-    if (!stored)
-        return -1;
-    json_array_extend(out, stored);
-    json_decref(stored);
-    return 0;
+    return rc;
 }
 
 /* Everything inside the transaction; -1 makes the caller roll back. */
@@ -254,16 +250,16 @@ static int apply_in_tx(classify_ctx *cx, classify_item *items, size_t n, json_t 
 {
     const char **ids = malloc(n * sizeof(char *));
     unsigned char *is_new = malloc(n);
-    int rc = ids && is_new ? 0 : -1;
-    for (size_t i = 0; i < n && rc == 0; i++)
+    int fresh = ids && is_new ? 0 : -1;
+    for (size_t i = 0; i < n && fresh == 0; i++)
         ids[i] = items[i].message_id;
-    if (rc == 0)
-        rc = sb_pg_claim_events(cx->pg, "classify", ids, n, is_new);
-    size_t fresh = 0;
-    for (size_t i = 0; i < n && rc == 0; i++)
-        fresh += (items[i].is_new = is_new[i]);
+    if (fresh == 0)
+        fresh = sb_pg_claim_events(cx->pg, "classify", ids, n, is_new);
+    for (size_t i = 0; i < n && fresh >= 0; i++)
+        items[i].is_new = is_new[i];
     free(ids);
     free(is_new);
+    int rc = fresh < 0 ? -1 : 0;
     if (rc == 0 && fresh > 0) {
         rc = upsert_customers(cx->pg, items, n);
         if (rc == 0)
@@ -282,7 +278,7 @@ static int apply_in_tx(classify_ctx *cx, classify_item *items, size_t n, json_t 
         if (rc == 0)
             rc = sb_ticket_events_store(cx->pg, out);
     }
-    if (rc == 0 && fresh < n)
+    if (rc == 0 && (size_t)fresh < n)
         rc = load_replayed(cx->pg, items, n, out);
     return rc;
 }

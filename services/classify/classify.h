@@ -40,7 +40,7 @@ typedef struct classify_ctx {
     sb_ruleset     rules;
     unsigned char  seal_key[32];
     sb_counter    *c_tickets, *c_replays, *c_deadletters;
-    sb_histogram  *h_batch_ms;
+    sb_histogram  *h_apply_ms;       /* the PostgreSQL transaction alone */
 } classify_ctx;
 
 /* decode.c: inbound_message bytes -> item; 0, or -1 with a reason for the dead-letter topic. */

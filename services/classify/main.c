@@ -12,23 +12,6 @@
 
 #define CLASSIFY_MAX_BATCH 500
 
-/* What one batch needs until its events are durable. */
-typedef struct classify_batch {
-    classify_ctx *cx;
-    sb_batch     *batch;
-    int64_t       t0;
-} classify_batch;
-
-/* The send group finished: commit the offsets only when every event is durable. */
-static void classify_on_published(void *opaque, size_t failed)
-{
-    classify_batch *cb = opaque;
-    classify_ctx *cx = cb->cx;
-    sb_histogram_observe(cx->h_batch_ms, (double)(sb_clock_mono_ms() - cb->t0));
-    sb_consumer_batch_done(cx->consumer, cb->batch, failed == 0);
-    free(cb);
-}
-
 /* Decode every message; poison goes to the dead-letter topic as part of the group. */
 static size_t classify_decode_all(classify_ctx *cx, sb_batch *batch, classify_item *items,
                                   sb_send_group *g)
@@ -51,21 +34,24 @@ static size_t classify_decode_all(classify_ctx *cx, sb_batch *batch, classify_it
 static void classify_on_batch(void *ctx, sb_batch *batch)
 {
     classify_ctx *cx = ctx;
-    classify_batch *cb = malloc(sizeof(*cb));
+    int64_t t0 = sb_clock_mono_ms();
     classify_item *items = calloc(batch->n, sizeof(*items));
     json_t *events = json_array();
-    sb_send_group *g = cb ? sb_send_group_new(cx->producer, classify_on_published, cb) : NULL;
-    if (!cb || !items || !events || !g) {
-        free(cb);
+    sb_send_group *g = sb_consumer_batch_group(cx->consumer, cx->producer, batch);
+    if (!items || !events || !g) {
         free(items);
         json_decref(events);
-        free(g);
-        sb_consumer_batch_done(cx->consumer, batch, 0);
+        if (!g) {
+            sb_consumer_batch_done(cx->consumer, batch, 0);
+            return;
+        }
+        sb_send_group_fail(g);
+        sb_send_group_seal(g);
         return;
     }
-    *cb = (classify_batch){cx, batch, sb_clock_mono_ms()};
     size_t n = classify_decode_all(cx, batch, items, g);
     int rc = classify_apply(cx, items, n, events);
+    sb_histogram_observe(cx->h_apply_ms, (double)(sb_clock_mono_ms() - t0));
     if (rc == 0) {
         size_t fresh = 0;
         for (size_t i = 0; i < n; i++)
@@ -96,8 +82,9 @@ static int classify_ctx_init(classify_ctx *cx, sb_service *s)
     cx->c_tickets = sb_metrics_counter(s->metrics, "classify_tickets_opened", "Tickets opened", NULL);
     cx->c_replays = sb_metrics_counter(s->metrics, "classify_replays", "Messages seen again (already applied)", NULL);
     cx->c_deadletters = sb_metrics_counter(s->metrics, "classify_deadletters", "Messages dead-lettered", NULL);
-    cx->h_batch_ms = sb_metrics_histogram(s->metrics, "classify_batch_ms", "Batch apply + publish, ms",
-                                          NULL, sb_metrics_latency_ms, 12);
+    cx->h_apply_ms = sb_metrics_histogram(s->metrics, "classify_apply_ms",
+                                          "Batch decode + PostgreSQL transaction, ms", NULL,
+                                          sb_metrics_latency_ms, 12);
     return sb_rules_load(s->pg, &cx->rules);
 }
 
@@ -105,22 +92,13 @@ int main(void)
 {
     sb_service s;
     classify_ctx cx;
-    sb_error err;
     if (sb_service_init(&s, "classify", "127.0.0.1:8084", SB_SVC_PG | SB_SVC_PRODUCER) != 0)
         return 1;
     int rc = 1;
     if (classify_ctx_init(&cx, &s) == 0) {
         const char *topics[] = {SB_TOPIC_INBOUND};
-        cx.consumer = sb_consumer_new(s.base, s.cfg.kafka_brokers, "classify", topics, 1,
-                                      CLASSIFY_MAX_BATCH, classify_on_batch, &cx, s.metrics, &err);
-        if (!cx.consumer)
-            sb_error("startup", "%s", err.message);
-        else
-            rc = sb_service_run(&s) == 0 ? 0 : 1;
-        /* Let in-flight batches finish (their completions reach the consumer) before it goes. */
-        if (sb_producer_flush(s.producer, 10000) != 0)
-            sb_warn("shutdown", "events still undelivered; their batch will be replayed");
-        sb_consumer_free(cx.consumer);
+        rc = sb_service_consume(&s, "classify", topics, 1, CLASSIFY_MAX_BATCH, classify_on_batch, &cx,
+                                &cx.consumer) == 0 ? 0 : 1;
         sb_rules_free(&cx.rules);
     }
     sb_service_close(&s);

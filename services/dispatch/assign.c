@@ -102,13 +102,9 @@ static int load_replayed(sb_pg *pg, const dispatch_item *items, size_t n, json_t
     for (size_t i = 0; i < n; i++)
         if (!items[i].is_new)
             ids[m++] = items[i].assigned_id;
-    json_t *stored = sb_ticket_events_load(pg, ids, m);
+    int rc = sb_ticket_events_load(pg, ids, m, out);
     free(ids);
-    if (!stored)
-        return -1;
-    json_array_extend(out, stored);
-    json_decref(stored);
-    return 0;
+    return rc;
 }
 
 /* Claim, choose, store; -1 makes the caller roll back. */
@@ -116,16 +112,16 @@ static int apply_in_tx(dispatch_ctx *cx, dispatch_item *items, size_t n, json_t 
 {
     const char **ids = malloc(n * sizeof(char *));
     unsigned char *is_new = malloc(n);
-    int rc = ids && is_new ? 0 : -1;
-    for (size_t i = 0; i < n && rc == 0; i++)
+    int fresh = ids && is_new ? 0 : -1;
+    for (size_t i = 0; i < n && fresh == 0; i++)
         ids[i] = items[i].event_id;
-    if (rc == 0)
-        rc = sb_pg_claim_events(cx->pg, "dispatch", ids, n, is_new);
-    size_t fresh = 0;
-    for (size_t i = 0; i < n && rc == 0; i++)
-        fresh += (items[i].is_new = is_new[i]);
+    if (fresh == 0)
+        fresh = sb_pg_claim_events(cx->pg, "dispatch", ids, n, is_new);
+    for (size_t i = 0; i < n && fresh >= 0; i++)
+        items[i].is_new = is_new[i];
     free(ids);
     free(is_new);
+    int rc = fresh < 0 ? -1 : 0;
     if (rc == 0 && fresh > 0) {
         choose_agents(cx, items, n);
         int64_t now = sb_clock_now_ms();
@@ -137,7 +133,7 @@ static int apply_in_tx(dispatch_ctx *cx, dispatch_item *items, size_t n, json_t 
         json_array_extend(out, fresh_events);
         json_decref(fresh_events);
     }
-    if (rc == 0 && fresh < n)
+    if (rc == 0 && (size_t)fresh < n)
         rc = load_replayed(cx->pg, items, n, out);
     return rc;
 }

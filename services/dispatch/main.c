@@ -10,20 +10,6 @@
 
 #define DISPATCH_MAX_BATCH 500
 
-/* What one batch needs until its events are durable. */
-typedef struct dispatch_batch {
-    dispatch_ctx *cx;
-    sb_batch     *batch;
-} dispatch_batch;
-
-/* Commit the offsets only once the assigned events and notices are durable. */
-static void dispatch_on_published(void *opaque, size_t failed)
-{
-    dispatch_batch *db = opaque;
-    sb_consumer_batch_done(db->cx->consumer, db->batch, failed == 0);
-    free(db);
-}
-
 /* Read a classified event; 1 when it is one, 0 for other types (skipped), -1 when malformed. */
 static int dispatch_decode(const sb_kmsg *msg, dispatch_item *it, const char **reason)
 {
@@ -112,19 +98,20 @@ static void dispatch_count(dispatch_ctx *cx, const dispatch_item *items, size_t 
 static void dispatch_on_batch(void *ctx, sb_batch *batch)
 {
     dispatch_ctx *cx = ctx;
-    dispatch_batch *db = malloc(sizeof(*db));
     dispatch_item *items = calloc(batch->n, sizeof(*items));
     json_t *events = json_array();
-    sb_send_group *g = db ? sb_send_group_new(cx->producer, dispatch_on_published, db) : NULL;
-    if (!db || !items || !events || !g) {
-        free(db);
+    sb_send_group *g = sb_consumer_batch_group(cx->consumer, cx->producer, batch);
+    if (!items || !events || !g) {
         free(items);
         json_decref(events);
-        free(g);
-        sb_consumer_batch_done(cx->consumer, batch, 0);
+        if (!g) {
+            sb_consumer_batch_done(cx->consumer, batch, 0);
+            return;
+        }
+        sb_send_group_fail(g);
+        sb_send_group_seal(g);
         return;
     }
-    *db = (dispatch_batch){cx, batch};
     size_t n = dispatch_decode_all(cx, batch, items, g);
     int rc = assign_apply(cx, items, n, events);
     if (rc == 0) {
@@ -136,6 +123,7 @@ static void dispatch_on_batch(void *ctx, sb_batch *batch)
     free(items);
     json_decref(events);
     if (rc != 0) {
+        /* Offsets stay uncommitted: the group completes as a failure and the batch comes again. */
         sb_error("dispatch_batch", "batch of %zu not applied; it will be retried", batch->n);
         sb_send_group_fail(g);
     }
@@ -159,22 +147,13 @@ int main(void)
 {
     sb_service s;
     dispatch_ctx cx;
-    sb_error err;
     if (sb_service_init(&s, "dispatch", "127.0.0.1:8085", SB_SVC_PG | SB_SVC_PRODUCER) != 0)
         return 1;
     int rc = 1;
     if (dispatch_ctx_init(&cx, &s) == 0) {
         const char *topics[] = {SB_TOPIC_TICKETS};
-        cx.consumer = sb_consumer_new(s.base, s.cfg.kafka_brokers, "dispatch", topics, 1,
-                                      DISPATCH_MAX_BATCH, dispatch_on_batch, &cx, s.metrics, &err);
-        if (!cx.consumer)
-            sb_error("startup", "%s", err.message);
-        else
-            rc = sb_service_run(&s) == 0 ? 0 : 1;
-        /* Let in-flight batches finish (their completions reach the consumer) before it goes. */
-        if (sb_producer_flush(s.producer, 10000) != 0)
-            sb_warn("shutdown", "events still undelivered; their batch will be replayed");
-        sb_consumer_free(cx.consumer);
+        rc = sb_service_consume(&s, "dispatch", topics, 1, DISPATCH_MAX_BATCH, dispatch_on_batch, &cx,
+                                &cx.consumer) == 0 ? 0 : 1;
         routing_roster_free(&cx.roster);
     }
     sb_service_close(&s);

@@ -1,0 +1,151 @@
+/* test_common_kafka.c - common/kafka against the real broker in a real libevent loop: delivery
+ * reports, send groups, redelivery of a failed batch, commits only when told. */
+#include <criterion/criterion.h>
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/kafka.h"
+#include "common/metrics.h"
+
+#define N_MESSAGES 50
+
+/* What the consumer saw. */
+typedef struct seen {
+    struct event_base *base;
+    sb_consumer       *consumer;
+    int                fail_first;    /* fail the first batch once */
+    int                attempts_seen; /* batches handed over with attempt > 0 */
+    long               offsets[N_MESSAGES * 4];
+    size_t             n;
+    size_t             applied;       /* messages in batches that succeeded */
+} seen;
+
+/* The broker's address, or skip. */
+static const char *brokers_or_skip(void)
+{
+    const char *b = getenv("SB_KAFKA_BROKERS");
+    if (!b || !*b)
+        cr_skip_test("SB_KAFKA_BROKERS is not set: run through tests/run");
+    return b;
+}
+
+/* Leave the loop after a bounded time whatever happens. */
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    event_base_loopexit(arg, NULL);
+}
+
+/* Run the loop for at most ms. */
+static void loop_for(struct event_base *base, int ms)
+{
+    struct event *t = evtimer_new(base, on_deadline, base);
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    evtimer_add(t, &tv);
+    event_base_dispatch(base);
+    event_free(t);
+}
+
+/* Send group completion: record the failure count and stop the loop. */
+static void on_group_done(void *opaque, size_t failed)
+{
+    long *result = opaque;
+    *result = (long)failed;
+}
+
+/* Batch handler: fail the very first batch once, accept everything after. */
+static void on_batch(void *ctx, sb_batch *batch)
+{
+    seen *s = ctx;
+    if (batch->attempt > 0)
+        s->attempts_seen++;
+    for (size_t i = 0; i < batch->n && s->n < sizeof(s->offsets) / sizeof(s->offsets[0]); i++)
+        s->offsets[s->n++] = (long)batch->msgs[i].partition * 1000000 + (long)batch->msgs[i].offset;
+    if (s->fail_first) {
+        s->fail_first = 0;
+        sb_consumer_batch_done(s->consumer, batch, 0);
+        return;
+    }
+    s->applied += batch->n;
+    if (s->applied >= N_MESSAGES)
+        event_base_loopexit(s->base, NULL);
+    sb_consumer_batch_done(s->consumer, batch, 1);
+}
+
+/* Produce N_MESSAGES to topic through a send group; returns the failure count. */
+static long produce_all(struct event_base *base, const char *brokers, const char *topic,
+                        sb_metrics *m)
+{
+    sb_error err;
+    sb_producer *p = sb_producer_new(base, brokers, 1000, m, &err);
+    cr_assert(p, "%s", err.message);
+    long failed = -1;
+    sb_send_group *g = sb_send_group_new(p, on_group_done, &failed);
+    for (int i = 0; i < N_MESSAGES; i++) {
+        char key[16], body[64];
+        snprintf(key, sizeof(key), "k%d", i % 7);
+        snprintf(body, sizeof(body), "{\"n\":%d}", i);
+        cr_assert_eq(sb_send_group_add(g, topic, key, body, strlen(body)), 0);
+    }
+    sb_send_group_seal(g);
+    for (int i = 0; i < 100 && failed < 0; i++)
+        loop_for(base, 100);
+    cr_assert_eq(sb_producer_in_flight(p), 0);
+    sb_producer_free(p);
+    return failed;
+}
+
+Test(common_kafka, failed_batch_is_redelivered_and_committed_batches_are_not, .timeout = 90)
+{
+    const char *brokers = brokers_or_skip();
+    char topic[64], group[64];
+    snprintf(topic, sizeof(topic), "test.kafka.%d.%ld", (int)getpid(), random() % 100000);
+    snprintf(group, sizeof(group), "test-group-%d", (int)getpid());
+    struct event_base *base = event_base_new();
+    sb_metrics *m = sb_metrics_new("test");
+    cr_assert_eq(produce_all(base, brokers, topic, m), 0, "every message durable");
+
+    seen s = {.base = base, .fail_first = 1};
+    sb_error err;
+    const char *topics[] = {topic};
+    s.consumer = sb_consumer_new(base, brokers, group, topics, 1, 16, on_batch, &s, m, &err);
+    cr_assert(s.consumer, "%s", err.message);
+    loop_for(base, 30000);
+    cr_expect_eq(s.applied, N_MESSAGES, "applied %zu of %d", s.applied, N_MESSAGES);
+    cr_expect_geq(s.attempts_seen, 1, "the failed batch came again");
+    sb_consumer_free(s.consumer);   /* commits were made as batches completed */
+
+    /* A new member of the same group starts after the committed offsets: nothing again. */
+    seen again = {.base = base};
+    again.consumer = sb_consumer_new(base, brokers, group, topics, 1, 16, on_batch, &again, m, &err);
+    cr_assert(again.consumer, "%s", err.message);
+    loop_for(base, 9000);
+    cr_expect_eq(again.n, 0, "%zu committed messages were delivered again", again.n);
+    sb_consumer_free(again.consumer);
+    sb_metrics_free(m);
+    event_base_free(base);
+}
+
+Test(common_kafka, queue_full_is_back_pressure_not_a_buffer, .timeout = 30)
+{
+    const char *brokers = brokers_or_skip();
+    struct event_base *base = event_base_new();
+    sb_metrics *m = sb_metrics_new("test");
+    sb_error err;
+    sb_producer *p = sb_producer_new(base, brokers, 10, m, &err);
+    cr_assert(p, "%s", err.message);
+    int full = 0;
+    for (int i = 0; i < 50; i++)
+        full += sb_producer_send(p, "test.backpressure", "k", 1, "x", 1, NULL, NULL) ==
+                SB_PRODUCE_QUEUE_FULL;
+    cr_expect_geq(full, 40, "beyond 10 in flight the producer refuses (%d refused)", full);
+    cr_expect_leq(sb_producer_in_flight(p), 10);
+    cr_expect_eq(sb_producer_flush(p, 10000), 0);
+    sb_producer_free(p);
+    sb_metrics_free(m);
+    event_base_free(base);
+}

@@ -1,0 +1,124 @@
+/* test_common_pg.c - common/pg against a real PostgreSQL: claims, migrations, array literals. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/ids.h"
+#include "common/pg.h"
+
+/* A connection to the stack's database, or skip. */
+static sb_pg *pg_or_skip(void)
+{
+    const char *dsn = getenv("SB_PG_DSN");
+    if (!dsn || !*dsn)
+        cr_skip_test("SB_PG_DSN is not set: run through tests/run");
+    sb_pg *pg = sb_pg_connect(dsn, 3);
+    cr_assert(pg, "cannot connect to %s", dsn);
+    return pg;
+}
+
+/* A consumer name no other test uses. */
+static void consumer_name(char *out, size_t len)
+{
+    snprintf(out, len, "test-claim-%d-%ld", (int)getpid(), random());
+}
+
+Test(common_pg, claim_reports_new_ids_once_and_replays_as_old)
+{
+    sb_pg *pg = pg_or_skip();
+    char consumer[64], a[SB_UUID_STRLEN], b[SB_UUID_STRLEN], c[SB_UUID_STRLEN];
+    consumer_name(consumer, sizeof(consumer));
+    sb_uuid_v4_str(a);
+    sb_uuid_v4_str(b);
+    sb_uuid_v4_str(c);
+    const char *first[] = {a, b, a};   /* a twice in one batch: applied once */
+    unsigned char is_new[3];
+    cr_assert_eq(sb_pg_begin(pg), 0);
+    cr_assert_eq(sb_pg_claim_events(pg, consumer, first, 3, is_new), 2);
+    cr_assert_eq(sb_pg_commit(pg), 0);
+    cr_expect(is_new[0] == 1 && is_new[1] == 1 && is_new[2] == 0);
+
+    const char *second[] = {b, c};     /* b is a replay, c is new */
+    cr_assert_eq(sb_pg_claim_events(pg, consumer, second, 2, is_new), 1);
+    cr_expect(is_new[0] == 0 && is_new[1] == 1);
+    sb_pg_free(pg);
+}
+
+Test(common_pg, claim_is_case_insensitive_and_rolls_back_with_its_transaction)
+{
+    sb_pg *pg = pg_or_skip();
+    char consumer[64], id[SB_UUID_STRLEN], upper[SB_UUID_STRLEN];
+    consumer_name(consumer, sizeof(consumer));
+    sb_uuid_v4_str(id);
+    for (size_t i = 0; i < sizeof(upper); i++)
+        upper[i] = (char)(id[i] >= 'a' && id[i] <= 'f' ? id[i] - 'a' + 'A' : id[i]);
+    const char *ids[] = {upper};
+    unsigned char is_new[1];
+    cr_assert_eq(sb_pg_begin(pg), 0);
+    cr_assert_eq(sb_pg_claim_events(pg, consumer, ids, 1, is_new), 1);
+    cr_expect_eq(is_new[0], 1, "an upper-case id must still be reported new");
+    sb_pg_rollback(pg);
+    /* The claim went with the rolled-back transaction: the redelivered batch applies it. */
+    const char *lower[] = {id};
+    cr_assert_eq(sb_pg_claim_events(pg, consumer, lower, 1, is_new), 1);
+    cr_expect_eq(is_new[0], 1);
+    sb_pg_free(pg);
+}
+
+Test(common_pg, claim_rejects_ids_that_are_not_uuids)
+{
+    sb_pg *pg = pg_or_skip();
+    const char *ids[] = {"not-a-uuid"};
+    unsigned char is_new[1];
+    cr_expect_eq(sb_pg_claim_events(pg, "test-claim", ids, 1, is_new), -1);
+    sb_pg_free(pg);
+}
+
+Test(common_pg, array_literal_survives_quotes_and_backslashes)
+{
+    sb_pg *pg = pg_or_skip();
+    const char *items[] = {"plain", "with \"quotes\"", "back\\slash", "comma, brace}", "物流"};
+    char *lit = sb_pg_array_literal(items, 5);
+    cr_assert(lit);
+    const char *p[] = {lit};
+    PGresult *res = sb_pg_query(pg, "SELECT x FROM unnest($1::text[]) WITH ORDINALITY AS t(x, n)"
+                                    " ORDER BY n", 1, p);
+    cr_assert(res);
+    cr_assert_eq(PQntuples(res), 5);
+    for (int i = 0; i < 5; i++)
+        cr_expect_str_eq(PQgetvalue(res, i, 0), items[i]);
+    PQclear(res);
+    free(lit);
+    sb_pg_free(pg);
+}
+
+Test(common_pg, migrations_apply_once_and_again_change_nothing)
+{
+    sb_pg *pg = pg_or_skip();
+    const char *dir = getenv("SB_SQL_DIR") ? getenv("SB_SQL_DIR") : SB_SOURCE_DIR "/deploy/sql";
+    PGresult *before = sb_pg_query(pg, "SELECT count(*) FROM schema_migrations", 0, NULL);
+    cr_assert(before);
+    long n_before = atol(PQgetvalue(before, 0, 0));
+    PQclear(before);
+    cr_expect_gt(n_before, 0, "the services applied the migrations at start");
+    cr_assert_eq(sb_pg_migrate(pg, dir), 0);
+    PGresult *after = sb_pg_query(pg, "SELECT count(*) FROM schema_migrations", 0, NULL);
+    cr_assert(after);
+    cr_expect_eq(atol(PQgetvalue(after, 0, 0)), n_before);
+    PQclear(after);
+    sb_pg_free(pg);
+}
+
+Test(common_pg, failed_statement_returns_null_and_connection_stays_usable)
+{
+    sb_pg *pg = pg_or_skip();
+    cr_expect_null(sb_pg_query(pg, "SELECT * FROM no_such_table", 0, NULL));
+    cr_expect_eq(sb_pg_ensure(pg), 0);
+    PGresult *res = sb_pg_query(pg, "SELECT 41 + 1", 0, NULL);
+    cr_assert(res);
+    cr_expect_str_eq(PQgetvalue(res, 0, 0), "42");
+    PQclear(res);
+    sb_pg_free(pg);
+}
