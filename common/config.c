@@ -113,7 +113,10 @@ int sb_config_load(sb_config *cfg, const char *service, const char *default_http
     sb_config_str("SB_CUSTOMER_KEY_SECRET", "switchboard-dev-secret", &cfg->customer_key_secret,
                   err);
     if (sb_config_addr("SB_HTTP_ADDR", default_http_addr, cfg->http_host, sizeof cfg->http_host,
-                       &cfg->http_port, err) != 0)
+                       &cfg->http_port, err) != 0 ||
+        sb_config_int("SB_KAFKA_LINGER_MS", 5, 0, 1000, &cfg->kafka_linger_ms, err) != 0 ||
+        sb_config_int("SB_KAFKA_MESSAGE_TIMEOUT_MS", 120000, 1000, 3600000, &cfg->kafka_timeout_ms,
+                      err) != 0)
         return -1;
     return read_log_level(&cfg->log_level, err);
 }

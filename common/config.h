@@ -24,6 +24,8 @@ typedef struct sb_config {
     sb_log_level log_level;       /* SB_LOG_LEVEL, default info */
     const char  *sql_dir;         /* SB_SQL_DIR, default <source>/deploy/sql */
     const char  *customer_key_secret; /* SB_CUSTOMER_KEY_SECRET: keys the customer-key hash */
+    long         kafka_linger_ms;     /* SB_KAFKA_LINGER_MS, default 5: batching vs latency */
+    long         kafka_timeout_ms;    /* SB_KAFKA_MESSAGE_TIMEOUT_MS, default 120000: give up on a message */
 } sb_config;
 
 int sb_config_load(sb_config *cfg, const char *service, const char *default_http_addr,

@@ -140,10 +140,14 @@ static void producer_on_wake(evutil_socket_t fd, short what, void *arg)
     rd_kafka_poll(p->rk, 0);
 }
 
-sb_producer *sb_producer_new(struct event_base *base, const char *brokers, int max_queued,
-                             sb_metrics *metrics, sb_error *err)
+sb_producer *sb_producer_new(struct event_base *base, const char *brokers,
+                             const sb_producer_opts *opts, sb_metrics *metrics, sb_error *err)
 {
-    char qmax[32];
+    char qmax[32], linger[16], timeout[16];
+    int max_queued = opts ? opts->max_queued : 0;
+    snprintf(linger, sizeof(linger), "%d", opts && opts->linger_ms >= 0 ? opts->linger_ms : 5);
+    snprintf(timeout, sizeof(timeout), "%d",
+             opts && opts->message_timeout_ms > 0 ? opts->message_timeout_ms : 120000);
     sb_producer *p = calloc(1, sizeof(*p));
     if (!p) {
         sb_error_set(err, 500, "oom", "", "out of memory");
@@ -155,8 +159,8 @@ sb_producer *sb_producer_new(struct event_base *base, const char *brokers, int m
     snprintf(qmax, sizeof(qmax), "%zu", p->max_queued + 1000);
     rd_kafka_conf_t *conf = sb_kafka_conf_base(brokers, "switchboard-producer");
     if (!conf || conf_set(conf, "enable.idempotence", "true") || conf_set(conf, "acks", "all") ||
-        conf_set(conf, "linger.ms", "5") || conf_set(conf, "queue.buffering.max.messages", qmax) ||
-        conf_set(conf, "message.timeout.ms", "120000")) {
+        conf_set(conf, "linger.ms", linger) || conf_set(conf, "queue.buffering.max.messages", qmax) ||
+        conf_set(conf, "message.timeout.ms", timeout)) {
         if (conf)
             rd_kafka_conf_destroy(conf);
         free(p);

@@ -25,10 +25,16 @@ typedef void (*sb_delivery_cb)(void *opaque, rd_kafka_resp_err_t err);
 
 enum { SB_PRODUCE_OK = 0, SB_PRODUCE_QUEUE_FULL = 1, SB_PRODUCE_ERROR = -1 };
 
-/* Idempotent producer (acks=all). max_queued bounds the in-flight messages: past it,
- * sb_producer_send answers SB_PRODUCE_QUEUE_FULL (back-pressure, never an unbounded buffer). */
-sb_producer *sb_producer_new(struct event_base *base, const char *brokers, int max_queued,
-                             sb_metrics *metrics, sb_error *err);
+typedef struct sb_producer_opts {
+    int max_queued;          /* in-flight bound: past it, SB_PRODUCE_QUEUE_FULL (back-pressure,
+                              * never an unbounded buffer); 0 = 100000 */
+    int linger_ms;           /* how long librdkafka gathers a batch; < 0 = 5 */
+    int message_timeout_ms;  /* when an undeliverable message is reported failed; 0 = 120000 */
+} sb_producer_opts;
+
+/* Idempotent producer (acks=all); opts may be NULL for the defaults. */
+sb_producer *sb_producer_new(struct event_base *base, const char *brokers,
+                             const sb_producer_opts *opts, sb_metrics *metrics, sb_error *err);
 /* Copies key and payload. cb may be NULL. On SB_PRODUCE_OK, cb will be called exactly once. */
 int    sb_producer_send(sb_producer *p, const char *topic, const char *key, size_t key_len,
                         const void *payload, size_t len, sb_delivery_cb cb, void *opaque);

@@ -19,14 +19,16 @@ static void service_on_signal(evutil_socket_t sig, short what, void *arg)
     event_base_loopexit(s->base, NULL);
 }
 
-/* Default health: the database connection (when the service has one) is usable. */
+/* Default health: the database answers (when the service has one). A round trip, because a
+ * connection's status only changes when it is used: after a PostgreSQL restart it would stay
+ * "down" (or "ok") until then. */
 static int service_health(void *ctx, json_t *detail)
 {
     sb_service *s = ctx;
     json_object_set_new(detail, "service", json_string(s->cfg.service));
     if (!s->pg)
         return 1;
-    int ok = PQstatus(sb_pg_conn(s->pg)) == CONNECTION_OK;
+    int ok = sb_pg_ensure(s->pg) == 0 && sb_pg_exec(s->pg, "SELECT 1", 0, NULL) == 0;
     json_object_set_new(detail, "postgres", json_string(ok ? "ok" : "down"));
     return ok;
 }
@@ -65,8 +67,9 @@ int sb_service_init(sb_service *s, const char *name, const char *default_http_ad
     if ((flags & SB_SVC_PG) && service_open_pg(s) != 0)
         return -1;
     if (flags & SB_SVC_PRODUCER) {
-        s->producer = sb_producer_new(s->base, s->cfg.kafka_brokers, SB_PRODUCER_MAX_QUEUED,
-                                      s->metrics, &err);
+        sb_producer_opts po = {SB_PRODUCER_MAX_QUEUED, (int)s->cfg.kafka_linger_ms,
+                               (int)s->cfg.kafka_timeout_ms};
+        s->producer = sb_producer_new(s->base, s->cfg.kafka_brokers, &po, s->metrics, &err);
         if (!s->producer) {
             sb_error("startup", "%s", err.message);
             return -1;
@@ -120,8 +123,9 @@ void sb_service_close(sb_service *s)
         event_free(s->sig_int);
     if (s->sig_term)
         event_free(s->sig_term);
-    sb_http_free(s->http);
+    /* Producer first: its last delivery reports may still answer requests the server holds. */
     sb_producer_free(s->producer);
+    sb_http_free(s->http);
     sb_pg_free(s->pg);
     sb_metrics_free(s->metrics);
     if (s->base)

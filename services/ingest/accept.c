@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 
 #include "common/channel.h"
 #include "common/clock.h"
@@ -20,16 +19,19 @@
 /*
  * A request waiting for its delivery report.
  *
- * Why holding the evhttp_request across loop iterations is safe even when the client goes
- * away (libevent 2.1, http.c): once the handler has run, req->userdone is 0 until we reply.
- * If the connection then fails (EOF, reset, timeout), evhttp_connection_fail_() calls
- * evhttp_connection_incoming_fail(), which for EVREQ_HTTP_EOF/TIMEOUT and !req->userdone
- * removes the request from evcon->requests and sets req->evcon = NULL *without freeing it*,
- * before evhttp_connection_free() frees the connection and the requests still listed on it.
- * Our pointer therefore stays valid. When the report arrives we reply as usual:
- * evhttp_send_reply() -> evhttp_send() sees req->evcon == NULL and just evhttp_request_free()s
- * the request. The one path that frees a request we still hold is evhttp_free() at shutdown
- * (it frees every connection with its listed requests), hence ingest_accept_drain().
+ * Why holding the evhttp_request across loop iterations is safe even when the client goes away
+ * (libevent 2.1, http.c): evhttp_handle_request() sets req->userdone = 0 and disables reading
+ * before calling us, so a departed client is normally noticed only when our reply is written;
+ * by then userdone is 1 and evhttp frees the request with its connection, after we are done
+ * with it. If the failure is noticed earlier (EOF, reset or timeout while we wait),
+ * evhttp_connection_fail_() -> evhttp_connection_incoming_fail() sees !req->userdone, removes
+ * the request from evcon->requests and sets req->evcon = NULL *without freeing it*, and only
+ * then evhttp_connection_free() frees the connection and the requests still listed on it. Our
+ * pointer stays valid: when the report arrives we reply as usual, and evhttp_send_reply() ->
+ * evhttp_send() sees req->evcon == NULL and just evhttp_request_free()s it. (Tested: clients
+ * that hang up while the broker is down, then the broker back; clean under ASan.) The one path
+ * that frees a request we still hold is evhttp_free() at shutdown, which frees every
+ * connection with its listed requests: hence ingest_accept_drain() before it.
  */
 typedef struct accept_pending {
     struct accept_pending *prev, *next;
@@ -89,11 +91,10 @@ ingest_accept *ingest_accept_new(sb_producer *producer, sb_metrics *metrics,
 /* Count a rejection under its error code (a small fixed set) and answer it. */
 static void accept_reject(ingest_accept *a, struct evhttp_request *req, const sb_error *err)
 {
+    static const char help[] = "Messages refused (4xx, or 503 when out of memory), by error code";
     char labels[80];
     snprintf(labels, sizeof labels, "reason=\"%s\"", err->code);
-    sb_counter_add(sb_metrics_counter(a->metrics, "ingest_rejected",
-                                      "Messages refused with a 4xx, by error code", labels),
-                   1);
+    sb_counter_add(sb_metrics_counter(a->metrics, "ingest_rejected", help, labels), 1);
     if (err->status == 401)
         evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", "Bearer");
     sb_http_reply_error(req, err);

@@ -1,6 +1,4 @@
 /* main.c - sb-ingest: channel messages in over HTTP, normalised, out to sb.inbound.v1. */
-#include <stdlib.h>
-
 #include "common/config.h"
 #include "common/log.h"
 #include "common/service.h"
@@ -42,7 +40,8 @@ static int ingest_open(ingest_app *app, sb_service *s)
     long recent_max;
     sb_error_clear(&err);
     if (ingest_keys_load(&app->keys, &err) != 0 ||
-        sb_config_int("SB_INGEST_RECENT_IDS", 1000000, 1, 16 * 1024 * 1024, &recent_max, &err)) {
+        sb_config_int("SB_INGEST_RECENT_IDS", 1000000, 1, 16 * 1024 * 1024, &recent_max,
+                      &err) != 0) {
         sb_error("config", "%s", err.message);
         return -1;
     }

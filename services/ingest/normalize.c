@@ -20,21 +20,6 @@
 #define NORM_CONTENT_TYPE_MAX    255
 #define NORM_URL_MAX             2048
 
-/* The request as read; every string borrows from the body. */
-typedef struct norm_input {
-    const sb_channel *channel;
-    const char       *external_id;
-    const char       *id, *name, *phone, *email, *tier;
-    const char       *text;
-    json_t           *attachments;   /* validated, non-empty array (borrowed), or NULL */
-    const char       *hints[4];      /* kept hints, indexed like norm_hints */
-} norm_input;
-
-static const char *const norm_top_keys[] = {"channel", "external_id", "customer", "text",
-                                            "attachments", "hints", NULL};
-static const char *const norm_customer_keys[] = {"id", "name", "phone", "email", "tier", NULL};
-static const char *const norm_attachment_keys[] = {"name", "content_type", "size", "url", NULL};
-
 /* The hints passed on, each with its longest value in characters; any other hint is dropped
  * because nothing downstream reads it. */
 static const struct {
@@ -43,6 +28,21 @@ static const struct {
 } norm_hints[] = {{"category", 64}, {"urgency", 64}, {"ivr_path", 256}, {"order_id", 128}};
 
 #define NORM_HINTS (sizeof norm_hints / sizeof norm_hints[0])
+
+/* The request as read; every string borrows from the body. */
+typedef struct norm_input {
+    const sb_channel *channel;
+    const char       *external_id;
+    const char       *id, *name, *phone, *email, *tier;
+    const char       *text;
+    json_t           *attachments;   /* validated, non-empty array (borrowed), or NULL */
+    const char       *hints[NORM_HINTS];   /* kept hints, indexed like norm_hints */
+} norm_input;
+
+static const char *const norm_top_keys[] = {"channel", "external_id", "customer", "text",
+                                            "attachments", "hints", NULL};
+static const char *const norm_customer_keys[] = {"id", "name", "phone", "email", "tier", NULL};
+static const char *const norm_attachment_keys[] = {"name", "content_type", "size", "url", NULL};
 
 void ingest_secrets_init(ingest_secrets *s, const char *customer_key_secret)
 {

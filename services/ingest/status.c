@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <event2/keyvalq_struct.h>
 #include <jansson.h>
 
 #include "common/clock.h"

@@ -81,7 +81,7 @@ static long produce_all(struct event_base *base, const char *brokers, const char
                         sb_metrics *m)
 {
     sb_error err;
-    sb_producer *p = sb_producer_new(base, brokers, 1000, m, &err);
+    sb_producer *p = sb_producer_new(base, brokers, &(sb_producer_opts){1000, 5, 0}, m, &err);
     cr_assert(p, "%s", err.message);
     long failed = -1;
     sb_send_group *g = sb_send_group_new(p, on_group_done, &failed);
@@ -136,7 +136,7 @@ Test(common_kafka, queue_full_is_back_pressure_not_a_buffer, .timeout = 30)
     struct event_base *base = event_base_new();
     sb_metrics *m = sb_metrics_new("test");
     sb_error err;
-    sb_producer *p = sb_producer_new(base, brokers, 10, m, &err);
+    sb_producer *p = sb_producer_new(base, brokers, &(sb_producer_opts){10, 5, 0}, m, &err);
     cr_assert(p, "%s", err.message);
     int full = 0;
     for (int i = 0; i < 50; i++)

@@ -2,6 +2,7 @@
  * English become schema-valid inbound_message events with masked identities and idempotent ids;
  * every rejection names its field. */
 #include <criterion/criterion.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -385,4 +386,53 @@ Test(ingest_normalize, no_channel_check_without_a_key_channel)
     cr_expect_str_eq(ev.channel->name, "marketplace");
     ingest_event_release(&ev);
     json_decref(b);
+}
+
+/* xorshift64: a fixed, reproducible sequence for the mutation test. */
+static uint64_t mutation_next(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+Test(ingest_normalize, mutated_bodies_are_accepted_valid_or_refused_with_a_field)
+{
+    static const char seed[] =
+        "{\"channel\":\"web\",\"external_id\":\"m-1\",\"customer\":{\"id\":\"u\",\"name\":\"李娜\","
+        "\"phone\":\"+86 138-1234-5678\",\"email\":\"l@example.com\",\"tier\":\"new\"},"
+        "\"text\":\"退货 return\\n\\\"x\\\"\",\"attachments\":[{\"name\":\"a\",\"content_type\":"
+        "\"image/png\",\"size\":1,\"url\":\"u\"}],\"hints\":{\"urgency\":\"high\"}}";
+    static const char alphabet[] = "{}[]\":,\\ 0aZ-@+.\xe4\xb8\xad";
+    uint64_t rng = 0x9E3779B97F4A7C15ull;
+    int parsed = 0, accepted = 0;
+    for (int i = 0; i < 20000; i++) {
+        char buf[sizeof seed];
+        memcpy(buf, seed, sizeof seed);
+        for (int k = (int)(mutation_next(&rng) % 4) + 1; k > 0; k--)
+            buf[mutation_next(&rng) % (sizeof seed - 1)] =
+                alphabet[mutation_next(&rng) % (sizeof alphabet - 1)];
+        json_t *b = json_loads(buf, JSON_REJECT_DUPLICATES, NULL);
+        if (!json_is_object(b)) {
+            json_decref(b);
+            continue;
+        }
+        parsed++;
+        ingest_event ev;
+        sb_error err;
+        sb_error_clear(&err);
+        if (ingest_normalize(b, NULL, &secrets, NOW_MS, &ev, &err) == 0) {
+            ingest_event_release(&ev);
+            json_decref(accept_body(b, NULL, &ev));   /* again, checked against the schema */
+            ingest_event_release(&ev);
+            accepted++;
+        } else {
+            cr_assert(err.status == 400 || err.status == 404, "status %d for %s", err.status, buf);
+            cr_assert(err.code[0] && err.message[0], "error without code/message for %s", buf);
+        }
+        json_decref(b);
+    }
+    cr_expect_gt(parsed, 1000, "the mutations should often still be JSON (%d)", parsed);
+    cr_expect_gt(accepted, 100, "and often still acceptable (%d)", accepted);
 }

@@ -74,7 +74,8 @@ int lg_run_id_ok(const char *run_id)
     size_t n = run_id ? strlen(run_id) : 0;
     if (n == 0 || n > 100)
         return 0;
-    return strspn(run_id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-") == n;
+    static const char ok[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-";
+    return strspn(run_id, ok) == n;
 }
 
 /* Index of the channel called name (length len), or -1. */
@@ -185,7 +186,8 @@ int lg_body(char *buf, size_t len, const char *run_id, uint64_t salt, uint64_t s
     uint64_t h = lg_hash64(seq ^ salt);
     uint64_t c = customers ? lg_hash64(seq) % customers : seq;
     int cn = lg_customer(cust, sizeof cust, salt, c);
-    if (cn < 0 || (size_t)cn >= sizeof cust || lg_extras(extras, sizeof extras, seq, channel, h) < 0)
+    if (cn < 0 || (size_t)cn >= sizeof cust ||
+        lg_extras(extras, sizeof extras, seq, channel, h) < 0)
         return -1;
     const char *text = lg_texts[(h >> 20) % LG_COUNT(lg_texts)];
     int n = snprintf(buf, len, "{\"channel\":\"%s\",\"external_id\":\"%s-%" PRIu64 "\","

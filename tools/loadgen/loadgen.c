@@ -175,8 +175,6 @@ static int lg_check_keys(lg_run *run)
 }
 
 static void lg_conn_next(lg_conn *c);
-
-/* Post the message in hand. */
 static void lg_send(lg_conn *c);
 
 /* The message in hand is over, whatever its outcome; take the next one. */
@@ -257,6 +255,7 @@ static void lg_on_retry(evutil_socket_t fd, short what, void *arg)
     lg_send(arg);
 }
 
+/* Post the message in hand (again, after a retry). */
 static void lg_send(lg_conn *c)
 {
     lg_run *run = c->run;
