@@ -91,12 +91,27 @@ static const char *evc_envelope(const json_t *ev, const sb_kmsg *msg, sb_event_e
     return NULL;
 }
 
+/* 1 when the type header names a type this consumer does not apply: skipped unparsed. */
+static int evc_header_unwanted(const char *const *types, const sb_kmsg *msg)
+{
+    if (!msg->type)
+        return 0;
+    for (size_t i = 0; types[i]; i++)
+        if (sb_kmsg_type_is(msg, types[i]) == 1)
+            return 0;
+    return 1;
+}
+
 /* Parse one message; dead-letter it, skip it, or add its record to w. */
 static void evc_collect_one(sb_event_consumer *ec, sb_send_group *g, const sb_kmsg *msg,
                             evc_work *w)
 {
     char why[200];
     json_error_t jerr;
+    if (evc_header_unwanted(ec->ops.types, msg)) {
+        sb_counter_add(ec->c_skipped, 1);
+        return;
+    }
     json_t *ev = json_loadb(msg->payload, msg->len, JSON_REJECT_DUPLICATES, &jerr);
     if (!ev || !json_is_object(ev)) {
         snprintf(why, sizeof(why), "not a JSON object: %s", ev ? "wrong type" : jerr.text);

@@ -199,7 +199,8 @@ sb_producer *sb_producer_new(struct event_base *base, const char *brokers,
 }
 
 int sb_producer_send(sb_producer *p, const char *topic, const char *key, size_t key_len,
-                     const void *payload, size_t len, sb_delivery_cb cb, void *opaque)
+                     const char *type, const void *payload, size_t len, sb_delivery_cb cb,
+                     void *opaque)
 {
     if (p->in_flight >= p->max_queued)
         return SB_PRODUCE_QUEUE_FULL;
@@ -209,10 +210,18 @@ int sb_producer_send(sb_producer *p, const char *topic, const char *key, size_t 
     dr->cb = cb;
     dr->opaque = opaque;
     dr->t0_ms = sb_clock_mono_ms();
-    rd_kafka_resp_err_t e = rd_kafka_producev(
-        p->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key_len),
-        RD_KAFKA_V_VALUE((void *)payload, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_OPAQUE(dr), RD_KAFKA_V_END);
+    rd_kafka_resp_err_t e;
+    if (type)
+        e = rd_kafka_producev(p->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key_len),
+                              RD_KAFKA_V_HEADER("type", type, (ssize_t)strlen(type)),
+                              RD_KAFKA_V_VALUE((void *)payload, len),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(dr),
+                              RD_KAFKA_V_END);
+    else
+        e = rd_kafka_producev(p->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key_len),
+                              RD_KAFKA_V_VALUE((void *)payload, len),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(dr),
+                              RD_KAFKA_V_END);
     if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
         free(dr);
         if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL)
@@ -299,12 +308,12 @@ sb_send_group *sb_send_group_new(sb_producer *p, sb_send_group_cb done, void *op
     return g;
 }
 
-int sb_send_group_add(sb_send_group *g, const char *topic, const char *key, const void *payload,
-                      size_t len)
+int sb_send_group_add(sb_send_group *g, const char *topic, const char *key, const char *type,
+                      const void *payload, size_t len)
 {
     int64_t give_up = sb_clock_mono_ms() + 30000;
     for (;;) {
-        int rc = sb_producer_send(g->p, topic, key, key ? strlen(key) : 0, payload, len,
+        int rc = sb_producer_send(g->p, topic, key, key ? strlen(key) : 0, type, payload, len,
                                   group_on_delivery, g);
         if (rc == SB_PRODUCE_OK) {
             g->pending++;
@@ -389,6 +398,28 @@ static void consumer_commit(sb_consumer *c)
     rd_kafka_topic_partition_list_destroy(list);
 }
 
+/* The "type" header of m, if it has one. */
+static void kmsg_type_header(rd_kafka_message_t *m, sb_kmsg *k)
+{
+    rd_kafka_headers_t *hdrs = NULL;
+    const void *val = NULL;
+    size_t size = 0;
+    k->type = NULL;
+    k->type_len = 0;
+    if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        rd_kafka_header_get_last(hdrs, "type", &val, &size) == RD_KAFKA_RESP_ERR_NO_ERROR && val) {
+        k->type = val;
+        k->type_len = size;
+    }
+}
+
+int sb_kmsg_type_is(const sb_kmsg *m, const char *type)
+{
+    if (!m->type)
+        return -1;
+    return m->type_len == strlen(type) && memcmp(m->type, type, m->type_len) == 0;
+}
+
 /* Take the next batch from the consumer queue and hand it to the service. */
 static void consumer_drain(sb_consumer *c)
 {
@@ -413,6 +444,7 @@ static void consumer_drain(sb_consumer *c)
             k->key_len = m->key_len;
             k->payload = m->payload ? m->payload : "";
             k->len = m->len;
+            kmsg_type_header(m, k);
         }
         if (c->batch.n == 0) {
             consumer_release(c);
@@ -644,7 +676,7 @@ int sb_deadletter(sb_send_group *g, const char *consumer, const sb_kmsg *msg, co
     memcpy(key, msg->key ? msg->key : "", msg->key ? klen : 0);
     key[msg->key ? klen : 0] = '\0';
     sb_warn("deadletter", "%s: %s (%s)", consumer, reason, where);
-    int rc = sb_send_group_add(g, SB_TOPIC_DEADLETTER, key, body, strlen(body));
+    int rc = sb_send_group_add(g, SB_TOPIC_DEADLETTER, key, "deadletter", body, strlen(body));
     free(body);
     return rc;
 }

@@ -35,9 +35,12 @@ typedef struct sb_producer_opts {
 /* Idempotent producer (acks=all); opts may be NULL for the defaults. */
 sb_producer *sb_producer_new(struct event_base *base, const char *brokers,
                              const sb_producer_opts *opts, sb_metrics *metrics, sb_error *err);
-/* Copies key and payload. cb may be NULL. On SB_PRODUCE_OK, cb will be called exactly once. */
+/* Copies key and payload. type (may be NULL) goes in the "type" header, so consumers can skip
+ * events they do not need without parsing them. cb may be NULL. On SB_PRODUCE_OK, cb will be
+ * called exactly once. */
 int    sb_producer_send(sb_producer *p, const char *topic, const char *key, size_t key_len,
-                        const void *payload, size_t len, sb_delivery_cb cb, void *opaque);
+                        const char *type, const void *payload, size_t len, sb_delivery_cb cb,
+                        void *opaque);
 size_t sb_producer_in_flight(const sb_producer *p);
 /* Blocks up to timeout_ms serving delivery reports; 0 when everything was delivered. */
 int    sb_producer_flush(sb_producer *p, int timeout_ms);
@@ -52,8 +55,8 @@ typedef void (*sb_send_group_cb)(void *opaque, size_t failed);
 
 sb_send_group *sb_send_group_new(sb_producer *p, sb_send_group_cb done, void *opaque);
 /* Queue one message; on queue-full it waits in the loop (serving reports) up to 30 s. */
-int  sb_send_group_add(sb_send_group *g, const char *topic, const char *key, const void *payload,
-                       size_t len);
+int  sb_send_group_add(sb_send_group *g, const char *topic, const char *key, const char *type,
+                       const void *payload, size_t len);
 /* Count a failure that happened before sending (e.g. the database work failed), so the
  * completion reports it and the consumer redelivers the batch. */
 void sb_send_group_fail(sb_send_group *g);
@@ -73,7 +76,13 @@ typedef struct sb_kmsg {
     size_t      key_len;
     const char *payload;    /* not NUL-terminated */
     size_t      len;
+    const char *type;       /* the "type" header, not NUL-terminated; NULL when absent */
+    size_t      type_len;
 } sb_kmsg;
+
+/* 1 when the message's type header is type, 0 when it names another type, -1 when there is no
+ * header (the payload must be parsed to know). */
+int sb_kmsg_type_is(const sb_kmsg *m, const char *type);
 
 typedef struct sb_batch {
     size_t   n;

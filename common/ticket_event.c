@@ -76,7 +76,9 @@ int sb_ticket_events_publish(sb_send_group *g, const json_t *events)
     json_array_foreach(events, i, ev) {
         char *body = sb_json_dump(ev);
         const char *key = sb_json_str(ev, "ticket_id");
-        int rc = body && key ? sb_send_group_add(g, SB_TOPIC_TICKETS, key, body, strlen(body)) : -1;
+        const char *type = sb_json_str(ev, "type");
+        int rc = body && key ? sb_send_group_add(g, SB_TOPIC_TICKETS, key, type, body, strlen(body))
+                             : -1;
         free(body);
         if (rc != 0)
             return -1;

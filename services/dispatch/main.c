@@ -14,6 +14,8 @@
 static int dispatch_decode(const sb_kmsg *msg, dispatch_item *it, const char **reason)
 {
     memset(it, 0, sizeof(*it));
+    if (sb_kmsg_type_is(msg, "classified") == 0)
+        return 0;   /* the header says it is another type: no need to parse it */
     it->ev = json_loadb(msg->payload, msg->len, JSON_REJECT_DUPLICATES, NULL);
     const char *type = sb_json_str(it->ev, "type");
     if (!type) {
@@ -72,7 +74,8 @@ static int dispatch_publish(sb_send_group *g, const json_t *events)
         json_t *notice = assign_notice(ev);
         char *body = notice ? sb_json_dump(notice) : NULL;
         const char *to = sb_json_str(notice, "recipient");
-        int rc = body ? sb_send_group_add(g, SB_TOPIC_NOTIFICATIONS, to, body, strlen(body)) : -1;
+        int rc = body ? sb_send_group_add(g, SB_TOPIC_NOTIFICATIONS, to, "task_notice", body,
+                                                strlen(body)) : -1;
         free(body);
         json_decref(notice);
         if (rc != 0)

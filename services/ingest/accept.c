@@ -184,7 +184,8 @@ static void accept_produce(ingest_accept *a, struct evhttp_request *req, const i
     p->channel = ev->channel;
     memcpy(p->message_id, ev->message_id, sizeof p->message_id);
     int rc = sb_producer_send(a->producer, SB_TOPIC_INBOUND, ev->customer_key,
-                              strlen(ev->customer_key), ev->json, ev->len, accept_on_delivery, p);
+                              strlen(ev->customer_key), "inbound_message", ev->json, ev->len,
+                              accept_on_delivery, p);
     if (rc == SB_PRODUCE_OK) {
         accept_link(a, p);
         return;

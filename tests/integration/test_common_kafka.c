@@ -89,7 +89,7 @@ static long produce_all(struct event_base *base, const char *brokers, const char
         char key[16], body[64];
         snprintf(key, sizeof(key), "k%d", i % 7);
         snprintf(body, sizeof(body), "{\"n\":%d}", i);
-        cr_assert_eq(sb_send_group_add(g, topic, key, body, strlen(body)), 0);
+        cr_assert_eq(sb_send_group_add(g, topic, key, "test", body, strlen(body)), 0);
     }
     sb_send_group_seal(g);
     for (int i = 0; i < 100 && failed < 0; i++)
@@ -140,7 +140,7 @@ Test(common_kafka, queue_full_is_back_pressure_not_a_buffer, .timeout = 30)
     cr_assert(p, "%s", err.message);
     int full = 0;
     for (int i = 0; i < 50; i++)
-        full += sb_producer_send(p, "test.backpressure", "k", 1, "x", 1, NULL, NULL) ==
+        full += sb_producer_send(p, "test.backpressure", "k", 1, NULL, "x", 1, NULL, NULL) ==
                 SB_PRODUCE_QUEUE_FULL;
     cr_expect_geq(full, 40, "beyond 10 in flight the producer refuses (%d refused)", full);
     cr_expect_leq(sb_producer_in_flight(p), 10);
