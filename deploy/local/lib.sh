@@ -226,7 +226,7 @@ sb_stop_pids() {
     rm -f "$file"
   done
   [ "${#pids[@]}" -eq 0 ] && return 0
-  deadline=$(($(date +%s) + 10))
+  deadline=$(($(date +%s) + ${SB_STOP_TIMEOUT:-10}))
   while :; do
     left=0
     for pid in "${pids[@]}"; do
@@ -238,7 +238,7 @@ sb_stop_pids() {
   done
   for i in "${!pids[@]}"; do
     if sb_pid_is_running "${pids[$i]}"; then
-      sb_say "${names[$i]} (pid ${pids[$i]}) ignored SIGTERM for 10 s: SIGKILL"
+      sb_say "${names[$i]} (pid ${pids[$i]}) ignored SIGTERM for ${SB_STOP_TIMEOUT:-10} s: SIGKILL"
       kill -KILL "${pids[$i]}" 2>/dev/null || true
     fi
   done
@@ -541,7 +541,14 @@ sb_service_start() {
     . "$SB_ENV_FILE"
     set +a
     export SB_HTTP_ADDR="127.0.0.1:$port" SB_LOG_LEVEL SB_SQL_DIR
-    sb_spawn "$SB_RUN/$name.pid" "$SB_LOGDIR/$name.log" "$bin"
+    # SB_SERVICE_WRAP: a command prefix for the services named in SB_WRAP_SERVICES (all when
+    # unset), e.g. valgrind; word-split on purpose.
+    local wrap=()
+    if [ -n "${SB_SERVICE_WRAP:-}" ] && { [ -z "${SB_WRAP_SERVICES:-}" ] ||
+        [[ " ${SB_WRAP_SERVICES//,/ } " == *" $name "* ]]; }; then
+      read -r -a wrap <<<"$SB_SERVICE_WRAP"
+    fi
+    sb_spawn "$SB_RUN/$name.pid" "$SB_LOGDIR/$name.log" "${wrap[@]}" "$bin"
   )
   sb_say "started $name (pid $(cat "$SB_RUN/$name.pid"), http://127.0.0.1:$port)"
 }
