@@ -72,11 +72,12 @@ sb_as_root() {
   fi
 }
 
-# Installs the build and runtime packages with apt-get, only those not installed yet.
+# Installs the build and runtime packages, plus any named as arguments, with apt-get: only
+# those not installed yet.
 sb_install_deps() {
   local pkgs="build-essential cmake pkg-config librdkafka-dev libpq-dev libjansson-dev
     libevent-dev libcriterion-dev postgresql postgresql-client uuid-dev libssl-dev curl
-    docker-compose clang valgrind jq"
+    docker-compose clang valgrind jq $*"
   local missing=() p
   for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
