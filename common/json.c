@@ -86,3 +86,21 @@ json_t *sb_json_parse_object(const char *buf, size_t len, sb_error *err)
     }
     return v;
 }
+
+const char *sb_json_escape_byte(unsigned char c, char tmp[8])
+{
+    switch (c) {
+    case '"': return "\\\"";
+    case '\\': return "\\\\";
+    case '\n': return "\\n";
+    case '\r': return "\\r";
+    case '\t': return "\\t";
+    case '\b': return "\\b";
+    case '\f': return "\\f";
+    default: break;
+    }
+    if (c >= 0x20)
+        return NULL;
+    snprintf(tmp, 8, "\\u%04x", c);
+    return tmp;
+}

@@ -17,6 +17,10 @@ int sb_json_get_obj(const json_t *obj, const char *prefix, const char *key, int 
 /* obj[key] as a string or NULL, no error reporting: for trusted internal events. */
 const char *sb_json_str(const json_t *obj, const char *key);
 
+/* The JSON escape of byte c ('"', '\\' or a control byte), or NULL when it goes out as it is
+ * (UTF-8 passes through). tmp backs \u00XX escapes. For writers that do not build a tree. */
+const char *sb_json_escape_byte(unsigned char c, char tmp[8]);
+
 /* Compact dump; caller frees. NULL on failure. */
 char *sb_json_dump(const json_t *v);
 /* Parse a buffer that must be a JSON object; 400 "invalid_json" with the position otherwise. */

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "common/clock.h"
+#include "common/json.h"
 #include "common/log.h"
 #include "common/utf8.h"
 
@@ -61,25 +62,6 @@ static void put(line_buf *b, const char *s, size_t n)
     b->buf[b->len] = '\0';
 }
 
-/* Escape for one byte < 0x20, '"' or '\\'; NULL when the byte goes out as it is. */
-static const char *escape_of(unsigned char c, char tmp[8])
-{
-    switch (c) {
-    case '"': return "\\\"";
-    case '\\': return "\\\\";
-    case '\n': return "\\n";
-    case '\r': return "\\r";
-    case '\t': return "\\t";
-    case '\b': return "\\b";
-    case '\f': return "\\f";
-    default: break;
-    }
-    if (c >= 0x20)
-        return NULL;
-    snprintf(tmp, 8, "\\u%04x", c);
-    return tmp;
-}
-
 /* Appends s as a JSON string literal; invalid UTF-8 bytes become U+FFFD so the line stays JSON. */
 static void put_json_string(line_buf *b, const char *s)
 {
@@ -87,7 +69,7 @@ static void put_json_string(line_buf *b, const char *s)
     size_t n = strlen(s);
     for (size_t i = 0; i < n;) {
         char tmp[8];
-        const char *esc = escape_of((unsigned char)s[i], tmp);
+        const char *esc = sb_json_escape_byte((unsigned char)s[i], tmp);
         size_t clen = esc ? 1 : sb_utf8_char_len(s + i, n - i);
         if (esc)
             put(b, esc, strlen(esc));

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/json.h"
+
 void ingest_jw_init(ingest_jw *w, size_t cap)
 {
     w->len = 0;
@@ -76,25 +78,6 @@ void ingest_jw_key(ingest_jw *w, const char *key)
     jw_raw(w, "\":", 2);
 }
 
-/* The escape of byte c, or NULL when it goes out as it is (UTF-8 passes through). */
-static const char *jw_escape(unsigned char c, char tmp[8])
-{
-    switch (c) {
-    case '"': return "\\\"";
-    case '\\': return "\\\\";
-    case '\n': return "\\n";
-    case '\r': return "\\r";
-    case '\t': return "\\t";
-    case '\b': return "\\b";
-    case '\f': return "\\f";
-    default: break;
-    }
-    if (c >= 0x20)
-        return NULL;
-    snprintf(tmp, 8, "\\u%04x", c);
-    return tmp;
-}
-
 void ingest_jw_str(ingest_jw *w, const char *s)
 {
     jw_sep(w);
@@ -102,7 +85,7 @@ void ingest_jw_str(ingest_jw *w, const char *s)
     const char *run = s;
     for (; *s; s++) {
         char tmp[8];
-        const char *esc = jw_escape((unsigned char)*s, tmp);
+        const char *esc = sb_json_escape_byte((unsigned char)*s, tmp);
         if (!esc)
             continue;
         jw_raw(w, run, (size_t)(s - run));

@@ -156,3 +156,16 @@ Test(json, parse_honours_length)
     cr_assert_not_null(o);
     json_decref(o);
 }
+
+Test(json, escape_byte_covers_quotes_backslash_and_controls_and_passes_utf8)
+{
+    char tmp[8];
+    cr_expect_str_eq(sb_json_escape_byte('"', tmp), "\\\"");
+    cr_expect_str_eq(sb_json_escape_byte('\\', tmp), "\\\\");
+    cr_expect_str_eq(sb_json_escape_byte('\n', tmp), "\\n");
+    cr_expect_str_eq(sb_json_escape_byte(0x01, tmp), "\\u0001");
+    cr_expect_str_eq(sb_json_escape_byte(0x1f, tmp), "\\u001f");
+    cr_expect_null(sb_json_escape_byte('a', tmp));
+    cr_expect_null(sb_json_escape_byte(0xe7, tmp), "UTF-8 lead bytes pass through");
+    cr_expect_null(sb_json_escape_byte('/', tmp));
+}
