@@ -224,6 +224,7 @@ static void evc_on_batch(void *arg, sb_batch *batch)
     if (rc != 0) {
         sb_warn("batch_failed", "%s: %zu events not applied, batch will be retried", ec->name,
                 w.n);
+        sb_service_reject_if_input(ec->consumer, ec->pg);
         sb_send_group_fail(g);
     }
     evc_work_free(&w);
@@ -268,6 +269,7 @@ sb_event_consumer *sb_event_consumer_new(sb_service *s, const char *name,
         free(ec);
         return NULL;
     }
+    sb_consumer_set_deadletter(ec->consumer, s->producer);
     return ec;
 }
 

@@ -349,14 +349,23 @@ struct sb_consumer {
     void                *ctx;
     rd_kafka_message_t **rkmsgs;
     size_t               nrk;
-    sb_batch             batch;
+    sb_batch             batch;          /* every message consumed, in order */
+    sb_batch             view;           /* what the service holds: the batch, or one message */
+    int                  isolating;      /* the batch was rejected: messages go one at a time */
+    size_t               iso_pos;        /* the message being isolated */
+    char                 reject_reason[160]; /* set by sb_consumer_batch_reject for this attempt */
+    char                 poison_reason[200];
+    sb_producer         *dl_producer;    /* where isolated poison goes; NULL: retry forever */
     int                  in_flight;
     int                  retry_ms;
     int64_t              t0_ms;          /* when the batch in flight was handed over */
     char                 group[64];
-    sb_counter          *c_messages, *c_batches, *c_retries;
+    sb_counter          *c_messages, *c_batches, *c_retries, *c_poison;
     sb_histogram        *h_batch_ms;
 };
+
+/* A single message failing this often, rejected each time, is poison. */
+#define SB_POISON_ATTEMPTS 3
 
 /* Commit failures during a rebalance are expected (the next owner replays): log quietly. */
 static void consumer_commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
@@ -451,11 +460,13 @@ static void consumer_drain(sb_consumer *c)
             continue;
         }
         c->in_flight = 1;
-        c->batch.attempt = 0;
+        c->isolating = 0;
+        c->view = c->batch;
+        c->view.attempt = 0;
         c->t0_ms = sb_clock_mono_ms();
         sb_counter_add(c->c_batches, 1);
         sb_counter_add(c->c_messages, c->batch.n);
-        c->cb(c->ctx, &c->batch);
+        c->cb(c->ctx, &c->view);
     }
 }
 
@@ -469,31 +480,28 @@ static void consumer_on_wake(evutil_socket_t fd, short what, void *arg)
     consumer_drain(c);
 }
 
-/* Redeliver the batch whose processing failed. */
+/* Hand the current view (again) to the service. */
 static void consumer_on_retry(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
     (void)what;
     sb_consumer *c = arg;
-    c->batch.attempt++;
-    sb_counter_add(c->c_retries, 1);
-    c->cb(c->ctx, &c->batch);
+    c->reject_reason[0] = '\0';
+    c->cb(c->ctx, &c->view);
 }
 
-void sb_consumer_batch_done(sb_consumer *c, sb_batch *batch, int ok)
+/* Hand the view over from the loop after ms (0: at once), never from the caller's stack. */
+static void consumer_hand_later(sb_consumer *c, int ms)
 {
-    (void)batch;
-    if (!ok) {
-        c->retry_ms = c->retry_ms ? c->retry_ms * 2 : 100;
-        if (c->retry_ms > SB_RETRY_MAX_MS)
-            c->retry_ms = SB_RETRY_MAX_MS;
-        sb_warn("batch_retry", "group %s: batch of %zu failed, retrying in %d ms", c->group,
-                c->batch.n, c->retry_ms);
-        struct timeval tv = {c->retry_ms / 1000, (c->retry_ms % 1000) * 1000};
-        evtimer_add(c->ev_retry, &tv);
-        return;
-    }
+    struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+    evtimer_add(c->ev_retry, &tv);
+}
+
+/* The whole batch is applied (or its poison dead-lettered): commit it and take the next. */
+static void consumer_batch_finished(sb_consumer *c)
+{
     c->retry_ms = 0;
+    c->isolating = 0;
     sb_histogram_observe(c->h_batch_ms, (double)(sb_clock_mono_ms() - c->t0_ms));
     consumer_commit(c);
     consumer_release(c);
@@ -502,11 +510,99 @@ void sb_consumer_batch_done(sb_consumer *c, sb_batch *batch, int ok)
     event_active(c->ev_next, 0, 0);
 }
 
+/* The view succeeded: the next isolated message, or the end of the batch. */
+static void consumer_view_done(sb_consumer *c)
+{
+    c->retry_ms = 0;
+    if (c->isolating && c->iso_pos + 1 < c->batch.n) {
+        c->iso_pos++;
+        c->view = (sb_batch){1, &c->batch.msgs[c->iso_pos], 0};
+        consumer_hand_later(c, 0);
+        return;
+    }
+    consumer_batch_finished(c);
+}
+
+/* The isolated message's dead letter is durable (or not: then it is tried again). */
+static void consumer_on_poison_sent(void *opaque, size_t failed)
+{
+    sb_consumer *c = opaque;
+    if (failed) {
+        consumer_hand_later(c, SB_RETRY_MAX_MS);
+        return;
+    }
+    sb_counter_add(c->c_poison, 1);
+    consumer_view_done(c);
+}
+
+/* One message keeps being rejected: dead-letter it with the reason and move on. */
+static void consumer_poison(sb_consumer *c)
+{
+    sb_send_group *g = sb_send_group_new(c->dl_producer, consumer_on_poison_sent, c);
+    if (!g) {
+        consumer_hand_later(c, SB_RETRY_MAX_MS);
+        return;
+    }
+    sb_deadletter(g, c->group, &c->view.msgs[0], c->poison_reason);
+    sb_send_group_seal(g);
+}
+
+/* The service could not apply the view: retry it, isolate its messages, or dead-letter one. */
+static void consumer_view_failed(sb_consumer *c)
+{
+    int rejected = c->reject_reason[0] != '\0';
+    if (rejected && c->dl_producer) {
+        snprintf(c->poison_reason, sizeof(c->poison_reason), "rejected %d times: %s",
+                 c->view.attempt + 1, c->reject_reason);
+        if (!c->isolating && c->batch.n > 1) {
+            /* Someone in the batch is at fault: find who, one message at a time. */
+            sb_warn("batch_isolate", "group %s: batch of %zu rejected (%s); isolating its messages",
+                    c->group, c->batch.n, c->reject_reason);
+            c->reject_reason[0] = '\0';
+            c->isolating = 1;
+            c->iso_pos = 0;
+            c->view = (sb_batch){1, &c->batch.msgs[0], 0};
+            consumer_hand_later(c, 0);
+            return;
+        }
+        if (c->view.attempt + 1 >= SB_POISON_ATTEMPTS) {
+            c->reject_reason[0] = '\0';
+            consumer_poison(c);
+            return;
+        }
+    }
+    c->reject_reason[0] = '\0';
+    c->retry_ms = c->retry_ms ? c->retry_ms * 2 : 100;
+    if (c->retry_ms > SB_RETRY_MAX_MS)
+        c->retry_ms = SB_RETRY_MAX_MS;
+    sb_warn("batch_retry", "group %s: batch of %zu failed, retrying in %d ms", c->group,
+            c->view.n, c->retry_ms);
+    c->view.attempt++;
+    sb_counter_add(c->c_retries, 1);
+    consumer_hand_later(c, c->retry_ms);
+}
+
+void sb_consumer_batch_done(sb_consumer *c, sb_batch *batch, int ok)
+{
+    (void)batch;   /* one batch in flight per consumer: it is c->view */
+    if (ok)
+        consumer_view_done(c);
+    else
+        consumer_view_failed(c);
+}
+
+void sb_consumer_batch_reject(sb_consumer *c, const char *reason)
+{
+    snprintf(c->reject_reason, sizeof(c->reject_reason), "%s", reason && *reason ? reason : "rejected");
+}
+
+void sb_consumer_set_deadletter(sb_consumer *c, sb_producer *p) { c->dl_producer = p; }
+
 /* The batch's send group completed. */
 static void consumer_on_group_done(void *opaque, size_t failed)
 {
     sb_consumer *c = opaque;
-    sb_consumer_batch_done(c, &c->batch, failed == 0);
+    sb_consumer_batch_done(c, &c->view, failed == 0);
 }
 
 sb_send_group *sb_consumer_batch_group(sb_consumer *c, sb_producer *p, sb_batch *batch)
@@ -591,6 +687,7 @@ sb_consumer *sb_consumer_new(struct event_base *base, const char *brokers, const
     c->c_messages = sb_metrics_counter(metrics, "kafka_consumed", "Messages handed to the service", labels);
     c->c_batches = sb_metrics_counter(metrics, "kafka_batches", "Batches handed to the service", labels);
     c->c_retries = sb_metrics_counter(metrics, "kafka_batch_retries", "Batches redelivered after a failure", labels);
+    c->c_poison = sb_metrics_counter(metrics, "kafka_poison", "Messages dead-lettered after being rejected repeatedly", labels);
     c->h_batch_ms = sb_metrics_histogram(metrics, "kafka_batch_ms",
                                          "Batch handed over to done (applied and published), ms",
                                          labels, sb_metrics_latency_ms, 12);

@@ -97,9 +97,17 @@ typedef void (*sb_batch_cb)(void *ctx, sb_batch *batch);
 sb_consumer *sb_consumer_new(struct event_base *base, const char *brokers, const char *group_id,
                              const char *const *topics, size_t ntopics, size_t max_batch,
                              sb_batch_cb cb, void *ctx, sb_metrics *metrics, sb_error *err);
-/* ok: commit the batch's offsets and release it. !ok: hand the same batch again after a backoff
- * (consumers are idempotent, so a redelivery changes nothing already applied). */
+/* ok: the batch is applied; its offsets are committed and it is released. !ok: the same batch
+ * comes again after a backoff (consumers are idempotent, so a redelivery changes nothing
+ * already applied) — unless sb_consumer_batch_reject was called first. */
 void sb_consumer_batch_done(sb_consumer *c, sb_batch *batch, int ok);
+/* Call before completing a failed batch when the input itself was refused (e.g. a constraint
+ * violation), not the system (database down): the consumer then hands the messages over one at
+ * a time, and one rejected SB_POISON_ATTEMPTS (3) times goes to sb.deadletter.v1 with reason,
+ * and the consumer moves on. reason is copied. */
+void sb_consumer_batch_reject(sb_consumer *c, const char *reason);
+/* Enable that: isolated poison is produced with p. Without it, rejected batches retry forever. */
+void sb_consumer_set_deadletter(sb_consumer *c, sb_producer *p);
 /* A send group for what the batch implies: once all of it is durable the batch is done (ok when
  * nothing failed, so the offsets are committed; else it is redelivered). Seal it when the batch
  * has added everything, also when that is nothing. NULL when out of memory. */

@@ -18,6 +18,7 @@
 struct sb_pg {
     PGconn *conn;
     char   *dsn;
+    char    last_state[6];   /* SQLSTATE of the last failure */
 };
 
 /* Sleep for ms milliseconds (startup backoff only; never on the hot path). */
@@ -103,6 +104,8 @@ PGresult *sb_pg_query(sb_pg *pg, const char *sql, int nparams, const char *const
     ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
         return res;
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    snprintf(pg->last_state, sizeof(pg->last_state), "%s", state ? state : "");
     pg_log_failure(res, sql, pg->conn);
     PQclear(res);
     return NULL;
@@ -117,7 +120,19 @@ int sb_pg_exec(sb_pg *pg, const char *sql, int nparams, const char *const *param
     return 0;
 }
 
-int sb_pg_begin(sb_pg *pg) { return sb_pg_exec(pg, "BEGIN", 0, NULL); }
+int sb_pg_failure_transient(const sb_pg *pg)
+{
+    const char *s = pg->last_state;
+    return !(strncmp(s, "22", 2) == 0 || strncmp(s, "23", 2) == 0);
+}
+
+const char *sb_pg_last_sqlstate(const sb_pg *pg) { return pg->last_state; }
+
+int sb_pg_begin(sb_pg *pg)
+{
+    pg->last_state[0] = '\0';   /* a failure is judged by what this transaction meets */
+    return sb_pg_exec(pg, "BEGIN", 0, NULL);
+}
 
 int sb_pg_commit(sb_pg *pg) { return sb_pg_exec(pg, "COMMIT", 0, NULL); }
 

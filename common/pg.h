@@ -22,6 +22,14 @@ PGresult *sb_pg_query(sb_pg *pg, const char *sql, int nparams, const char *const
 /* Same, for statements whose result is not needed: 0 or -1. */
 int       sb_pg_exec(sb_pg *pg, const char *sql, int nparams, const char *const *params);
 
+/* After a failed statement: 0 when the input itself was refused (SQLSTATE class 22, data
+ * exception, or 23, integrity violation): the same rows would fail the same way again. 1 for
+ * everything else (connection lost, deadlock, serialization, resources, or a bug in a
+ * statement): retrying as it is, later, is right. */
+int sb_pg_failure_transient(const sb_pg *pg);
+/* The SQLSTATE of the last failed statement, "" when the connection itself failed. */
+const char *sb_pg_last_sqlstate(const sb_pg *pg);
+
 int sb_pg_begin(sb_pg *pg);
 int sb_pg_commit(sb_pg *pg);
 void sb_pg_rollback(sb_pg *pg);   /* safe to call when no transaction is open */

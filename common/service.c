@@ -108,6 +108,8 @@ int sb_service_consume(sb_service *s, const char *group, const char *const *topi
         sb_error("startup", "%s", err.message);
         return -1;
     }
+    if (s->producer)
+        sb_consumer_set_deadletter(*consumer, s->producer);
     int rc = sb_service_run(s);
     /* Delivery reports of the batch in flight complete it on the consumer: flush first. */
     if (s->producer && sb_producer_flush(s->producer, 10000) != 0)
@@ -115,6 +117,16 @@ int sb_service_consume(sb_service *s, const char *group, const char *const *topi
     sb_consumer_free(*consumer);
     *consumer = NULL;
     return rc;
+}
+
+void sb_service_reject_if_input(sb_consumer *c, const sb_pg *pg)
+{
+    if (sb_pg_failure_transient(pg))
+        return;
+    char reason[96];
+    snprintf(reason, sizeof(reason), "PostgreSQL refused the input (SQLSTATE %s)",
+             sb_pg_last_sqlstate(pg));
+    sb_consumer_batch_reject(c, reason);
 }
 
 void sb_service_close(sb_service *s)

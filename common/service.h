@@ -37,6 +37,9 @@ int  sb_service_run(sb_service *s);
 int  sb_service_consume(sb_service *s, const char *group, const char *const *topics,
                         size_t ntopics, size_t max_batch, sb_batch_cb cb, void *ctx,
                         sb_consumer **consumer);
+/* After a batch's transaction failed: when PostgreSQL refused the input itself (not a transient
+ * failure), tell the consumer so that it isolates and dead-letters the culprit. */
+void sb_service_reject_if_input(sb_consumer *c, const sb_pg *pg);
 /* Releases everything init created (flushes the producer). */
 void sb_service_close(sb_service *s);
 

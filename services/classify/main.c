@@ -67,6 +67,7 @@ static void classify_on_batch(void *ctx, sb_batch *batch)
     if (rc != 0) {
         /* Offsets stay uncommitted: the group completes as a failure and the batch comes again. */
         sb_error("classify_batch", "batch of %zu not applied; it will be retried", batch->n);
+        sb_service_reject_if_input(cx->consumer, cx->pg);
         sb_send_group_fail(g);
     }
     sb_send_group_seal(g);

@@ -128,6 +128,7 @@ static void dispatch_on_batch(void *ctx, sb_batch *batch)
     if (rc != 0) {
         /* Offsets stay uncommitted: the group completes as a failure and the batch comes again. */
         sb_error("dispatch_batch", "batch of %zu not applied; it will be retried", batch->n);
+        sb_service_reject_if_input(cx->consumer, cx->pg);
         sb_send_group_fail(g);
     }
     sb_send_group_seal(g);

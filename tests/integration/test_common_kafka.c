@@ -149,3 +149,106 @@ Test(common_kafka, queue_full_is_back_pressure_not_a_buffer, .timeout = 30)
     sb_metrics_free(m);
     event_base_free(base);
 }
+
+/* What the poison test's consumer saw. */
+typedef struct poison_seen {
+    struct event_base *base;
+    sb_consumer       *consumer;
+    size_t             good;      /* good messages applied */
+    int                poison_handed;
+} poison_seen;
+
+/* Applies a view unless it holds the poison message, which it rejects as bad input. */
+static void on_batch_with_poison(void *ctx, sb_batch *batch)
+{
+    poison_seen *s = ctx;
+    for (size_t i = 0; i < batch->n; i++)
+        if (batch->msgs[i].len == 6 && memcmp(batch->msgs[i].payload, "poison", 6) == 0) {
+            s->poison_handed++;
+            sb_consumer_batch_reject(s->consumer, "test: this input can never be applied");
+            sb_consumer_batch_done(s->consumer, batch, 0);
+            return;
+        }
+    s->good += batch->n;
+    sb_consumer_batch_done(s->consumer, batch, 1);
+}
+
+/* The dead letters consumer wrote, read back from sb.deadletter.v1. */
+static int deadletters_for(const char *brokers, const char *consumer)
+{
+    char err[256], group[64];
+    snprintf(group, sizeof(group), "test-dl-reader-%d", (int)getpid());
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", brokers, err, sizeof(err));
+    rd_kafka_conf_set(conf, "group.id", group, err, sizeof(err));
+    rd_kafka_conf_set(conf, "auto.offset.reset", "earliest", err, sizeof(err));
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+    cr_assert(rk, "%s", err);
+    rd_kafka_poll_set_consumer(rk);
+    rd_kafka_topic_partition_list_t *t = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(t, SB_TOPIC_DEADLETTER, RD_KAFKA_PARTITION_UA);
+    rd_kafka_subscribe(rk, t);
+    rd_kafka_topic_partition_list_destroy(t);
+    int found = 0, idle = 0;
+    char needle[128];
+    snprintf(needle, sizeof(needle), "\"consumer\":\"%s\"", consumer);
+    while (idle < 40) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 250);
+        if (!m || m->err) {
+            idle++;
+            if (m)
+                rd_kafka_message_destroy(m);
+            continue;
+        }
+        idle = found ? idle + 1 : 0;
+        if (memmem(m->payload, m->len, needle, strlen(needle)) &&
+            memmem(m->payload, m->len, "rejected 3 times", 16))
+            found++;
+        rd_kafka_message_destroy(m);
+    }
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    return found;
+}
+
+Test(common_kafka, rejected_input_is_isolated_dead_lettered_and_the_rest_applied, .timeout = 120)
+{
+    const char *brokers = brokers_or_skip();
+    char topic[64], group[64];
+    snprintf(topic, sizeof(topic), "test.poison.%d.%ld", (int)getpid(), random() % 100000);
+    snprintf(group, sizeof(group), "test-poison-%d", (int)getpid());
+    struct event_base *base = event_base_new();
+    sb_metrics *m = sb_metrics_new("test");
+    sb_error err;
+    sb_producer *p = sb_producer_new(base, brokers, NULL, m, &err);
+    cr_assert(p, "%s", err.message);
+    long failed = -1;
+    sb_send_group *g = sb_send_group_new(p, on_group_done, &failed);
+    /* One key: one partition, so the poison sits in the middle of the good messages. */
+    for (int i = 0; i < 20; i++) {
+        const char *body = i == 7 ? "poison" : "{\"good\":true}";
+        cr_assert_eq(sb_send_group_add(g, topic, "same-key", "test", body, strlen(body)), 0);
+    }
+    sb_send_group_seal(g);
+    for (int i = 0; i < 100 && failed < 0; i++)
+        loop_for(base, 100);
+    cr_assert_eq(failed, 0);
+
+    poison_seen s = {.base = base};
+    const char *topics[] = {topic};
+    s.consumer = sb_consumer_new(base, brokers, group, topics, 1, 50, on_batch_with_poison, &s, m,
+                                 &err);
+    cr_assert(s.consumer, "%s", err.message);
+    sb_consumer_set_deadletter(s.consumer, p);
+    for (int i = 0; i < 300 && s.good < 19; i++)
+        loop_for(base, 100);
+    cr_expect_eq(s.good, 19, "the 19 good messages are applied (%zu)", s.good);
+    cr_expect_geq(s.poison_handed, 4, "whole batch once, then the message alone 3 times");
+    loop_for(base, 500);
+    sb_consumer_free(s.consumer);
+    cr_expect_eq(sb_producer_flush(p, 10000), 0);
+    cr_expect_eq(deadletters_for(brokers, group), 1, "exactly one dead letter, with its reason");
+    sb_producer_free(p);
+    sb_metrics_free(m);
+    event_base_free(base);
+}

@@ -122,3 +122,31 @@ Test(common_pg, failed_statement_returns_null_and_connection_stays_usable)
     PQclear(res);
     sb_pg_free(pg);
 }
+
+Test(common_pg, failures_are_classified_input_or_transient)
+{
+    sb_pg *pg = pg_or_skip();
+    cr_assert_eq(sb_pg_begin(pg), 0);
+    /* A duplicate key: the input is at fault, the same rows would fail again. */
+    cr_expect_eq(sb_pg_exec(pg, "CREATE TEMP TABLE dup (k int PRIMARY KEY)", 0, NULL), 0);
+    cr_expect_eq(sb_pg_exec(pg, "INSERT INTO dup VALUES (1), (1)", 0, NULL), -1);
+    cr_expect_str_eq(sb_pg_last_sqlstate(pg), "23505");
+    cr_expect_eq(sb_pg_failure_transient(pg), 0);
+    sb_pg_rollback(pg);
+    /* A bad cast of outside data: input too. */
+    cr_assert_eq(sb_pg_begin(pg), 0);
+    cr_expect_eq(sb_pg_exec(pg, "SELECT 'not a uuid'::uuid", 0, NULL), -1);
+    cr_expect_eq(sb_pg_failure_transient(pg), 0);
+    sb_pg_rollback(pg);
+    /* A statement the code got wrong is not the input's fault: retry, never dead-letter. */
+    cr_assert_eq(sb_pg_begin(pg), 0);
+    cr_expect_eq(sb_pg_exec(pg, "SELECT * FROM no_such_table", 0, NULL), -1);
+    cr_expect_eq(sb_pg_failure_transient(pg), 1);
+    sb_pg_rollback(pg);
+    /* A new transaction starts with a clean slate. */
+    cr_assert_eq(sb_pg_begin(pg), 0);
+    cr_expect_eq(sb_pg_failure_transient(pg), 1);
+    cr_expect_str_eq(sb_pg_last_sqlstate(pg), "");
+    sb_pg_rollback(pg);
+    sb_pg_free(pg);
+}
