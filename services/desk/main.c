@@ -2,18 +2,26 @@
 #include "common/auth.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "common/outbox.h"
 #include "common/service.h"
 #include "services/desk/desk.h"
+
+/* How often the outbox relay looks for events desk's actions queued (it is also kicked). */
+#define DESK_OUTBOX_INTERVAL_MS 200
 
 int main(void)
 {
     sb_service s;
-    if (sb_service_init(&s, "desk", "127.0.0.1:8080", SB_SVC_PG) != 0 ||
+    if (sb_service_init(&s, "desk", "127.0.0.1:8080", SB_SVC_PG | SB_SVC_PRODUCER) != 0 ||
         sb_auth_seed_admin_from_env(s.pg) != 0 || desk_ticket_routes(&s) != 0 || desk_list_routes(&s) != 0) {
         sb_service_close(&s);
         return 1;
     }
-    int rc = sb_service_run(&s);
+    /* Desk's actions change PostgreSQL and announce it through the outbox (DESIGN.md). */
+    sb_outbox_relay *relay = sb_outbox_relay_new(s.base, s.pg, s.producer,
+                                                 DESK_OUTBOX_INTERVAL_MS, s.metrics);
+    int rc = relay ? sb_service_run(&s) : -1;
+    sb_outbox_relay_free(relay);
     sb_service_close(&s);
     return rc == 0 ? 0 : 1;
 }
