@@ -261,7 +261,10 @@ sb_http *sb_http_new(struct event_base *base, const char *host, int port, size_t
         h->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
     else
         h->port = port;
-    evhttp_set_max_body_size(h->http, (ev_ssize_t)max_body);
+    /* libevent answers bodies over its limit with its own HTML page; keeping its limit above
+     * ours lets the handlers' checks answer an oversize body with our JSON 413, while libevent
+     * still caps what a client can make us buffer. */
+    evhttp_set_max_body_size(h->http, (ev_ssize_t)(max_body * 4));
     evhttp_set_timeout(h->http, 60);
     evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
                                             EVHTTP_REQ_DELETE | EVHTTP_REQ_PATCH | EVHTTP_REQ_HEAD);
