@@ -60,6 +60,21 @@ int sb_json_get_obj(const json_t *obj, const char *prefix, const char *key, int 
     return 0;
 }
 
+int sb_json_get_arr(const json_t *obj, const char *prefix, const char *key, int required,
+                    json_t **out, sb_error *err)
+{
+    char field[64];
+    json_t *v;
+    field_path(field, prefix, key);
+    *out = NULL;
+    if (lookup(obj, field, key, required, &v, err) != 0)
+        return -1;
+    if (v && !json_is_array(v))
+        return sb_error_set(err, 400, "invalid_field", field, "%s must be an array", field);
+    *out = v;
+    return 0;
+}
+
 const char *sb_json_str(const json_t *obj, const char *key)
 {
     return json_string_value(json_object_get(obj, key));

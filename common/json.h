@@ -14,6 +14,9 @@ int sb_json_get_str(const json_t *obj, const char *prefix, const char *key, int 
 /* Same for an object member (NULL when absent and not required). */
 int sb_json_get_obj(const json_t *obj, const char *prefix, const char *key, int required,
                     json_t **out, sb_error *err);
+/* Same for an array member. */
+int sb_json_get_arr(const json_t *obj, const char *prefix, const char *key, int required,
+                    json_t **out, sb_error *err);
 /* obj[key] as a string or NULL, no error reporting: for trusted internal events. */
 const char *sb_json_str(const json_t *obj, const char *key);
 

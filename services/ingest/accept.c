@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/event.h>
 #include <event2/http.h>
 
 #include "common/channel.h"
@@ -36,117 +37,150 @@
 typedef struct accept_pending {
     struct accept_pending *prev, *next;
     ingest_accept         *owner;   /* NULL once let go at shutdown */
-    struct evhttp_request *req;     /* NULL once let go at shutdown */
+    struct evhttp_request *req;     /* NULL once answered early or let go at shutdown */
     const sb_channel      *channel;
+    ingest_answer          style;
+    int64_t                sent_mono_ms;
+    int                    late;    /* on the late list: answered 503, report still due */
     char                   message_id[SB_UUID_STRLEN];
 } accept_pending;
+
+/* A list of pending requests, newest at the head. */
+typedef struct accept_list {
+    accept_pending *head, *tail;
+    size_t          n;
+} accept_list;
 
 struct ingest_accept {
     sb_producer          *producer;
     sb_metrics           *metrics;
-    const ingest_keys    *keys;
+    ingest_credentials   *creds;
     const ingest_secrets *secrets;
     ingest_recent        *recent;
-    accept_pending       *pending;     /* doubly linked, newest first */
-    size_t                npending;
-    const sb_channel     *channels;    /* sb_channel_all(), to index the counters */
+    ingest_accept_limits  limits;
+    struct event         *ack_timer;
+    accept_list           waiting;   /* held until their delivery report */
+    accept_list           late;      /* answered 503 at the ack deadline, report still due */
+    int                   stalled;   /* a deadline passed and no report succeeded since */
+    const sb_channel     *channels;  /* sb_channel_all(), to index the per-channel metrics */
     int                   nchannels;
-    sb_counter           *c_accepted[ACCEPT_CHANNELS_MAX];
-    sb_counter           *c_queue_full, *c_delivery_failed, *c_produce_error;
+    sb_counter           *c_accepted[ACCEPT_CHANNELS_MAX], *c_late[ACCEPT_CHANNELS_MAX];
+    sb_histogram         *h_produce[ACCEPT_CHANNELS_MAX];
     sb_gauge             *g_pending;
 };
 
-ingest_accept *ingest_accept_new(sb_producer *producer, sb_metrics *metrics,
-                                 const ingest_keys *keys, const ingest_secrets *secrets,
-                                 ingest_recent *recent)
+/* Seconds from produce to acknowledgement: loopback batches take milliseconds, a broker
+ * failover seconds. */
+static const double accept_latency_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                               0.25,  0.5,    1,     2.5,  5,     10};
+
+/* Index of ch in the channel table, or -1. */
+static int accept_channel_index(const ingest_accept *a, const sb_channel *ch)
 {
-    ingest_accept *a = calloc(1, sizeof *a);
-    if (!a)
-        return NULL;
-    a->producer = producer;
-    a->metrics = metrics;
-    a->keys = keys;
-    a->secrets = secrets;
-    a->recent = recent;
+    ptrdiff_t i = ch ? ch - a->channels : -1;
+    return i >= 0 && i < a->nchannels && i < ACCEPT_CHANNELS_MAX ? (int)i : -1;
+}
+
+/* The per-channel metrics, made once. */
+static void accept_metrics_init(ingest_accept *a)
+{
+    size_t nb = sizeof accept_latency_bounds / sizeof accept_latency_bounds[0];
     a->channels = sb_channel_all(&a->nchannels);
     for (int i = 0; i < a->nchannels && i < ACCEPT_CHANNELS_MAX; i++) {
         char labels[64];
         snprintf(labels, sizeof labels, "channel=\"%s\"", a->channels[i].name);
-        a->c_accepted[i] = sb_metrics_counter(metrics, "ingest_accepted",
+        a->c_accepted[i] = sb_metrics_counter(a->metrics, "ingest_accepted",
                                               "Messages answered 202 (durable in the broker)",
                                               labels);
+        a->c_late[i] = sb_metrics_counter(
+            a->metrics, "ingest_delivered_late",
+            "Messages durable only after their 503 (the client's retry is idempotent)", labels);
+        a->h_produce[i] = sb_metrics_histogram(a->metrics, "ingest_produce_seconds",
+                                               "Produce to broker acknowledgement", labels,
+                                               accept_latency_bounds, nb);
     }
-    static const char help[] = "Messages answered 503 (retry later)";
-    a->c_queue_full = sb_metrics_counter(metrics, "ingest_unavailable", help,
-                                         "reason=\"queue_full\"");
-    a->c_delivery_failed = sb_metrics_counter(metrics, "ingest_unavailable", help,
-                                              "reason=\"delivery_failed\"");
-    a->c_produce_error = sb_metrics_counter(metrics, "ingest_unavailable", help,
-                                            "reason=\"produce_error\"");
-    a->g_pending = sb_metrics_gauge(metrics, "ingest_pending",
+    a->g_pending = sb_metrics_gauge(a->metrics, "ingest_pending",
                                     "Requests waiting for their delivery report", NULL);
-    return a;
 }
 
-/* Count a rejection under its error code (a small fixed set) and answer it. */
-static void accept_reject(ingest_accept *a, struct evhttp_request *req, const sb_error *err)
+/* Count one outcome under ingest_rejected (4xx) or ingest_unavailable (503) by channel and
+ * reason; the reasons are a small fixed set of codes. */
+static void accept_count(ingest_accept *a, const char *metric, const sb_channel *ch,
+                         const char *reason)
 {
-    static const char help[] = "Messages refused (4xx, or 503 when out of memory), by error code";
-    char labels[80];
-    snprintf(labels, sizeof labels, "reason=\"%s\"", err->code);
-    sb_counter_add(sb_metrics_counter(a->metrics, "ingest_rejected", help, labels), 1);
+    static const char help_rejected[] = "Messages refused with a 4xx, by channel and error code";
+    static const char help_unavailable[] = "Messages answered 503 (retry later), by reason";
+    char labels[96];
+    snprintf(labels, sizeof labels, "channel=\"%s\",reason=\"%s\"", ch ? ch->name : "unknown",
+             reason);
+    int rejected = strcmp(metric, "ingest_rejected") == 0;
+    sb_counter_add(sb_metrics_counter(a->metrics, metric,
+                                      rejected ? help_rejected : help_unavailable, labels),
+                   1);
+}
+
+void ingest_accept_reject(ingest_accept *a, struct evhttp_request *req, const sb_channel *ch,
+                          const sb_error *err)
+{
+    if (err->status == 503) {
+        accept_count(a, "ingest_unavailable", ch, err->code);
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
+    } else {
+        accept_count(a, "ingest_rejected", ch, err->code);
+    }
     if (err->status == 401)
         evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", "Bearer");
     sb_http_reply_error(req, err);
 }
 
-/* 503 with Retry-After: the client retries the same external_id, which is idempotent. */
-static void accept_unavailable(sb_counter *c, struct evhttp_request *req, const char *why)
+/* 503 with Retry-After: the client retries the same message, which is idempotent. */
+static void accept_unavailable(ingest_accept *a, struct evhttp_request *req,
+                               const sb_channel *ch, const char *reason, const char *why)
 {
-    sb_counter_add(c, 1);
+    accept_count(a, "ingest_unavailable", ch, reason);
     evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "1");
     sb_http_reply_errorf(req, 503, "unavailable", "", "%s, retry later", why);
 }
 
-/* 202 {"message_id": ...}; written by hand, the hot path needs no JSON tree for it. */
-static void accept_reply_accepted(struct evhttp_request *req, const char *message_id)
+/* The answer for a durable message, in the adapter's style. */
+static void accept_reply_accepted(struct evhttp_request *req, ingest_answer style,
+                                  const char *message_id)
 {
+    if (style == INGEST_ANSWER_WECHAT) {
+        sb_http_reply_text(req, 200, "text/plain; charset=utf-8", "success", 7);
+        return;
+    }
     char body[64];
     int n = snprintf(body, sizeof body, "{\"message_id\":\"%s\"}", message_id);
     sb_http_reply_text(req, 202, "application/json", body, (size_t)n);
 }
 
-/* One more 202 for channel ch. */
-static void accept_count_accepted(ingest_accept *a, const sb_channel *ch)
-{
-    ptrdiff_t i = ch - a->channels;
-    if (i >= 0 && i < a->nchannels && i < ACCEPT_CHANNELS_MAX)
-        sb_counter_add(a->c_accepted[i], 1);
-}
-
-/* Link p in as waiting. */
-static void accept_link(ingest_accept *a, accept_pending *p)
+/* Link p at the head of l (the newest). */
+static void accept_link(accept_list *l, accept_pending *p)
 {
     p->prev = NULL;
-    p->next = a->pending;
-    if (a->pending)
-        a->pending->prev = p;
-    a->pending = p;
-    a->npending++;
-    sb_gauge_set(a->g_pending, (double)a->npending);
+    p->next = l->head;
+    if (l->head)
+        l->head->prev = p;
+    else
+        l->tail = p;
+    l->head = p;
+    l->n++;
 }
 
-/* Unlink p: its report is in. */
-static void accept_unlink(ingest_accept *a, accept_pending *p)
+/* Unlink p from l. */
+static void accept_unlink(accept_list *l, accept_pending *p)
 {
     if (p->prev)
         p->prev->next = p->next;
     else
-        a->pending = p->next;
+        l->head = p->next;
     if (p->next)
         p->next->prev = p->prev;
-    a->npending--;
-    sb_gauge_set(a->g_pending, (double)a->npending);
+    else
+        l->tail = p->prev;
+    p->prev = p->next = NULL;
+    l->n--;
 }
 
 /* Delivery report, in the loop: 202 once durable, 503 when the broker did not take it. */
@@ -155,46 +189,154 @@ static void accept_on_delivery(void *opaque, rd_kafka_resp_err_t err)
     accept_pending *p = opaque;
     ingest_accept *a = p->owner;
     if (a) {
-        accept_unlink(a, p);
+        accept_unlink(p->late ? &a->late : &a->waiting, p);
+        sb_gauge_set(a->g_pending, (double)(a->waiting.n + a->late.n));
+        int ci = accept_channel_index(a, p->channel);
         if (!err) {
             sb_uuid id;
+            a->stalled = 0;
             /* Durable even when the client has gone: GET must know it either way. */
             if (sb_uuid_parse(p->message_id, &id) == 0)
                 ingest_recent_add(a->recent, &id);
-            accept_count_accepted(a, p->channel);
+            if (ci >= 0) {
+                sb_histogram_observe(a->h_produce[ci],
+                                     (double)(sb_clock_mono_ms() - p->sent_mono_ms) / 1000.0);
+                sb_counter_add(p->late ? a->c_late[ci] : a->c_accepted[ci], 1);
+            }
         }
         if (p->req && !err)
-            accept_reply_accepted(p->req, p->message_id);
+            accept_reply_accepted(p->req, p->style, p->message_id);
         else if (p->req)
-            accept_unavailable(a->c_delivery_failed, p->req, "the broker did not take the message");
+            accept_unavailable(a, p->req, p->channel, "delivery_failed",
+                               "the broker did not take the message");
     }
     free(p);
 }
 
-/* Hand the event to the producer; the answer comes with the delivery report. */
-static void accept_produce(ingest_accept *a, struct evhttp_request *req, const ingest_event *ev)
+/* Ack deadline: a request still waiting after limits.ack_timeout_ms is answered 503 now (its
+ * message may yet become durable: the retry is idempotent) and the door is marked stalled. */
+static void accept_on_ack_timer(evutil_socket_t fd, short what, void *arg)
 {
-    accept_pending *p = malloc(sizeof *p);
+    (void)fd;
+    (void)what;
+    ingest_accept *a = arg;
+    int64_t cutoff = sb_clock_mono_ms() - a->limits.ack_timeout_ms;
+    accept_pending *p;
+    while ((p = a->waiting.tail) != NULL && p->sent_mono_ms <= cutoff) {
+        accept_unlink(&a->waiting, p);
+        p->late = 1;
+        accept_link(&a->late, p);
+        accept_unavailable(a, p->req, p->channel, "ack_timeout",
+                           "the broker has not acknowledged the message in time");
+        p->req = NULL;
+        if (!a->stalled)
+            sb_warn("broker_stalled", "no acknowledgement within %lld ms: answering 503 until"
+                    " the broker acknowledges again", (long long)a->limits.ack_timeout_ms);
+        a->stalled = 1;
+    }
+}
+
+/* Can a new message go to the producer now? NULL, or why not (the 503's reason). While the
+ * broker is stalled one message at a time goes through as a probe: its acknowledgement is what
+ * reopens the door. */
+static const char *accept_door_closed(ingest_accept *a)
+{
+    if (a->stalled && a->waiting.n > 0)
+        return "broker_stalled";
+    if (sb_producer_in_flight(a->producer) >= a->limits.high_water)
+        return "queue_full";
+    return NULL;
+}
+
+/* Hand the event to the producer; the answer comes with the delivery report. */
+static void accept_produce(ingest_accept *a, struct evhttp_request *req, const ingest_event *ev,
+                           ingest_answer style)
+{
+    const char *closed = accept_door_closed(a);
+    if (closed) {
+        accept_unavailable(a, req, ev->channel, closed,
+                           strcmp(closed, "queue_full") == 0 ? "too many messages in flight"
+                                                             : "the broker is not acknowledging");
+        return;
+    }
+    accept_pending *p = calloc(1, sizeof *p);
     if (!p) {
-        accept_unavailable(a->c_produce_error, req, "out of memory");
+        accept_unavailable(a, req, ev->channel, "out_of_memory", "out of memory");
         return;
     }
     p->owner = a;
     p->req = req;
     p->channel = ev->channel;
+    p->style = style;
+    p->sent_mono_ms = sb_clock_mono_ms();
     memcpy(p->message_id, ev->message_id, sizeof p->message_id);
     int rc = sb_producer_send(a->producer, SB_TOPIC_INBOUND, ev->customer_key,
                               strlen(ev->customer_key), "inbound_message", ev->json, ev->len,
                               accept_on_delivery, p);
     if (rc == SB_PRODUCE_OK) {
-        accept_link(a, p);
+        accept_link(&a->waiting, p);
+        sb_gauge_set(a->g_pending, (double)(a->waiting.n + a->late.n));
         return;
     }
     free(p);
     if (rc == SB_PRODUCE_QUEUE_FULL)
-        accept_unavailable(a->c_queue_full, req, "too many messages in flight");
+        accept_unavailable(a, req, ev->channel, "queue_full", "too many messages in flight");
     else
-        accept_unavailable(a->c_produce_error, req, "cannot queue the message");
+        accept_unavailable(a, req, ev->channel, "produce_error", "cannot queue the message");
+}
+
+ingest_accept *ingest_accept_new(struct event_base *base, sb_producer *producer,
+                                 sb_metrics *metrics, ingest_credentials *creds,
+                                 const ingest_secrets *secrets, ingest_recent *recent,
+                                 const ingest_accept_limits *limits)
+{
+    ingest_accept *a = calloc(1, sizeof *a);
+    if (!a)
+        return NULL;
+    a->producer = producer;
+    a->metrics = metrics;
+    a->creds = creds;
+    a->secrets = secrets;
+    a->recent = recent;
+    a->limits = *limits;
+    a->ack_timer = event_new(base, -1, EV_PERSIST, accept_on_ack_timer, a);
+    struct timeval tick = {0, 100 * 1000};
+    if (!a->ack_timer || event_add(a->ack_timer, &tick) != 0) {
+        ingest_accept_free(a);
+        return NULL;
+    }
+    accept_metrics_init(a);
+    return a;
+}
+
+ingest_credentials *ingest_accept_credentials(ingest_accept *a)
+{
+    return a->creds;
+}
+
+void ingest_accept_submit(ingest_accept *a, struct evhttp_request *req, const json_t *body,
+                          ingest_credential *cred, ingest_answer style)
+{
+    sb_error err;
+    int retry_after;
+    const sb_channel *ch = ingest_credential_channel(cred);
+    if (ingest_credential_take(cred, sb_clock_mono_ms(), &retry_after) != 0) {
+        char secs[16];
+        snprintf(secs, sizeof secs, "%d", retry_after);
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", secs);
+        sb_error_set(&err, 429, "rate_limited", "Authorization",
+                     "credential %s is over its rate limit", ingest_credential_label(cred));
+        ingest_accept_reject(a, req, ch, &err);
+        return;
+    }
+    ingest_event ev;
+    sb_error_clear(&err);
+    if (ingest_normalize(body, ch->name, a->secrets, sb_clock_now_ms(), &ev, &err) != 0) {
+        ingest_accept_reject(a, req, ch, &err);
+        return;
+    }
+    accept_produce(a, req, &ev, style);
+    ingest_event_release(&ev);
 }
 
 void ingest_accept_handle(struct evhttp_request *req, const char *tail, void *ctx)
@@ -203,31 +345,26 @@ void ingest_accept_handle(struct evhttp_request *req, const char *tail, void *ct
     ingest_accept *a = ctx;
     sb_error err;
     sb_error_clear(&err);
-    const sb_channel *key_channel = ingest_keys_lookup(a->keys, sb_http_bearer(req));
-    if (!key_channel) {
+    ingest_credential *cred = ingest_credentials_by_key(a->creds, sb_http_bearer(req));
+    if (!cred) {
         sb_error_set(&err, 401, "unauthorized", "Authorization", "a valid channel key is required");
-        accept_reject(a, req, &err);
+        ingest_accept_reject(a, req, NULL, &err);
         return;
     }
     json_t *body = sb_http_body_json(req, ACCEPT_MAX_BODY, &err);
-    ingest_event ev;
-    int rc = body ? ingest_normalize(body, key_channel->name, a->secrets, sb_clock_now_ms(), &ev,
-                                     &err)
-                  : -1;
-    json_decref(body);
-    if (rc != 0) {
-        accept_reject(a, req, &err);
+    if (!body) {
+        ingest_accept_reject(a, req, ingest_credential_channel(cred), &err);
         return;
     }
-    accept_produce(a, req, &ev);
-    ingest_event_release(&ev);
+    ingest_accept_submit(a, req, body, cred, INGEST_ANSWER_JSON);
+    json_decref(body);
 }
 
-/* Let go of every waiting request: the HTTP server frees them with their connections. Their
+/* Let go of every request of l: the HTTP server frees them with their connections. Their
  * reports, if they still come, only free the bookkeeping. */
-static void accept_let_go(ingest_accept *a)
+static void accept_let_go(accept_list *l)
 {
-    accept_pending *p = a->pending;
+    accept_pending *p = l->head;
     while (p) {
         accept_pending *next = p->next;
         p->owner = NULL;
@@ -235,15 +372,14 @@ static void accept_let_go(ingest_accept *a)
         p->prev = p->next = NULL;
         p = next;
     }
-    a->pending = NULL;
-    a->npending = 0;
+    memset(l, 0, sizeof *l);
 }
 
 void ingest_accept_drain(ingest_accept *a, int timeout_ms)
 {
-    if (a->npending == 0)
+    if (a->waiting.n + a->late.n == 0)
         return;
-    sb_info("draining", "waiting for %zu delivery reports", a->npending);
+    sb_info("draining", "waiting for %zu delivery reports", a->waiting.n + a->late.n);
     if (sb_producer_flush(a->producer, timeout_ms) != 0) {
         /* Purged messages get their report (an error) at the next poll: they are answered 503
          * and their clients retry, possibly against a replica that is up. */
@@ -252,15 +388,19 @@ void ingest_accept_drain(ingest_accept *a, int timeout_ms)
         for (int i = 0; i < 50 && sb_producer_in_flight(a->producer) > 0; i++)
             rd_kafka_poll(rk, 100);
     }
-    if (a->npending)
-        sb_warn("draining", "%zu requests left without an answer", a->npending);
-    accept_let_go(a);
+    if (a->waiting.n)
+        sb_warn("draining", "%zu requests left without an answer", a->waiting.n);
+    accept_let_go(&a->waiting);
+    accept_let_go(&a->late);
 }
 
 void ingest_accept_free(ingest_accept *a)
 {
     if (!a)
         return;
-    accept_let_go(a);
+    accept_let_go(&a->waiting);
+    accept_let_go(&a->late);
+    if (a->ack_timer)
+        event_free(a->ack_timer);
     free(a);
 }

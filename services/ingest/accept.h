@@ -1,4 +1,6 @@
-/* accept.h - POST /v1/messages: authenticate, normalise, produce, answer on the delivery report. */
+/* accept.h - the door every channel's message passes: rate limit, normalise, produce, answer on
+ * the delivery report. POST /v1/messages is its generic adapter; the native ones build the same
+ * generic body from their format and submit it here. */
 #ifndef INGEST_ACCEPT_H
 #define INGEST_ACCEPT_H
 
@@ -6,18 +8,46 @@
 
 #include "common/kafka.h"
 #include "common/metrics.h"
-#include "services/ingest/keys.h"
+#include "services/ingest/credentials.h"
 #include "services/ingest/normalize.h"
 #include "services/ingest/recent.h"
 
 typedef struct ingest_accept ingest_accept;
 
-/* keys, secrets and recent are borrowed and must outlive the acceptor. NULL on OOM. */
-ingest_accept *ingest_accept_new(sb_producer *producer, sb_metrics *metrics,
-                                 const ingest_keys *keys, const ingest_secrets *secrets,
-                                 ingest_recent *recent);
-/* The sb_http handler; ctx is the acceptor. */
+/* How the answer is written once the broker has the message. */
+typedef enum ingest_answer {
+    INGEST_ANSWER_JSON = 0,   /* 202 {"message_id": "..."} */
+    INGEST_ANSWER_WECHAT,     /* 200 text/plain "success", what the WeChat platform expects */
+} ingest_answer;
+
+/* When the door answers 503 instead of waiting. */
+typedef struct ingest_accept_limits {
+    size_t  high_water;       /* messages in flight past which new ones get 503 at once */
+    int64_t ack_timeout_ms;   /* a request still unacknowledged after this gets 503 */
+} ingest_accept_limits;
+
+/* creds, secrets and recent are borrowed and must outlive the acceptor. NULL on OOM. */
+ingest_accept *ingest_accept_new(struct event_base *base, sb_producer *producer,
+                                 sb_metrics *metrics, ingest_credentials *creds,
+                                 const ingest_secrets *secrets, ingest_recent *recent,
+                                 const ingest_accept_limits *limits);
+/* The credentials the adapters authenticate with. */
+ingest_credentials *ingest_accept_credentials(ingest_accept *a);
+
+/* POST /v1/messages, the sb_http handler; ctx is the acceptor. */
 void ingest_accept_handle(struct evhttp_request *req, const char *tail, void *ctx);
+
+/* Submits a message an adapter authenticated with cred and turned into the generic body
+ * (proto/http/message_request.v1.json; body is borrowed): takes a token from cred's bucket
+ * (429 + Retry-After past its rate), normalises (4xx naming the field), produces, and answers
+ * req in style once the broker acknowledged (503 + Retry-After when it cannot). Always answers
+ * req, now or later. */
+void ingest_accept_submit(ingest_accept *a, struct evhttp_request *req, const json_t *body,
+                          ingest_credential *cred, ingest_answer style);
+/* Answers an adapter's own refusal (bad signature, unparsable body, ...), counted under
+ * ingest_rejected{channel, reason}; ch may be NULL when the channel is not known yet. */
+void ingest_accept_reject(ingest_accept *a, struct evhttp_request *req, const sb_channel *ch,
+                          const sb_error *err);
 /* At shutdown, before the HTTP server goes: waits up to timeout_ms for the outstanding
  * delivery reports (answering their requests), purges what is left (answered 503), and lets go
  * of every request, which the HTTP server is about to free. */

@@ -1,9 +1,11 @@
 /* main.c - sb-ingest: channel messages in over HTTP, normalised, out to sb.inbound.v1. */
+#include <stdio.h>
+
 #include "common/config.h"
 #include "common/log.h"
 #include "common/service.h"
 #include "services/ingest/accept.h"
-#include "services/ingest/keys.h"
+#include "services/ingest/credentials.h"
 #include "services/ingest/normalize.h"
 #include "services/ingest/recent.h"
 #include "services/ingest/status.h"
@@ -13,7 +15,7 @@
 
 /* Everything ingest adds to the shared service runtime. */
 typedef struct ingest_app {
-    ingest_keys     keys;
+    ingest_credentials *creds;
     ingest_secrets  secrets;
     ingest_recent  *recent;
     ingest_accept  *accept;
@@ -33,24 +35,48 @@ static int ingest_health(void *ctx, json_t *detail)
     return 1;
 }
 
+/* The door's settings: SB_INGEST_HIGH_WATER (messages in flight past which new ones get 503),
+ * SB_INGEST_ACK_TIMEOUT_MS (a request unacknowledged this long gets 503; under the 5 s the
+ * WeChat platform waits), SB_INGEST_CREDENTIALS_REFRESH_MS, SB_INGEST_SEED_RATE (messages/s of
+ * the credentials seeded from the environment). 0, or -1 with err naming the variable. */
+static int ingest_config(ingest_accept_limits *limits, long *recent_max, long *refresh_ms,
+                         const char **seed_rate, sb_error *err)
+{
+    long high_water, ack_ms, rate;
+    if (sb_config_int("SB_INGEST_RECENT_IDS", 1000000, 1, 16 * 1024 * 1024, recent_max, err) ||
+        sb_config_int("SB_INGEST_HIGH_WATER", 100000, 1, 190000, &high_water, err) ||
+        sb_config_int("SB_INGEST_ACK_TIMEOUT_MS", 4000, 100, 600000, &ack_ms, err) ||
+        sb_config_int("SB_INGEST_CREDENTIALS_REFRESH_MS", 10000, 100, 3600000, refresh_ms, err) ||
+        sb_config_int("SB_INGEST_SEED_RATE", 50000, 1, 10000000, &rate, err))
+        return -1;
+    static char rate_text[24];
+    snprintf(rate_text, sizeof rate_text, "%ld", rate);
+    *seed_rate = rate_text;
+    limits->high_water = (size_t)high_water;
+    limits->ack_timeout_ms = ack_ms;
+    return 0;
+}
+
 /* Build the modules and route the endpoints. 0, or -1 after logging why. */
 static int ingest_open(ingest_app *app, sb_service *s)
 {
     sb_error err;
-    long recent_max;
+    long recent_max, refresh_ms;
+    const char *seed_rate;
+    ingest_accept_limits limits;
     sb_error_clear(&err);
-    if (ingest_keys_load(&app->keys, &err) != 0 ||
-        sb_config_int("SB_INGEST_RECENT_IDS", 1000000, 1, 16 * 1024 * 1024, &recent_max,
-                      &err) != 0) {
+    if (ingest_config(&limits, &recent_max, &refresh_ms, &seed_rate, &err) != 0 ||
+        !(app->creds = ingest_credentials_open(s->base, s->cfg.pg_dsn, refresh_ms, seed_rate,
+                                               &err))) {
         sb_error("config", "%s", err.message);
         return -1;
     }
     ingest_secrets_init(&app->secrets, s->cfg.customer_key_secret);
     app->recent = ingest_recent_new((size_t)recent_max);
-    app->accept = app->recent ? ingest_accept_new(s->producer, s->metrics, &app->keys,
-                                                  &app->secrets, app->recent)
+    app->accept = app->recent ? ingest_accept_new(s->base, s->producer, s->metrics, app->creds,
+                                                  &app->secrets, app->recent, &limits)
                               : NULL;
-    app->status = ingest_status_new(s->base, s->pg, &app->keys, app->recent);
+    app->status = ingest_status_new(s->base, s->pg, app->creds, app->recent);
     if (!app->recent || !app->accept || !app->status) {
         sb_error("startup", "out of memory");
         return -1;
@@ -75,6 +101,7 @@ static void ingest_close(ingest_app *app, sb_service *s)
     ingest_status_free(app->status);
     ingest_accept_free(app->accept);
     ingest_recent_free(app->recent);
+    ingest_credentials_free(app->creds);
 }
 
 int main(void)

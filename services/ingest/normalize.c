@@ -19,13 +19,19 @@
 #define NORM_ATTACHMENT_NAME_MAX 255
 #define NORM_CONTENT_TYPE_MAX    255
 #define NORM_URL_MAX             2048
+#define NORM_THREAD_ID_MAX       300   /* a Message-ID; RFC 5322 lines stop at 998 */
+#define NORM_THREAD_REFS_MAX     20
+/* sent_at must lie within this window around the time the message is received. */
+#define NORM_SENT_AT_FUTURE_MS   (5LL * 60 * 1000)
+#define NORM_SENT_AT_PAST_MS     (30LL * 24 * 3600 * 1000)
 
 /* The hints passed on, each with its longest value in characters; any other hint is dropped
  * because nothing downstream reads it. */
 static const struct {
     const char *key;
     size_t      max;
-} norm_hints[] = {{"category", 64}, {"urgency", 64}, {"ivr_path", 256}, {"order_id", 128}};
+} norm_hints[] = {{"category", 64}, {"urgency", 64}, {"ivr_path", 256}, {"order_id", 128},
+                   {"subject", 300}};
 
 #define NORM_HINTS (sizeof norm_hints / sizeof norm_hints[0])
 
@@ -37,10 +43,14 @@ typedef struct norm_input {
     const char       *text;
     json_t           *attachments;   /* validated, non-empty array (borrowed), or NULL */
     const char       *hints[NORM_HINTS];   /* kept hints, indexed like norm_hints */
+    int64_t           sent_at_ms;          /* when the customer sent it; 0: not given */
+    const char       *thread_id, *in_reply_to;
+    json_t           *references;          /* validated, non-empty array (borrowed), or NULL */
 } norm_input;
 
 static const char *const norm_top_keys[] = {"channel", "external_id", "customer", "text",
-                                            "attachments", "hints", NULL};
+                                            "attachments", "hints", "sent_at", "thread", NULL};
+static const char *const norm_thread_keys[] = {"message_id", "in_reply_to", "references", NULL};
 static const char *const norm_customer_keys[] = {"id", "name", "phone", "email", "tier", NULL};
 static const char *const norm_attachment_keys[] = {"name", "content_type", "size", "url", NULL};
 
@@ -310,14 +320,68 @@ static int norm_hints_read(const json_t *body, norm_input *in, sb_error *err)
     return 0;
 }
 
+/* sent_at: an optional RFC 3339 time, sane against now_ms (a clock far off on the channel's
+ * side would otherwise skew every SLA and report built on it). */
+static int norm_sent_at(const json_t *body, int64_t now_ms, norm_input *in, sb_error *err)
+{
+    const char *s;
+    if (sb_json_get_str(body, "", "sent_at", 0, 64, &s, err) != 0)
+        return -1;
+    if (!s || !*s)
+        return 0;
+    if (sb_clock_parse_iso(s, &in->sent_at_ms) != 0)
+        return sb_error_set(err, 400, "invalid_field", "sent_at",
+                            "sent_at must be an RFC 3339 time such as 2026-11-22T10:00:00Z");
+    if (in->sent_at_ms > now_ms + NORM_SENT_AT_FUTURE_MS)
+        return sb_error_set(err, 400, "invalid_field", "sent_at",
+                            "sent_at lies more than 5 minutes in the future");
+    if (in->sent_at_ms < now_ms - NORM_SENT_AT_PAST_MS)
+        return sb_error_set(err, 400, "invalid_field", "sent_at",
+                            "sent_at lies more than 30 days in the past");
+    return 0;
+}
+
+/* thread: the ids a mail-like channel threads by (Message-ID, In-Reply-To, References). */
+static int norm_thread(const json_t *body, norm_input *in, sb_error *err)
+{
+    json_t *t, *refs;
+    if (sb_json_get_obj(body, "", "thread", 0, &t, err) != 0)
+        return -1;
+    if (!t)
+        return 0;
+    if (norm_only_keys(t, norm_thread_keys, "thread.", err) != 0 ||
+        norm_str(t, "thread.", "message_id", NORM_THREAD_ID_MAX, &in->thread_id, err) != 0 ||
+        norm_str(t, "thread.", "in_reply_to", NORM_THREAD_ID_MAX, &in->in_reply_to, err) != 0 ||
+        sb_json_get_arr(t, "thread.", "references", 0, &refs, err) != 0)
+        return -1;
+    if (json_array_size(refs) > NORM_THREAD_REFS_MAX)
+        return sb_error_set(err, 400, "too_many_items", "thread.references",
+                            "at most %d references", NORM_THREAD_REFS_MAX);
+    for (size_t i = 0; i < json_array_size(refs); i++) {
+        const char *r = json_string_value(json_array_get(refs, i));
+        char field[40];
+        snprintf(field, sizeof field, "thread.references[%zu]", i);
+        if (!r || !*r)
+            return sb_error_set(err, 400, "invalid_field", field, "%s must be a non-empty string",
+                                field);
+        if (strlen(r) > NORM_THREAD_ID_MAX && norm_utf8_chars(r) > NORM_THREAD_ID_MAX)
+            return sb_error_set(err, 400, "field_too_long", field,
+                                "%s must be at most %d characters", field, NORM_THREAD_ID_MAX);
+    }
+    in->references = json_array_size(refs) ? refs : NULL;
+    return 0;
+}
+
 /* Every check, in the order a caller fixes them: who may post, then what was posted. */
-static int norm_read(const json_t *body, const char *key_channel, norm_input *in, sb_error *err)
+static int norm_read(const json_t *body, const char *key_channel, int64_t now_ms, norm_input *in,
+                     sb_error *err)
 {
     if (norm_channel(body, key_channel, in, err) != 0 ||
         norm_only_keys(body, norm_top_keys, "", err) != 0 ||
         norm_external_id(body, in, err) != 0 || norm_customer(body, in, err) != 0 ||
         norm_attachments(body, in, err) != 0 || norm_text(body, in, err) != 0 ||
-        norm_hints_read(body, in, err) != 0)
+        norm_hints_read(body, in, err) != 0 || norm_sent_at(body, now_ms, in, err) != 0 ||
+        norm_thread(body, in, err) != 0)
         return -1;
     return 0;
 }
@@ -379,6 +443,27 @@ static void norm_put_hints(ingest_jw *w, const norm_input *in)
     ingest_jw_close(w, '}');
 }
 
+/* thread, when the channel threads: only the ids it gave. */
+static void norm_put_thread(ingest_jw *w, const norm_input *in)
+{
+    if (!in->thread_id && !in->in_reply_to && !in->references)
+        return;
+    ingest_jw_key(w, "thread");
+    ingest_jw_open(w, '{');
+    if (in->thread_id)
+        ingest_jw_member(w, "message_id", in->thread_id);
+    if (in->in_reply_to)
+        ingest_jw_member(w, "in_reply_to", in->in_reply_to);
+    if (in->references) {
+        ingest_jw_key(w, "references");
+        ingest_jw_open(w, '[');
+        for (size_t i = 0; i < json_array_size(in->references); i++)
+            ingest_jw_str(w, json_string_value(json_array_get(in->references, i)));
+        ingest_jw_close(w, ']');
+    }
+    ingest_jw_close(w, '}');
+}
+
 /* contact_sealed: the raw contact, AES-GCM sealed for the restricted store; caller frees. */
 static char *norm_seal_contact(const norm_input *in, const ingest_secrets *sec)
 {
@@ -424,6 +509,12 @@ static int norm_build(const norm_input *in, const ingest_secrets *sec, int64_t n
     ingest_jw_member(&w, "text", in->text);
     norm_put_attachments(&w, in->attachments);
     norm_put_hints(&w, in);
+    if (in->sent_at_ms) {
+        char sent[32];
+        sb_clock_format_iso(in->sent_at_ms, sent, sizeof sent);
+        ingest_jw_member(&w, "sent_at", sent);
+    }
+    norm_put_thread(&w, in);
     ingest_jw_close(&w, '}');
     free(sealed);
     ev->json = ok ? ingest_jw_finish(&w, &ev->len) : NULL;
@@ -440,7 +531,7 @@ int ingest_normalize(const json_t *body, const char *key_channel, const ingest_s
     norm_input in;
     memset(&in, 0, sizeof in);
     memset(ev, 0, sizeof *ev);
-    int rc = norm_read(body, key_channel, &in, err);
+    int rc = norm_read(body, key_channel, now_ms, &in, err);
     if (rc == 0 && sb_customer_key(sec->customer_key_secret, in.channel->name, in.id, in.phone,
                                    in.email, ev->customer_key) != 0)
         rc = sb_error_set(err, 400, "missing_field", "customer",

@@ -32,7 +32,7 @@ typedef struct status_waiter {
 struct ingest_status {
     struct event_base   *base;
     sb_pg               *pg;
-    const ingest_keys   *keys;
+    ingest_credentials  *creds;
     const ingest_recent *recent;
     status_waiter       *head, *tail;   /* FIFO; head's query is on the wire while busy */
     size_t               nwaiting;
@@ -44,7 +44,7 @@ struct ingest_status {
     char                 ticket[64];    /* "" when the message has no row (yet) */
 };
 
-ingest_status *ingest_status_new(struct event_base *base, sb_pg *pg, const ingest_keys *keys,
+ingest_status *ingest_status_new(struct event_base *base, sb_pg *pg, ingest_credentials *creds,
                                  const ingest_recent *recent)
 {
     ingest_status *st = calloc(1, sizeof *st);
@@ -52,7 +52,7 @@ ingest_status *ingest_status_new(struct event_base *base, sb_pg *pg, const inges
         return NULL;
     st->base = base;
     st->pg = pg;
-    st->keys = keys;
+    st->creds = creds;
     st->recent = recent;
     st->sock_fd = -1;
     return st;
@@ -223,7 +223,7 @@ static void status_on_readable(evutil_socket_t fd, short what, void *arg)
 /* Is the caller's key one of the channel keys? Any channel may ask about any message. */
 static int status_authorised(const ingest_status *st, struct evhttp_request *req)
 {
-    if (ingest_keys_lookup(st->keys, sb_http_bearer(req)))
+    if (ingest_credentials_by_key(st->creds, sb_http_bearer(req)))
         return 1;
     evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", "Bearer");
     sb_http_reply_errorf(req, 401, "unauthorized", "Authorization",
