@@ -378,6 +378,81 @@ Test(ingest_normalize, hints)
     expect_reject(buf, 400, "field_too_long", "hints.category");
 }
 
+Test(ingest_normalize, sent_at_thread_and_subject_pass_through)
+{
+    json_t *b = valid_body("email", "<a1@mail.example>", "Re: 订单 123 的发票");
+    json_object_set_new(b, "sent_at", json_string("2026-11-22T08:00:00+08:00"));
+    json_object_set_new(b, "thread",
+                        json_pack("{s:s, s:s, s:[s, s]}", "message_id", "a1@mail.example",
+                                  "in_reply_to", "a0@shop.example", "references",
+                                  "root@shop.example", "a0@shop.example"));
+    json_object_set_new(b, "hints", json_pack("{s:s}", "subject", "Re: 发票"));
+    ingest_event ev;
+    json_t *e = accept_body(b, "email", &ev);
+    cr_expect_str_eq(json_string_value(json_object_get(e, "sent_at")),
+                     "2026-11-22T00:00:00.000Z");
+    json_t *t = json_object_get(e, "thread");
+    cr_expect_str_eq(json_string_value(json_object_get(t, "message_id")), "a1@mail.example");
+    cr_expect_str_eq(json_string_value(json_object_get(t, "in_reply_to")), "a0@shop.example");
+    cr_expect_eq(json_array_size(json_object_get(t, "references")), 2);
+    cr_expect_str_eq(json_string_value(json_array_get(json_object_get(t, "references"), 1)),
+                     "a0@shop.example");
+    cr_expect_str_eq(json_string_value(json_object_get(json_object_get(e, "hints"), "subject")),
+                     "Re: 发票");
+    json_decref(e);
+    ingest_event_release(&ev);
+    /* Without them the event carries neither. */
+    json_object_del(b, "sent_at");
+    json_object_del(b, "thread");
+    e = accept_body(b, "email", &ev);
+    cr_expect_null(json_object_get(e, "sent_at"));
+    cr_expect_null(json_object_get(e, "thread"));
+    json_decref(e);
+    ingest_event_release(&ev);
+    json_decref(b);
+}
+
+Test(ingest_normalize, sent_at_must_be_sane)
+{
+#define SENT(v) "{\"channel\":\"web\",\"external_id\":\"1\"," CUST ",\"text\":\"x\",\"sent_at\":" v "}"
+    expect_reject(SENT("1795305600"), 400, "invalid_field", "sent_at");
+    expect_reject(SENT("\"yesterday\""), 400, "invalid_field", "sent_at");
+    /* NOW_MS is 2026-11-22T00:00:00.123Z: 6 minutes ahead is refused, 4 are tolerated. */
+    expect_reject(SENT("\"2026-11-22T00:06:01Z\""), 400, "invalid_field", "sent_at");
+    expect_reject(SENT("\"2026-10-22T00:00:00Z\""), 400, "invalid_field", "sent_at");
+    json_t *b = body_of(SENT("\"2026-11-22T00:04:00Z\""));
+    ingest_event ev;
+    json_decref(accept_body(b, "web", &ev));
+    ingest_event_release(&ev);
+    json_decref(b);
+#undef SENT
+}
+
+Test(ingest_normalize, thread_is_checked_member_by_member)
+{
+#define THREAD(v) "{\"channel\":\"email\",\"external_id\":\"1\"," CUST ",\"text\":\"x\",\"thread\":" v "}"
+    expect_reject_as("email", THREAD("\"a@b\""), 400, "invalid_field", "thread");
+    expect_reject_as("email", THREAD("{\"msgid\":\"a@b\"}"), 400, "unknown_field", "thread.msgid");
+    expect_reject_as("email", THREAD("{\"in_reply_to\":5}"), 400, "invalid_field",
+                     "thread.in_reply_to");
+    expect_reject_as("email", THREAD("{\"references\":\"a@b\"}"), 400, "invalid_field",
+                     "thread.references");
+    expect_reject_as("email", THREAD("{\"references\":[\"a@b\",\"\"]}"), 400, "invalid_field",
+                     "thread.references[1]");
+    char buf[2048] = THREAD("{\"references\":[");
+    buf[strlen(buf) - 1] = '\0';   /* drop THREAD's closing brace; re-added below */
+    for (int i = 0; i < 21; i++)
+        strcat(buf, i ? ",\"r@x\"" : "\"r@x\"");
+    strcat(buf, "]}}");
+    expect_reject_as("email", buf, 400, "too_many_items", "thread.references");
+    char longid[400];
+    memset(longid, 'm', 301);
+    longid[301] = '\0';
+    snprintf(buf, sizeof buf, THREAD("{\"message_id\":\"%s\"}"), longid);
+    expect_reject_as("email", buf, 400, "field_too_long", "thread.message_id");
+#undef THREAD
+}
+
 Test(ingest_normalize, no_channel_check_without_a_key_channel)
 {
     json_t *b = valid_body("marketplace", "mp-1", "where is my order?");
