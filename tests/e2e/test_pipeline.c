@@ -40,14 +40,15 @@ static void run_id(char *out, size_t len, const char *what)
 }
 
 /* Launch sb-loadgen; returns its pid, stdout goes to out_json. */
-static pid_t loadgen_start(const char *run, int messages, int rate, const char *ids_file,
-                           const char *out_json)
+static pid_t loadgen_start_retrying(const char *run, int messages, int rate, int retries,
+                                    const char *ids_file, const char *out_json)
 {
     const char *bin = env_or_skip("SB_LOADGEN");
     const char *url = env_or_skip("SB_INGEST_URL");
-    char n[16], r[16];
+    char n[16], r[16], re[16];
     snprintf(n, sizeof(n), "%d", messages);
     snprintf(r, sizeof(r), "%d", rate);
+    snprintf(re, sizeof(re), "%d", retries);
     pid_t pid = fork();
     cr_assert(pid >= 0, "fork: %s", strerror(errno));
     if (pid == 0) {
@@ -55,10 +56,17 @@ static pid_t loadgen_start(const char *run, int messages, int rate, const char *
         if (!f)
             _exit(126);
         execl(bin, bin, "--url", url, "--messages", n, "--rate", r, "--concurrency", "16",
-              "--run-id", run, "--keys-from-env", "--out", ids_file, (char *)NULL);
+              "--run-id", run, "--keys-from-env", "--retries", re, "--out", ids_file, (char *)NULL);
         _exit(127);
     }
     return pid;
+}
+
+/* Launch sb-loadgen with its default retries. */
+static pid_t loadgen_start(const char *run, int messages, int rate, const char *ids_file,
+                           const char *out_json)
+{
+    return loadgen_start_retrying(run, messages, rate, 10, ids_file, out_json);
 }
 
 /* Wait for sb-loadgen and return its JSON summary. */
@@ -235,6 +243,71 @@ Test(e2e, classify_killed_mid_stream_loses_and_doubles_nothing, .timeout = 300)
     long accepted = (long)json_integer_value(json_object_get(summary, "accepted"));
     json_decref(summary);
     cr_assert_eq(sent, 2000);
+
+    PGconn *pg = pg_open();
+    load_accepted(pg, ids);
+    run_counts c = run_wait(pg, run, accepted, 180);
+    assert_exactly_once(&c, accepted, sent);
+    PQfinish(pg);
+    unlink(ids);
+    unlink(out);
+}
+
+/* Signal the broker process (the devbroker's fault injection: SIGUSR1 down, SIGUSR2 up). */
+static void broker_signal(int sig)
+{
+    const char *var = env_or_skip("SB_VAR");
+    char path[512];
+    snprintf(path, sizeof(path), "%s/run/devbroker.pid", var);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        cr_skip_test("no %s: the broker is not the local devbroker", path);
+    long pid = 0;
+    int ok = fscanf(f, "%ld", &pid) == 1 && pid > 1;
+    fclose(f);
+    cr_assert(ok, "bad pid file %s", path);
+    cr_assert(kill((pid_t)pid, sig) == 0, "kill %ld: %s", pid, strerror(errno));
+}
+
+/* Whatever happens in the test, the broker comes back up for the suites after it. */
+static void broker_back_up(void)
+{
+    const char *var = getenv("SB_VAR");
+    char path[512];
+    if (!var)
+        return;
+    snprintf(path, sizeof(path), "%s/run/devbroker.pid", var);
+    FILE *f = fopen(path, "r");
+    long pid = 0;
+    if (f && fscanf(f, "%ld", &pid) == 1 && pid > 1)
+        kill((pid_t)pid, SIGUSR2);
+    if (f)
+        fclose(f);
+}
+
+Test(e2e, broker_down_means_503_never_202_then_lost, .timeout = 300, .fini = broker_back_up)
+{
+    char run[96], ids[256], out[256];
+    run_id(run, sizeof(run), "brokerdown");
+    snprintf(ids, sizeof(ids), "/tmp/%s.ids", run);
+    snprintf(out, sizeof(out), "/tmp/%s.json", run);
+    /* ~10 s of traffic; the broker is down from 2 s to 9 s, longer than ingest's ack deadline
+     * (4 s): requests in flight get 503, new ones 503 at once, and loadgen resends every 503
+     * (each resend is the same message). */
+    pid_t pid = loadgen_start_retrying(run, 1500, 150, 200, ids, out);
+    sleep(2);
+    broker_signal(SIGUSR1);
+    sleep(7);
+    broker_signal(SIGUSR2);
+    json_t *summary = loadgen_wait(pid, out);
+    long sent = (long)json_integer_value(json_object_get(summary, "sent"));
+    long accepted = (long)json_integer_value(json_object_get(summary, "accepted"));
+    long unavailable = (long)json_integer_value(json_object_get(summary, "unavailable"));
+    long errors = (long)json_integer_value(json_object_get(summary, "errors"));
+    json_decref(summary);
+    cr_assert_eq(sent, 1500);
+    cr_expect_gt(unavailable, 0, "ingest never answered 503 while the broker was down");
+    cr_expect_eq(errors, 0, "messages given up by the client: %ld", errors);
 
     PGconn *pg = pg_open();
     load_accepted(pg, ids);
