@@ -133,30 +133,51 @@ int lg_mix_pick(const lg_mix *mix, uint64_t seq)
     return 0;   /* not reached: the weights add up to total */
 }
 
-/* The "customer" object of customer c: a phone and/or e-mail or only an id, a name, a tier.
- * Identities are unique per (run, customer): a customer with an open ticket would otherwise
- * join it, and the tests count one ticket per message. */
-static int lg_customer(char *buf, size_t len, uint64_t salt, uint64_t c)
+void lg_person_of(uint64_t salt, uint64_t seq, uint64_t customers, lg_person *p)
 {
+    uint64_t c = customers ? lg_hash64(seq) % customers : seq;
     uint64_t h = lg_hash64(salt ^ (c * 0x2545F4914F6CDD1Dull));
     unsigned kind = (unsigned)(h % 10), tier = (unsigned)((h >> 8) % 10);
-    const char *tiers = tier == 0 ? "vip" : tier < 4 ? "regular" : "new";
-    const char *name = lg_names[(h >> 16) % LG_COUNT(lg_names)];
     /* 13x + 9 digits: the run salt offsets a window that a run never wraps around. */
     uint64_t digits = (salt + c) % 1000000000ull;
     uint32_t tag = (uint32_t)(salt >> 32);
+    memset(p, 0, sizeof *p);
+    p->tier = tier == 0 ? "vip" : tier < 4 ? "regular" : "new";
+    p->name = lg_names[(h >> 16) % LG_COUNT(lg_names)];
     if (kind < 4)
-        return snprintf(buf, len, "\"name\":\"%s\",\"phone\":\"13%09" PRIu64 "\",\"tier\":\"%s\"",
-                        name, digits, tiers);
-    if (kind < 7)
-        return snprintf(buf, len,
-                        "\"name\":\"%s\",\"phone\":\"+86 13%09" PRIu64 "\","
-                        "\"email\":\"u%08x.%" PRIu64 "@example.com\",\"tier\":\"%s\"",
-                        name, digits, tag, c, tiers);
-    if (kind < 9)
-        return snprintf(buf, len, "\"name\":\"%s\",\"email\":\"U%08x.%" PRIu64 "@Example.com\","
-                        "\"tier\":\"%s\"", name, tag, c, tiers);
-    return snprintf(buf, len, "\"id\":\"C%08x-%" PRIu64 "\",\"tier\":\"%s\"", tag, c, tiers);
+        snprintf(p->phone, sizeof p->phone, "13%09" PRIu64, digits);
+    else if (kind < 7)
+        snprintf(p->phone, sizeof p->phone, "+86 13%09" PRIu64, digits);
+    if (kind >= 4 && kind < 7)
+        snprintf(p->email, sizeof p->email, "u%08x.%" PRIu64 "@example.com", tag, c);
+    else if (kind >= 7 && kind < 9)
+        snprintf(p->email, sizeof p->email, "U%08x.%" PRIu64 "@Example.com", tag, c);
+    snprintf(p->id, sizeof p->id, "C%08x-%" PRIu64, tag, c);
+    p->id_only = kind >= 9;
+}
+
+const char *lg_text_of(uint64_t salt, uint64_t seq)
+{
+    return lg_texts[(lg_hash64(seq ^ salt) >> 20) % LG_COUNT(lg_texts)];
+}
+
+/* The "customer" object of message seq: a phone and/or e-mail or only an id, a name, a tier.
+ * Identities are unique per (run, customer): a customer with an open ticket would otherwise
+ * join it, and the tests count one ticket per message. */
+static int lg_customer(char *buf, size_t len, uint64_t salt, uint64_t seq, uint64_t customers)
+{
+    lg_person p;
+    lg_person_of(salt, seq, customers, &p);
+    if (p.id_only)
+        return snprintf(buf, len, "\"id\":\"%s\",\"tier\":\"%s\"", p.id, p.tier);
+    int n = snprintf(buf, len, "\"name\":\"%s\"", p.name);
+    if (n >= 0 && (size_t)n < len && p.phone[0])
+        n += snprintf(buf + n, len - (size_t)n, ",\"phone\":\"%s\"", p.phone);
+    if (n >= 0 && (size_t)n < len && p.email[0])
+        n += snprintf(buf + n, len - (size_t)n, ",\"email\":\"%s\"", p.email);
+    if (n >= 0 && (size_t)n < len)
+        n += snprintf(buf + n, len - (size_t)n, ",\"tier\":\"%s\"", p.tier);
+    return n;
 }
 
 /* Optional members after "text": attachments now and then, hints the channel knows. */
@@ -184,12 +205,11 @@ int lg_body(char *buf, size_t len, const char *run_id, uint64_t salt, uint64_t s
 {
     char cust[512], extras[512];
     uint64_t h = lg_hash64(seq ^ salt);
-    uint64_t c = customers ? lg_hash64(seq) % customers : seq;
-    int cn = lg_customer(cust, sizeof cust, salt, c);
+    int cn = lg_customer(cust, sizeof cust, salt, seq, customers);
     if (cn < 0 || (size_t)cn >= sizeof cust ||
         lg_extras(extras, sizeof extras, seq, channel, h) < 0)
         return -1;
-    const char *text = lg_texts[(h >> 20) % LG_COUNT(lg_texts)];
+    const char *text = lg_text_of(salt, seq);
     int n = snprintf(buf, len, "{\"channel\":\"%s\",\"external_id\":\"%s-%" PRIu64 "\","
                      "\"customer\":{%s},\"text\":\"%s\"%s}", channel, run_id, seq, cust, text,
                      extras);

@@ -25,6 +25,18 @@ uint64_t lg_run_salt(const char *run_id);
 /* 1 when run_id is 1..100 characters of [A-Za-z0-9._:-] (it is written into JSON as is). */
 int lg_run_id_ok(const char *run_id);
 
+/* Who sends message seq (customers: the pool size, 0 = one per message). */
+typedef struct lg_person {
+    const char *name, *tier;
+    char        phone[32];   /* "" when the person has none */
+    char        email[96];   /* "" when the person has none */
+    char        id[48];      /* always set; the only identity when id_only */
+    int         id_only;
+} lg_person;
+void lg_person_of(uint64_t salt, uint64_t seq, uint64_t customers, lg_person *p);
+/* What message seq says (no quote, backslash, '<' or '&': safe in JSON and XML as it is). */
+const char *lg_text_of(uint64_t salt, uint64_t seq);
+
 /* The POST body of message seq on channel into buf. Returns its length, or -1 if it does not
  * fit (a buffer of LG_BODY_MAX always does). */
 #define LG_BODY_MAX 4096

@@ -15,7 +15,9 @@
 #include <jansson.h>
 
 #include "common/channel.h"
+#include "common/ids.h"
 #include "tools/loadgen/content.h"
+#include "tools/loadgen/native.h"
 
 #define LG_TICK_US         2000      /* token bucket refill period */
 #define LG_ERROR_RETRY_MS  200       /* pause before resending after a transport error */
@@ -33,6 +35,8 @@ typedef struct lg_conn {
     lg_state                  state;
     uint64_t                  seq;        /* the message in hand */
     int                       attempts;   /* resends of it so far */
+    int                       channel;    /* its channel (index) */
+    char                      external_id[256];   /* native only: what ingest derives */
 } lg_conn;
 
 struct lg_run {
@@ -48,7 +52,8 @@ struct lg_run {
     char                   host[256];
     int                    port;
     char                   hostport[300];
-    char                   path[512];
+    char                   prefix[256];   /* the base URL's path, no trailing '/' */
+    char                   path[512];     /* prefix + /v1/messages */
     uint64_t               salt;
     uint64_t               next_seq;
     uint64_t               finished;
@@ -111,6 +116,9 @@ int sb_loadgen_keys_from_env(sb_loadgen_opts *o)
             set++;
         }
     }
+    const char *wx = getenv("SB_WECHAT_TOKEN"), *mp = getenv("SB_MARKETPLACE_SECRET");
+    o->wechat_token = wx && *wx ? wx : o->wechat_token;
+    o->marketplace_secret = mp && *mp ? mp : o->marketplace_secret;
     return set;
 }
 
@@ -147,19 +155,45 @@ static int lg_parse_url(lg_run *run, const char *url)
         snprintf(run->host, sizeof run->host, "%s", host);
         run->port = evhttp_uri_get_port(u) > 0 ? evhttp_uri_get_port(u) : 80;
         snprintf(run->hostport, sizeof run->hostport, "%s:%d", host, run->port);
-        snprintf(run->path, sizeof run->path, "%.*s/v1/messages", (int)plen, plen ? path : "");
+        snprintf(run->prefix, sizeof run->prefix, "%.*s", (int)plen, plen ? path : "");
+        snprintf(run->path, sizeof run->path, "%s/v1/messages", run->prefix);
     }
     if (u)
         evhttp_uri_free(u);
     return ok ? 0 : lg_fail(run, "--url: expected http://host[:port][/prefix]");
 }
 
-/* Every channel the mix sends to needs a key. */
+/* Does message of channel i go to its native adapter? */
+static int lg_is_native(const lg_run *run, int i)
+{
+    return run->o->native && lg_native_has(run->channels[i].name);
+}
+
+/* The secret channel i's native format signs with, when it signs instead of a key. */
+static int lg_native_secret_missing(const lg_run *run, int i, const char **what)
+{
+    const char *name = run->channels[i].name;
+    *what = strcmp(name, "wechat") == 0        ? "SB_WECHAT_TOKEN"
+            : strcmp(name, "marketplace") == 0 ? "SB_MARKETPLACE_SECRET"
+                                               : NULL;
+    if (!*what)
+        return 0;
+    return strcmp(name, "wechat") == 0 ? !run->o->wechat_token : !run->o->marketplace_secret;
+}
+
+/* Every channel the mix sends to needs a key (or, natively signed, its secret). */
 static int lg_check_keys(lg_run *run)
 {
     for (int i = 0; i < SB_LOADGEN_CHANNELS; i++) {
         if (!run->mix.weight[i])
             continue;
+        const char *secret;
+        if (lg_is_native(run, i) && lg_native_secret_missing(run, i, &secret)) {
+            char why[128];
+            snprintf(why, sizeof why, "--native: %s is needed for channel %s", secret,
+                     run->channels[i].name);
+            return lg_fail(run, why);
+        }
         if (!run->o->keys[i]) {
             char why[128];
             snprintf(why, sizeof why, "no key for channel %s (use --keys-from-env or --key)",
@@ -188,7 +222,8 @@ static void lg_finish(lg_conn *c)
     lg_conn_next(c);
 }
 
-/* 202: count it and write the message id to the --out file. */
+/* 202 (200 "success" for WeChat): count it and write the message id to the --out file; an
+ * answer without one (WeChat's) gets the id ingest derives from (channel, external_id). */
 static void lg_accepted(lg_conn *c, struct evhttp_request *req)
 {
     lg_run *run = c->run;
@@ -197,8 +232,13 @@ static void lg_accepted(lg_conn *c, struct evhttp_request *req)
         return;
     struct evbuffer *in = evhttp_request_get_input_buffer(req);
     size_t n = evbuffer_get_length(in);
-    json_t *body = json_loadb((const char *)evbuffer_pullup(in, -1), n, 0, NULL);
+    json_t *body = n ? json_loadb((const char *)evbuffer_pullup(in, -1), n, 0, NULL) : NULL;
     const char *id = json_string_value(json_object_get(body, "message_id"));
+    char derived[SB_UUID_STRLEN];
+    if (!id && c->external_id[0]) {
+        sb_ids_message_id(run->channels[c->channel].name, c->external_id, derived);
+        id = derived;
+    }
     if (id)
         fprintf(run->out, "%s\n", id);
     json_decref(body);
@@ -232,7 +272,7 @@ static void lg_on_response(struct evhttp_request *req, void *arg)
 {
     lg_conn *c = arg;
     int code = req ? evhttp_request_get_response_code(req) : 0;
-    if (code == 202) {
+    if (code == 202 || (code == 200 && c->run->channels[c->channel].name[0] == 'w')) {
         lg_accepted(c, req);
         lg_finish(c);
     } else if (code == 503) {
@@ -255,28 +295,60 @@ static void lg_on_retry(evutil_socket_t fd, short what, void *arg)
     lg_send(arg);
 }
 
+/* The request for the message in hand: body into buf (its length into *n), path, headers. */
+static struct evhttp_request *lg_request(lg_conn *c, char *buf, size_t len, int *n,
+                                         const char **path, char *native_path, size_t plen)
+{
+    lg_run *run = c->run;
+    const char *ch = run->channels[c->channel].name;
+    lg_native_req nr;
+    const char *ctype = "application/json", *auth = "Authorization", *auth_value;
+    c->external_id[0] = '\0';
+    *path = run->path;
+    auth_value = run->bearer[c->channel];
+    if (lg_is_native(run, c->channel)) {
+        lg_native_secrets sec = {run->o->wechat_token, run->o->marketplace_secret};
+        *n = lg_native_build(buf, len, &nr, ch, run->o->run_id, run->salt, c->seq,
+                             run->o->customers, run->bearer[c->channel], &sec,
+                             (int64_t)time(NULL));
+        snprintf(native_path, plen, "%s%s", run->prefix, nr.path);
+        snprintf(c->external_id, sizeof c->external_id, "%s", nr.external_id);
+        *path = native_path;
+        ctype = nr.content_type;
+        auth = nr.auth_header;
+        auth_value = nr.auth_value;
+    } else {
+        *n = lg_body(buf, len, run->o->run_id, run->salt, c->seq, ch, run->o->customers);
+    }
+    struct evhttp_request *req = *n > 0 ? evhttp_request_new(lg_on_response, c) : NULL;
+    if (!req)
+        return NULL;
+    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+    evhttp_add_header(h, "Host", run->hostport);
+    evhttp_add_header(h, "Content-Type", ctype);
+    if (auth)
+        evhttp_add_header(h, auth, auth_value);
+    evbuffer_add(evhttp_request_get_output_buffer(req), buf, (size_t)*n);
+    return req;
+}
+
 /* Post the message in hand (again, after a retry). */
 static void lg_send(lg_conn *c)
 {
-    lg_run *run = c->run;
-    char body[LG_BODY_MAX];
-    int ch = lg_mix_pick(&run->mix, c->seq);
-    int n = lg_body(body, sizeof body, run->o->run_id, run->salt, c->seq, run->channels[ch].name,
-                    run->o->customers);
-    struct evhttp_request *req = n > 0 ? evhttp_request_new(lg_on_response, c) : NULL;
+    char body[LG_BODY_MAX], native_path[LG_NATIVE_PATH_MAX + 256];
+    const char *path;
+    int n;
+    c->channel = lg_mix_pick(&c->run->mix, c->seq);
+    struct evhttp_request *req = lg_request(c, body, sizeof body, &n, &path, native_path,
+                                            sizeof native_path);
     if (!req) {
-        run->r->errors++;
+        c->run->r->errors++;
         lg_finish(c);
         return;
     }
-    struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-    evhttp_add_header(h, "Host", run->hostport);
-    evhttp_add_header(h, "Content-Type", "application/json");
-    evhttp_add_header(h, "Authorization", run->bearer[ch]);
-    evbuffer_add(evhttp_request_get_output_buffer(req), body, (size_t)n);
     c->state = LG_BUSY;
     /* On failure evhttp_make_request frees req itself. */
-    if (evhttp_make_request(c->evcon, req, EVHTTP_REQ_POST, run->path) != 0)
+    if (evhttp_make_request(c->evcon, req, EVHTTP_REQ_POST, path) != 0)
         lg_retry(c, LG_ERROR_RETRY_MS);
 }
 

@@ -21,6 +21,11 @@ typedef struct sb_loadgen_opts {
     int         timeout_s;     /* per request */
     /* "Bearer" keys indexed like sb_channel_all(); NULL = none for that channel */
     const char *keys[SB_LOADGEN_CHANNELS];
+    /* 1: wechat, email, phone and marketplace messages go to their native adapters in their
+     * own formats (signed XML push, raw e-mail, call record, signed webhook) */
+    int         native;
+    const char *wechat_token;         /* signs WeChat pushes (native) */
+    const char *marketplace_secret;   /* signs marketplace webhooks (native) */
 } sb_loadgen_opts;
 
 typedef struct sb_loadgen_result {
@@ -38,7 +43,8 @@ typedef struct sb_loadgen_result {
 /* Defaults: 1000 messages, 64 connections, flat out, 10 retries, 60 s timeout, the default mix,
  * run id "lg-<time>-<pid>" (kept in a static buffer). */
 void sb_loadgen_opts_init(sb_loadgen_opts *o);
-/* Fills o->keys from SB_CHANNEL_KEY_<CHANNEL>; returns how many were set. */
+/* Fills o->keys from SB_CHANNEL_KEY_<CHANNEL>, and the native secrets from SB_WECHAT_TOKEN
+ * and SB_MARKETPLACE_SECRET; returns how many keys were set. */
 int  sb_loadgen_keys_from_env(sb_loadgen_opts *o);
 /* Sets the key of the channel called name; 0, or -1 when there is no such channel. */
 int  sb_loadgen_set_key(sb_loadgen_opts *o, const char *name, const char *key);

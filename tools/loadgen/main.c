@@ -18,7 +18,10 @@ static void lg_usage(FILE *f)
             "  --run-id ID          external_id = ID-<seq> (default lg-<time>-<pid>)\n"
             "  --mix SPEC           channel weights (default %s)\n"
             "  --customers K        customer pool size, 0 = a new one per message (default 0)\n"
-            "  --keys-from-env      channel keys from SB_CHANNEL_KEY_<CHANNEL>\n"
+            "  --keys-from-env      channel keys from SB_CHANNEL_KEY_<CHANNEL>, native secrets from\n"
+            "                       SB_WECHAT_TOKEN and SB_MARKETPLACE_SECRET\n"
+            "  --native             wechat, email, phone, marketplace in their own formats, to their\n"
+            "                       native adapters (signed XML, raw e-mail, call record, signed webhook)\n"
             "  --key CHANNEL=KEY    one channel's key (repeatable)\n"
             "  --retries N          resends per message after 503/transport errors (default 10)\n"
             "  --timeout S          per request, seconds (default 60)\n"
@@ -92,6 +95,10 @@ int main(int argc, char **argv)
         }
         if (!strcmp(argv[i], "--keys-from-env")) {
             sb_loadgen_keys_from_env(&o);
+            continue;
+        }
+        if (!strcmp(argv[i], "--native")) {
+            o.native = 1;
             continue;
         }
         if (i + 1 >= argc || lg_parse_opt(&o, argv[i], argv[i + 1]) != 0) {
