@@ -117,7 +117,8 @@ static void load_accepted(PGconn *pg, const char *ids_file)
 static run_counts run_count(PGconn *pg, const char *run)
 {
     char like[128];
-    snprintf(like, sizeof(like), "%s-%%", run);
+    /* Anywhere in the id: a marketplace's external id is "<marketplace>:<event id>". */
+    snprintf(like, sizeof(like), "%%%s-%%", run);
     const char *p[] = {like};
     run_counts c;
     c.messages = query_long(pg, "SELECT count(*) FROM messages WHERE external_id LIKE $1", 1, p);
@@ -187,7 +188,8 @@ Test(e2e, thousand_messages_from_every_channel_become_assigned_tickets, .timeout
     assert_exactly_once(&c, accepted, sent);
 
     char like[128];
-    snprintf(like, sizeof(like), "%s-%%", run);
+    /* Anywhere in the id: a marketplace's external id is "<marketplace>:<event id>". */
+    snprintf(like, sizeof(like), "%%%s-%%", run);
     const char *p[] = {like};
     long channels = query_long(pg, "SELECT count(DISTINCT channel) FROM messages WHERE external_id LIKE $1", 1, p);
     cr_expect_eq(channels, 7, "messages came through %ld channels, expected all 7", channels);
@@ -364,7 +366,8 @@ static int event_of_run(const json_t *ev, const char *run, PGconn *pg)
     if (!number)
         return 0;
     char like[128];
-    snprintf(like, sizeof(like), "%s-%%", run);
+    /* Anywhere in the id: a marketplace's external id is "<marketplace>:<event id>". */
+    snprintf(like, sizeof(like), "%%%s-%%", run);
     const char *p[] = {number, like};
     return query_long(pg, "SELECT count(*) FROM tickets t JOIN messages m ON m.ticket_id = t.id"
                           " WHERE t.number = $1 AND m.external_id LIKE $2", 2, p) > 0;
