@@ -299,6 +299,7 @@ static void XMLCALL wx_on_entity(void *ud, const XML_Char *name, int is_param,
     wx_fail(ud, 400, "invalid_xml", "xml", "DOCTYPE and entity declarations are not accepted");
 }
 
+/* Frees the elements' text. */
 static void wx_doc_free(wx_doc *d)
 {
     for (int i = 0; i < WX_NELEMS; i++)

@@ -1,4 +1,4 @@
-/* wechat_http.c - /v1/channels/wechat over the ingest door: the URL handshake, signed XML pushes. */
+/* wechat_http.c - /v1/channels/wechat over the ingest door: URL handshake, signed XML pushes. */
 #include "services/ingest/wechat_http.h"
 
 #include <stdio.h>
@@ -71,6 +71,7 @@ static void wx_http_query_read(struct evhttp_request *req, wx_http_query *q)
     q->encrypt_type = wx_http_param(&q->kv, "encrypt_type");
 }
 
+/* Frees what wx_http_query_read parsed. */
 static void wx_http_query_release(wx_http_query *q)
 {
     evhttp_clear_headers(&q->kv);

@@ -15,7 +15,8 @@
 
 #define FUZZ_NOW_MS 1795305600000LL   /* 2026-11-22T00:00:00Z: the seeds' CreateTimes are fresh */
 #define FUZZ_TOKEN  "demo-wechat-token"
-/* An input starting with this is a signature case: "SIG\n<timestamp>\n<nonce>\n<signature>[\n<token>]". */
+/* An input starting with this is a signature case:
+ * "SIG\n<timestamp>\n<nonce>\n<signature>[\n<token>]". */
 #define FUZZ_SIG_MAGIC "SIG\n"
 
 static ingest_secrets secrets;

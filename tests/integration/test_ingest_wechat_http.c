@@ -230,8 +230,8 @@ Test(ingest_wechat_http, a_text_push_becomes_one_ticket_however_often_it_is_retr
         free(n);
         char *body = sb_fixture_value(pg, "SELECT body FROM messages WHERE channel = 'wechat' "
                                           "AND external_id = $1", 1, p);
-        cr_expect(body && strcmp(body, "你好，我的订单 20261111-8823 已经五天了还没发货，请尽快处理！") == 0,
-                  "body %s", body ? body : "(none)");
+        const char *want = "你好，我的订单 20261111-8823 已经五天了还没发货，请尽快处理！";
+        cr_expect(body && strcmp(body, want) == 0, "body %s", body ? body : "(none)");
         free(body);
         PQfinish(pg);
     }
