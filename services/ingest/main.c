@@ -9,6 +9,7 @@
 #include "services/ingest/normalize.h"
 #include "services/ingest/recent.h"
 #include "services/ingest/status.h"
+#include "services/ingest/wechat_http.h"
 
 /* How long shutdown waits for outstanding delivery reports before purging them. */
 #define INGEST_DRAIN_MS 5000
@@ -20,6 +21,7 @@ typedef struct ingest_app {
     ingest_recent  *recent;
     ingest_accept  *accept;
     ingest_status  *status;
+    ingest_wechat  *wechat;
 } ingest_app;
 
 /* Healthy while messages can be accepted: POST needs the broker path only, so PostgreSQL (used
@@ -77,13 +79,18 @@ static int ingest_open(ingest_app *app, sb_service *s)
                                                   &app->secrets, app->recent, &limits)
                               : NULL;
     app->status = ingest_status_new(s->base, s->pg, app->creds, app->recent);
-    if (!app->recent || !app->accept || !app->status) {
+    app->wechat = app->accept ? ingest_wechat_new(app->accept, s->metrics) : NULL;
+    if (!app->recent || !app->accept || !app->status || !app->wechat) {
         sb_error("startup", "out of memory");
         return -1;
     }
     sb_http_set_health(s->http, ingest_health, s);
     if (sb_http_route(s->http, "POST", "/v1/messages", ingest_accept_handle, app->accept) != 0 ||
-        sb_http_route(s->http, "GET", "/v1/messages/", ingest_status_handle, app->status) != 0)
+        sb_http_route(s->http, "GET", "/v1/messages/", ingest_status_handle, app->status) != 0 ||
+        sb_http_route(s->http, "GET", "/v1/channels/wechat", ingest_wechat_handle_get,
+                      app->wechat) != 0 ||
+        sb_http_route(s->http, "POST", "/v1/channels/wechat", ingest_wechat_handle_post,
+                      app->wechat) != 0)
         return -1;
     return 0;
 }
@@ -98,6 +105,7 @@ static void ingest_close(ingest_app *app, sb_service *s)
         event_base_loop(s->base, EVLOOP_NONBLOCK);
         ingest_accept_drain(app->accept, 0);
     }
+    ingest_wechat_free(app->wechat);
     ingest_status_free(app->status);
     ingest_accept_free(app->accept);
     ingest_recent_free(app->recent);

@@ -19,6 +19,13 @@ int sb_test_http_header(const char *method, const char *url, const char *bearer,
                         const char *body, int *status, char **resp_body, const char *header,
                         char *header_out, unsigned header_len);
 
+/* Same with the body sent as content_type (no Content-Type header when NULL), e.g. text/xml
+ * for the WeChat adapter. */
+int sb_test_http_typed(const char *method, const char *url, const char *bearer,
+                       const char *content_type, const char *body, int *status,
+                       char **resp_body, const char *header, char *header_out,
+                       unsigned header_len);
+
 /* sb_test_http with the reply parsed as JSON: NULL when the request failed or the body is not
  * JSON (*status is still set when a reply arrived). Caller json_decref()s. */
 json_t *sb_test_http_json(const char *method, const char *url, const char *bearer,
