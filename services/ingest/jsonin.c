@@ -35,7 +35,8 @@ int ingest_jsonin_only_keys(const json_t *obj, const char *const *names, const c
     json_object_foreach((json_t *)obj, key, v) {
         if (!jsonin_key_known(key, names)) {
             char field[64];
-            snprintf(field, sizeof field, "%s%s", prefix, key);
+            /* A member named "" is named by its quotes, so the error still names a field. */
+            snprintf(field, sizeof field, "%s%s", prefix, *key ? key : "\"\"");
             return sb_error_set(err, 400, "unknown_field", field, "%s is not a known field",
                                 field);
         }

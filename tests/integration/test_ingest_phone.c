@@ -489,6 +489,9 @@ Test(ingest_phone, shapes_at_the_edges)
                         "too_many_items", "ivr_path");
     expect_refused_json("{\"call_id\":\"c\",\"caller\":\"13812345678\",\"duration_s\":true,"
                         "\"transcript\":\"x\"}", "invalid_field", "duration_s");
+    /* A member named "" is named by its quotes. */
+    expect_refused_json("{\"call_id\":\"c\",\"caller\":\"13812345678\",\"\":1}", "unknown_field",
+                        "\"\"");
 }
 
 Test(ingest_phone, refusals_do_not_repeat_the_number)
