@@ -30,9 +30,11 @@ typedef struct phone_call {
     size_t      nlabels;
 } phone_call;
 
-static const char *const phone_keys[] = {
-    "call_id",  "caller",     "callee",   "started_at",  "duration_s",    "ivr_path", "ivr_labels",
-    "recording_url", "transcript", "language", "customer_id", "customer_name", NULL};
+static const char *const phone_keys[] = {"call_id",     "caller",        "callee",
+                                         "started_at",  "duration_s",    "ivr_path",
+                                         "ivr_labels",  "recording_url", "transcript",
+                                         "language",    "customer_id",   "customer_name",
+                                         NULL};
 
 /* Recording extensions and their media types; any other gets the platforms' usual WAV. */
 static const struct {

@@ -1,7 +1,7 @@
 /* phone_http.c - POST /v1/channels/phone: the phone channel's key, then the call record. */
 #include <stdlib.h>
-#include <string.h>
 
+#include "common/channel.h"
 #include "common/clock.h"
 #include "common/http.h"
 #include "services/ingest/accept.h"
@@ -11,8 +11,10 @@
 #define PHONE_MAX_BODY (1024 * 1024)
 
 /* The phone channel's credential of the request, or NULL after answering 401 (no or unknown
- * key) or 403 (another channel's key). */
-static ingest_credential *phone_authenticate(ingest_accept *a, struct evhttp_request *req)
+ * key) or 403 (another channel's key). Refusals are counted under phone: they happen at its
+ * endpoint. */
+static ingest_credential *phone_authenticate(ingest_accept *a, struct evhttp_request *req,
+                                             const sb_channel *phone)
 {
     sb_error err;
     sb_error_clear(&err);
@@ -21,14 +23,14 @@ static ingest_credential *phone_authenticate(ingest_accept *a, struct evhttp_req
     if (!cred) {
         sb_error_set(&err, 401, "unauthorized", "Authorization",
                      "the phone channel's key is required");
-        ingest_accept_reject(a, req, NULL, &err);
+        ingest_accept_reject(a, req, phone, &err);
         return NULL;
     }
     const sb_channel *ch = ingest_credential_channel(cred);
-    if (strcmp(ch->name, "phone") != 0) {
+    if (ch != phone) {
         sb_error_set(&err, 403, "forbidden", "Authorization",
                      "this key belongs to channel %s, not phone", ch->name);
-        ingest_accept_reject(a, req, ch, &err);
+        ingest_accept_reject(a, req, phone, &err);
         return NULL;
     }
     return cred;
@@ -38,10 +40,10 @@ void ingest_phone_handle(struct evhttp_request *req, const char *tail, void *ctx
 {
     (void)tail;
     ingest_accept *a = ctx;
-    ingest_credential *cred = phone_authenticate(a, req);
+    const sb_channel *ch = sb_channel_find("phone");
+    ingest_credential *cred = phone_authenticate(a, req, ch);
     if (!cred)
         return;
-    const sb_channel *ch = ingest_credential_channel(cred);
     sb_error err;
     sb_error_clear(&err);
     const char *type =

@@ -390,7 +390,7 @@ Test(ingest_phone, transcript_is_at_most_64_kib)
 Test(ingest_phone, a_long_ivr_hint_is_cut_at_whole_steps_then_whole_labels)
 {
     /* 16 steps of 16 characters are 271 characters joined: the 16th step does not fit. */
-    char extra[2048] = "\"transcript\":\"x\",\"ivr_path\":[", want[512] = "";
+    char extra[8192] = "\"transcript\":\"x\",\"ivr_path\":[", want[512] = "";
     for (int i = 0; i < 16; i++) {
         char step[17];
         snprintf(step, sizeof step, "node%012d", i);
