@@ -6,7 +6,9 @@
 #include "common/service.h"
 #include "services/ingest/accept.h"
 #include "services/ingest/credentials.h"
+#include "services/ingest/marketplace.h"
 #include "services/ingest/normalize.h"
+#include "services/ingest/phone.h"
 #include "services/ingest/recent.h"
 #include "services/ingest/status.h"
 #include "services/ingest/wechat_http.h"
@@ -90,7 +92,11 @@ static int ingest_open(ingest_app *app, sb_service *s)
         sb_http_route(s->http, "GET", "/v1/channels/wechat", ingest_wechat_handle_get,
                       app->wechat) != 0 ||
         sb_http_route(s->http, "POST", "/v1/channels/wechat", ingest_wechat_handle_post,
-                      app->wechat) != 0)
+                      app->wechat) != 0 ||
+        sb_http_route(s->http, "POST", "/v1/channels/phone", ingest_phone_handle,
+                      app->accept) != 0 ||
+        sb_http_route(s->http, "POST", "/v1/channels/marketplace/", ingest_marketplace_handle,
+                      app->accept) != 0)
         return -1;
     return 0;
 }

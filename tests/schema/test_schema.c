@@ -753,6 +753,97 @@ Test(proto, http_message_request)
     run_case(&pc);
 }
 
+Test(proto, http_call_record)
+{
+    static const char good[] =
+        "{\"call_id\":\"c-20261122-0001\",\"caller\":\"+86 138 1234 5678\",\"callee\":\"400-820-8820\","
+        "\"started_at\":\"2026-11-22T09:58:00Z\",\"duration_s\":184,\"ivr_path\":[\"1\",\"3\",\"2\"],"
+        "\"ivr_labels\":[\"\xe5\x94\xae\xe5\x90\x8e\",\"\xe7\x89\xa9\xe6\xb5\x81\",\"\xe5\x82\xac\xe4\xbb\xb6\"],"
+        "\"recording_url\":\"https://rec.example/c-1.wav\",\"transcript\":\"my parcel is three days late\","
+        "\"language\":\"zh-CN\",\"customer_id\":\"CRM-1\",\"customer_name\":\"Zhang Wei\"}";
+    static const mutation bad[] = {
+        { "/call_id", NULL, "/call_id: required property missing" },
+        { "/call_id", "\"\"", "/call_id: string shorter than minLength 1" },
+        { "/caller", NULL, "/caller: required property missing" },
+        { "/caller", "\"anonymous\"", "/caller: string does not match" },
+        { "/caller", "\"12\"", "/caller: string does not match" },
+        { "/caller", "null", "/caller: expected type string" },
+        { "/callee", "\"sip:400@pbx\"", "/callee: string does not match" },
+        { "/duration_s", "-1", "/duration_s: value below minimum 0" },
+        { "/duration_s", "86401", "/duration_s: value above maximum 86400" },
+        { "/duration_s", "1.5", "/duration_s: expected type" },
+        { "/ivr_path", "12", "/ivr_path: expected type" },
+        { "/ivr_path/1", "\"after_sales_queue_2\"", "/ivr_path/1: string longer than maxLength 16" },
+        { "/ivr_path/1", "\"\xe5\x94\xae\"", "/ivr_path/1: string does not match" },
+        { "/ivr_path", "[\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\",\"9\",\"0\",\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\"]",
+          "/ivr_path: array has 17 items" },
+        { "/ivr_path", "\"1>>2\"", "/ivr_path: string does not match" },
+        { "/ivr_path", "\"1>2>3>4>5>6>7>8>9>0>1>2>3>4>5>6>7\"", "/ivr_path: string does not match" },
+        { "/ivr_labels/1", "\"\"", "/ivr_labels/1: string shorter than minLength 1" },
+        { "/recording_url", "\"ftp://rec.example/c.wav\"", "/recording_url: string does not match" },
+        { "/recording_url", "\"https://rec.example/my call.wav\"", "/recording_url: string does not match" },
+        { "/language", "\"Chinese\\u0020(Simplified)\"", "/language: string does not match" },
+        { "/agent_id", "\"a-7\"", "/agent_id: additional property not allowed" },
+        { NULL, NULL, NULL },
+    };
+    static const mutation fine[] = {
+        { "/ivr_path", "\" 0 > 9 > # \"", NULL },
+        { "/ivr_path", "\"\"", NULL },
+        { "/ivr_path", "null", NULL },
+        { "/ivr_labels", NULL, NULL },
+        { "/callee", "\"\"", NULL },
+        { "/duration_s", "184.0", NULL },
+        { "/recording_url", NULL, NULL },           /* the transcript carries it */
+        { "/transcript", NULL, NULL },              /* the recording carries it */
+        { "/language", "\"yue-Hant-HK\"", NULL },
+        { "/caller", "\"(021) 6234-5678\"", NULL },
+        { NULL, NULL, NULL },
+    };
+    proto_case pc = { "http/call_record.v1.json", good, bad, fine };
+    run_case(&pc);
+}
+
+Test(proto, http_marketplace_event)
+{
+    static const char good[] =
+        "{\"event_id\":\"evt-1\",\"event_type\":\"after_sale_request\",\"shop_id\":\"tm-5521\","
+        "\"created_at\":\"2026-11-22T09:41:27+08:00\","
+        "\"buyer\":{\"id\":\"b-1\",\"nick\":\"xiaoyu\",\"phone\":\"13812345678\"},"
+        "\"order\":{\"id\":\"3920118844771\",\"amount\":\"199.00\",\"currency\":\"CNY\"},"
+        "\"message\":{\"text\":\"the lid is cracked\",\"images\":[\"https://img.example/a.jpg\"]}}";
+    static const mutation bad[] = {
+        { "/event_id", NULL, "/event_id: required property missing" },
+        { "/event_type", "\"order_paid\"", "/event_type: value not in enum" },
+        { "/buyer", NULL, "/buyer: required property missing" },
+        { "/buyer/id", NULL, "/buyer/id: required property missing" },
+        { "/buyer/phone", "\"call me\"", "/buyer/phone: string does not match" },
+        { "/buyer/level", "\"gold\"", "/buyer/level: additional property not allowed" },
+        { "/order/id", NULL, "/order/id: required property missing" },
+        { "/order/amount", "199.0", "/order/amount: expected type" },
+        { "/order/amount", "\"199.999\"", "/order/amount: string does not match" },
+        { "/order/amount", "\"0199\"", "/order/amount: string does not match" },
+        { "/order/currency", "\"rmb\"", "/order/currency: string does not match" },
+        { "/message", NULL, "/message: required property missing" },
+        { "/message/images/0", "\"ftp://img.example/a.jpg\"", "/message/images/0: string does not match" },
+        { "/message/images/0", "\"\"", "/message/images/0: string shorter than minLength 1" },
+        { "/message/voice", "\"x\"", "/message/voice: additional property not allowed" },
+        { "/seller_note", "\"x\"", "/seller_note: additional property not allowed" },
+        { NULL, NULL, NULL },
+    };
+    static const mutation fine[] = {
+        { "/buyer/phone", "\"138****5678\"", NULL },   /* masked: dropped, not refused */
+        { "/order", NULL, NULL },
+        { "/order/amount", "\"0.99\"", NULL },
+        { "/message/images", NULL, NULL },
+        { "/message/text", NULL, NULL },                /* the images carry it */
+        { "/event_type", "\"dispute\"", NULL },
+        { "/created_at", "null", NULL },
+        { NULL, NULL, NULL },
+    };
+    proto_case pc = { "http/marketplace_event.v1.json", good, bad, fine };
+    run_case(&pc);
+}
+
 Test(proto, http_message_accepted)
 {
     static const mutation bad[] = {
@@ -852,7 +943,8 @@ static const char *const COVERED[] = {
     "inbound/inbound_message.v1.json", "tickets/opened.v1.json", "tickets/classified.v1.json",
     "tickets/assigned.v1.json", "tickets/resolved.v1.json", "notifications/task_notice.v1.json",
     "deadletter/deadletter.v1.json", "http/message_request.v1.json",
-    "http/message_accepted.v1.json", "http/error.v1.json", "http/ticket.v1.json", NULL
+    "http/message_accepted.v1.json", "http/error.v1.json", "http/ticket.v1.json",
+    "http/call_record.v1.json", "http/marketplace_event.v1.json", NULL
 };
 
 static int g_files;

@@ -100,35 +100,46 @@ static char *http_recv_all(int fd, size_t *len)
     return NULL;
 }
 
-/* Send the request (a body as content_type) and read the whole reply (Connection: close). */
-static char *http_exchange(const char *method, const char *url, const char *bearer,
-                           const char *content_type, const char *body, size_t *len)
+/* Send the request with the given header lines (each ending in CRLF) and body, and read the
+ * whole reply (Connection: close). */
+static char *http_exchange_raw(const char *method, const char *url, const char *lines,
+                               const char *body, size_t blen, size_t *len)
 {
     char host[256], port[8];
     const char *path;
     if (http_url_split(url, host, port, &path) != 0)
         return NULL;
-    size_t blen = body ? strlen(body) : 0;
-    size_t hcap = strlen(path) + strlen(host) + (bearer ? strlen(bearer) : 0) +
-                  (content_type ? strlen(content_type) : 0) + 256;
+    size_t hcap = strlen(path) + strlen(host) + strlen(lines) + 256;
     char *head = malloc(hcap);
     int fd = head ? http_connect(host, port) : -1;
     char *reply = NULL;
     if (fd >= 0) {
         int hl = snprintf(head, hcap,
-                          "%s %s HTTP/1.1\r\nHost: %s:%s\r\nConnection: close\r\n"
-                          "%s%s%s%s%s%sContent-Length: %zu\r\n\r\n",
-                          method, path, host, port, bearer ? "Authorization: Bearer " : "",
-                          bearer ? bearer : "", bearer ? "\r\n" : "",
-                          body && content_type ? "Content-Type: " : "",
-                          body && content_type ? content_type : "",
-                          body && content_type ? "\r\n" : "", blen);
+                          "%s %s HTTP/1.1\r\nHost: %s:%s\r\nConnection: close\r\n%s"
+                          "Content-Length: %zu\r\n\r\n",
+                          method, path, host, port, lines, blen);
         if (hl > 0 && http_send_all(fd, head, (size_t)hl) == 0 &&
             http_send_all(fd, body ? body : "", blen) == 0)
             reply = http_recv_all(fd, len);
         close(fd);
     }
     free(head);
+    return reply;
+}
+
+/* Send the request and read the whole reply (Connection: close). */
+static char *http_exchange(const char *method, const char *url, const char *bearer,
+                           const char *body, size_t *len)
+{
+    size_t cap = (bearer ? strlen(bearer) : 0) + 128;
+    char *lines = malloc(cap);
+    if (!lines)
+        return NULL;
+    snprintf(lines, cap, "%s%s%s%s", bearer ? "Authorization: Bearer " : "",
+             bearer ? bearer : "", bearer ? "\r\n" : "",
+             body ? "Content-Type: application/json\r\n" : "");
+    char *reply = http_exchange_raw(method, url, lines, body, body ? strlen(body) : 0, len);
+    free(lines);
     return reply;
 }
 
@@ -152,13 +163,10 @@ static void http_find_header(const char *head, const char *end, const char *name
     }
 }
 
-int sb_test_http_typed(const char *method, const char *url, const char *bearer,
-                       const char *content_type, const char *body, int *status,
-                       char **resp_body, const char *header, char *header_out,
-                       unsigned header_len)
+/* Splits a whole reply (taken; freed) into *status, resp_body and one header; 0 or -1. */
+static int http_reply_parse(char *reply, size_t len, int *status, char **resp_body,
+                            const char *header, char *header_out, unsigned header_len)
 {
-    size_t len = 0;
-    char *reply = http_exchange(method, url, bearer, content_type, body, &len);
     char *sep = reply ? strstr(reply, "\r\n\r\n") : NULL;
     int code = 0;
     if (!sep || sscanf(reply, "HTTP/1.%*d %d", &code) != 1) {
@@ -188,8 +196,17 @@ int sb_test_http_header(const char *method, const char *url, const char *bearer,
                         const char *body, int *status, char **resp_body, const char *header,
                         char *header_out, unsigned header_len)
 {
-    return sb_test_http_typed(method, url, bearer, "application/json", body, status, resp_body,
-                              header, header_out, header_len);
+    size_t len = 0;
+    char *reply = http_exchange(method, url, bearer, body, &len);
+    return http_reply_parse(reply, len, status, resp_body, header, header_out, header_len);
+}
+
+int sb_test_http_raw(const char *method, const char *url, const char *lines, const char *body,
+                     size_t body_len, int *status, char **resp_body)
+{
+    size_t len = 0;
+    char *reply = http_exchange_raw(method, url, lines ? lines : "", body, body_len, &len);
+    return http_reply_parse(reply, len, status, resp_body, NULL, NULL, 0);
 }
 
 int sb_test_http(const char *method, const char *url, const char *bearer, const char *body,
@@ -208,4 +225,21 @@ json_t *sb_test_http_json(const char *method, const char *url, const char *beare
     json_t *v = json_loads(text, 0, NULL);
     free(text);
     return v;
+}
+
+int sb_test_http_typed(const char *method, const char *url, const char *bearer,
+                       const char *content_type, const char *body, int *status,
+                       char **resp_body, const char *header, char *header_out,
+                       unsigned header_len)
+{
+    char *lines = NULL;
+    if (asprintf(&lines, "%s%s%s%s%s%s", bearer ? "Authorization: Bearer " : "",
+                 bearer ? bearer : "", bearer ? "\r\n" : "",
+                 body && content_type ? "Content-Type: " : "",
+                 body && content_type ? content_type : "", body && content_type ? "\r\n" : "") < 0)
+        return -1;
+    size_t len = 0;
+    char *reply = http_exchange_raw(method, url, lines, body, body ? strlen(body) : 0, &len);
+    free(lines);
+    return http_reply_parse(reply, len, status, resp_body, header, header_out, header_len);
 }

@@ -25,6 +25,11 @@ int sb_test_http_typed(const char *method, const char *url, const char *bearer,
                        const char *content_type, const char *body, int *status,
                        char **resp_body, const char *header, char *header_out,
                        unsigned header_len);
+/* One request with exactly the header lines given (each "Name: value\r\n"; NULL for none;
+ * Content-Length is added) and body_len bytes of body: for endpoints that need their own
+ * headers (X-Signature) or media types. Results as sb_test_http. */
+int sb_test_http_raw(const char *method, const char *url, const char *lines, const char *body,
+                     size_t body_len, int *status, char **resp_body);
 
 /* sb_test_http with the reply parsed as JSON: NULL when the request failed or the body is not
  * JSON (*status is still set when a reply arrived). Caller json_decref()s. */

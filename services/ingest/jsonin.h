@@ -1,0 +1,60 @@
+/* jsonin.h - reading a native JSON webhook body with errors that name the native field: the
+ * checks the JSON adapters (phone, marketplace) share. Pure: no libevent, no globals. */
+#ifndef INGEST_JSONIN_H
+#define INGEST_JSONIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "common/error.h"
+
+/* The window normalize.c allows sent_at in, repeated here so that a native time outside it is
+ * refused under its own name (started_at, created_at) rather than as "sent_at". */
+#define INGEST_JSONIN_FUTURE_MS (5LL * 60 * 1000)
+#define INGEST_JSONIN_PAST_MS   (30LL * 24 * 3600 * 1000)
+#define INGEST_JSONIN_URL_MAX   2048   /* characters, as normalize.c allows attachment URLs */
+
+/* Characters (code points) of s, which is valid UTF-8 (jansson hands out nothing else). */
+size_t ingest_jsonin_chars(const char *s);
+
+/* 400 unknown_field naming prefix+key for a member of obj not in the NULL-terminated names. */
+int ingest_jsonin_only_keys(const json_t *obj, const char *const *names, const char *prefix,
+                            sb_error *err);
+
+/* obj[key] as a string of at most max_chars characters (0: no limit) into *out; "" and null
+ * read as absent (*out NULL). Absent and required: 400 missing_field; "" and required: 400
+ * invalid_field; not a string (or one holding \u0000): 400 invalid_field; too long: 400
+ * field_too_long. The field named is prefix+key. */
+int ingest_jsonin_str(const json_t *obj, const char *prefix, const char *key, int required,
+                      size_t max_chars, const char **out, sb_error *err);
+
+/* Item v of an array as a non-empty string of at most max_chars characters; field is its name
+ * ("ivr_path[2]"). 0, or -1 with 400 invalid_field / field_too_long. */
+int ingest_jsonin_item(const json_t *v, const char *field, size_t max_chars, const char **out,
+                       sb_error *err);
+
+/* obj[key] as an optional RFC 3339 time within the window around now_ms into *ms (0 when
+ * absent). 0, or -1 with 400 invalid_field naming prefix+key. */
+int ingest_jsonin_time(const json_t *obj, const char *prefix, const char *key, int64_t now_ms,
+                       int64_t *ms, sb_error *err);
+
+/* Is s phone-shaped: optional '+', then digits, blanks, ( ) and -, 3 to 20 digits? With
+ * allow_stars '*' counts as a filler too (a number the sender masked). */
+int ingest_jsonin_phone_ok(const char *s, int allow_stars);
+
+/* Is s an absolute http(s) URL with a host, no blanks and no control characters? */
+int ingest_jsonin_url_ok(const char *s);
+
+/* The last segment of url's path (query and fragment cut off) into out, "" when there is none
+ * or it does not fit in len. */
+void ingest_jsonin_url_basename(const char *url, char *out, size_t len);
+
+/* The extension of the last segment of url's path (after its last '.', lower-cased, 1..8
+ * letters or digits) into out, "" when it has none. */
+void ingest_jsonin_url_extension(const char *url, char out[9]);
+
+/* Is a Content-Type header value (NULL: absent) acceptable for a JSON body? */
+int ingest_jsonin_media_ok(const char *content_type);
+
+#endif
