@@ -6,6 +6,7 @@
 #include "common/service.h"
 #include "services/ingest/accept.h"
 #include "services/ingest/credentials.h"
+#include "services/ingest/email.h"
 #include "services/ingest/normalize.h"
 #include "services/ingest/recent.h"
 #include "services/ingest/status.h"
@@ -82,7 +83,10 @@ static int ingest_open(ingest_app *app, sb_service *s)
         return -1;
     }
     sb_http_set_health(s->http, ingest_health, s);
+    ingest_email_init();
     if (sb_http_route(s->http, "POST", "/v1/messages", ingest_accept_handle, app->accept) != 0 ||
+        sb_http_route(s->http, "POST", "/v1/channels/email", ingest_email_handle,
+                      app->accept) != 0 ||
         sb_http_route(s->http, "GET", "/v1/messages/", ingest_status_handle, app->status) != 0)
         return -1;
     return 0;
@@ -102,6 +106,7 @@ static void ingest_close(ingest_app *app, sb_service *s)
     ingest_accept_free(app->accept);
     ingest_recent_free(app->recent);
     ingest_credentials_free(app->creds);
+    ingest_email_shutdown();
 }
 
 int main(void)
