@@ -127,13 +127,19 @@ static void email_cut_bytes(GString *s, size_t max)
     g_string_truncate(s, i);
 }
 
+/* Is c a blank or a line break? */
+static int email_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
 /* Removes leading and trailing blanks and line breaks. */
 static void email_trim(GString *s)
 {
     size_t end = s->len, start = 0;
-    while (end > 0 && strchr(" \t\n", s->str[end - 1]))
+    while (end > 0 && email_space(s->str[end - 1]))
         end--;
-    while (start < end && strchr(" \t\n", s->str[start]))
+    while (start < end && email_space(s->str[start]))
         start++;
     g_string_truncate(s, end);
     g_string_erase(s, 0, (gssize)start);
@@ -149,8 +155,7 @@ static char *email_line(const char *value, size_t max)
     email_clean_append(clean, value, strlen(value));
     for (size_t i = 0; i < clean->len; i++) {
         char c = clean->str[i];
-        int blank = c == ' ' || c == '\t' || c == '\n';
-        if (!blank)
+        if (!email_space(c))
             g_string_append_c(line, c);
         else if (line->len && line->str[line->len - 1] != ' ')
             g_string_append_c(line, ' ');
@@ -220,7 +225,8 @@ static int email_customer(GMimeMessage *msg, json_t *body, sb_error *err)
     if (json_object_set_new(body, "customer", c) != 0 ||
         json_object_set_new(c, "email", json_string(addr)) != 0)
         return email_oom(err);
-    char *name = email_line(internet_address_get_name(INTERNET_ADDRESS(mb)), INGEST_EMAIL_NAME_MAX);
+    char *name =
+        email_line(internet_address_get_name(INTERNET_ADDRESS(mb)), INGEST_EMAIL_NAME_MAX);
     int rc = name ? json_object_set_new(c, "name", json_string(name)) : 0;
     g_free(name);
     return rc == 0 ? 0 : email_oom(err);
@@ -742,7 +748,7 @@ static GString *email_html_text(const GString *html)
             s = next;
         } else if (used) {
             s += used;
-        } else if (*s == ' ' || *s == '\t' || *s == '\n') {
+        } else if (email_space(*s)) {
             h.space = 1;
             s++;
         } else {
@@ -811,7 +817,7 @@ static int email_content(GMimeMessage *msg, json_t *body, sb_error *err)
 static int email_blank(const char *raw, size_t len)
 {
     for (size_t i = 0; i < len; i++)
-        if (!strchr(" \t\r\n", raw[i]) || !raw[i])
+        if (!email_space(raw[i]))
             return 0;
     return 1;
 }

@@ -100,28 +100,30 @@ static char *http_recv_all(int fd, size_t *len)
     return NULL;
 }
 
-/* Send the request and read the whole reply (Connection: close). */
+/* Send the request (body of blen bytes, sent as content_type) and read the whole reply
+ * (Connection: close). */
 static char *http_exchange(const char *method, const char *url, const char *bearer,
-                           const char *body, size_t *len)
+                           const char *content_type, const char *body, size_t blen,
+                           size_t *len)
 {
     char host[256], port[8];
     const char *path;
     if (http_url_split(url, host, port, &path) != 0)
         return NULL;
-    size_t blen = body ? strlen(body) : 0;
-    size_t hcap = strlen(path) + strlen(host) + (bearer ? strlen(bearer) : 0) + 256;
+    size_t hcap = strlen(path) + strlen(host) + (bearer ? strlen(bearer) : 0) +
+                  (content_type ? strlen(content_type) : 0) + 256;
     char *head = malloc(hcap);
     int fd = head ? http_connect(host, port) : -1;
     char *reply = NULL;
     if (fd >= 0) {
         int hl = snprintf(head, hcap,
                           "%s %s HTTP/1.1\r\nHost: %s:%s\r\nConnection: close\r\n"
-                          "%s%s%s%s%zu\r\n\r\n",
+                          "%s%s%s%s%s%sContent-Length: %zu\r\n\r\n",
                           method, path, host, port, bearer ? "Authorization: Bearer " : "",
                           bearer ? bearer : "", bearer ? "\r\n" : "",
-                          body ? "Content-Type: application/json\r\nContent-Length: "
-                               : "Content-Length: ",
-                          blen);
+                          body && content_type ? "Content-Type: " : "",
+                          body && content_type ? content_type : "",
+                          body && content_type ? "\r\n" : "", blen);
         if (hl > 0 && http_send_all(fd, head, (size_t)hl) == 0 &&
             http_send_all(fd, body ? body : "", blen) == 0)
             reply = http_recv_all(fd, len);
@@ -151,12 +153,10 @@ static void http_find_header(const char *head, const char *end, const char *name
     }
 }
 
-int sb_test_http_header(const char *method, const char *url, const char *bearer,
-                        const char *body, int *status, char **resp_body, const char *header,
-                        char *header_out, unsigned header_len)
+/* Status, wanted header and body of a whole reply (see sb_test_http_send); frees reply. */
+static int http_reply_parse(char *reply, size_t len, int *status, char **resp_body,
+                            const char *header, char *header_out, unsigned header_len)
 {
-    size_t len = 0;
-    char *reply = http_exchange(method, url, bearer, body, &len);
     char *sep = reply ? strstr(reply, "\r\n\r\n") : NULL;
     int code = 0;
     if (!sep || sscanf(reply, "HTTP/1.%*d %d", &code) != 1) {
@@ -180,6 +180,25 @@ int sb_test_http_header(const char *method, const char *url, const char *bearer,
     }
     free(reply);
     return resp_body && !*resp_body ? -1 : 0;
+}
+
+int sb_test_http_header(const char *method, const char *url, const char *bearer,
+                        const char *body, int *status, char **resp_body, const char *header,
+                        char *header_out, unsigned header_len)
+{
+    size_t len = 0;
+    char *reply = http_exchange(method, url, bearer, "application/json", body,
+                                body ? strlen(body) : 0, &len);
+    return http_reply_parse(reply, len, status, resp_body, header, header_out, header_len);
+}
+
+int sb_test_http_send(const char *method, const char *url, const char *bearer,
+                      const char *content_type, const char *body, size_t body_len, int *status,
+                      char **resp_body)
+{
+    size_t len = 0;
+    char *reply = http_exchange(method, url, bearer, content_type, body, body_len, &len);
+    return http_reply_parse(reply, len, status, resp_body, NULL, NULL, 0);
 }
 
 int sb_test_http(const char *method, const char *url, const char *bearer, const char *body,

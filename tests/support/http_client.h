@@ -19,6 +19,12 @@ int sb_test_http_header(const char *method, const char *url, const char *bearer,
                         const char *body, int *status, char **resp_body, const char *header,
                         char *header_out, unsigned header_len);
 
+/* One request with a body of body_len bytes (any bytes, NULs too) sent as content_type
+ * (no Content-Type header when content_type is NULL); otherwise as sb_test_http. */
+int sb_test_http_send(const char *method, const char *url, const char *bearer,
+                      const char *content_type, const char *body, size_t body_len, int *status,
+                      char **resp_body);
+
 /* sb_test_http with the reply parsed as JSON: NULL when the request failed or the body is not
  * JSON (*status is still set when a reply arrived). Caller json_decref()s. */
 json_t *sb_test_http_json(const char *method, const char *url, const char *bearer,
