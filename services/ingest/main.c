@@ -7,6 +7,7 @@
 #include "services/ingest/accept.h"
 #include "services/ingest/credentials.h"
 #include "services/ingest/marketplace.h"
+#include "services/ingest/email.h"
 #include "services/ingest/normalize.h"
 #include "services/ingest/phone.h"
 #include "services/ingest/recent.h"
@@ -87,6 +88,7 @@ static int ingest_open(ingest_app *app, sb_service *s)
         return -1;
     }
     sb_http_set_health(s->http, ingest_health, s);
+    ingest_email_init();
     if (sb_http_route(s->http, "POST", "/v1/messages", ingest_accept_handle, app->accept) != 0 ||
         sb_http_route(s->http, "GET", "/v1/messages/", ingest_status_handle, app->status) != 0 ||
         sb_http_route(s->http, "GET", "/v1/channels/wechat", ingest_wechat_handle_get,
@@ -96,6 +98,8 @@ static int ingest_open(ingest_app *app, sb_service *s)
         sb_http_route(s->http, "POST", "/v1/channels/phone", ingest_phone_handle,
                       app->accept) != 0 ||
         sb_http_route(s->http, "POST", "/v1/channels/marketplace/", ingest_marketplace_handle,
+                      app->accept) != 0 ||
+        sb_http_route(s->http, "POST", "/v1/channels/email", ingest_email_handle,
                       app->accept) != 0)
         return -1;
     return 0;
@@ -116,6 +120,7 @@ static void ingest_close(ingest_app *app, sb_service *s)
     ingest_accept_free(app->accept);
     ingest_recent_free(app->recent);
     ingest_credentials_free(app->creds);
+    ingest_email_shutdown();
 }
 
 int main(void)

@@ -243,3 +243,19 @@ int sb_test_http_typed(const char *method, const char *url, const char *bearer,
     free(lines);
     return http_reply_parse(reply, len, status, resp_body, header, header_out, header_len);
 }
+
+int sb_test_http_send(const char *method, const char *url, const char *bearer,
+                      const char *content_type, const char *body, size_t body_len, int *status,
+                      char **resp_body)
+{
+    char *lines = NULL;
+    if (asprintf(&lines, "%s%s%s%s%s%s", bearer ? "Authorization: Bearer " : "",
+                 bearer ? bearer : "", bearer ? "\r\n" : "",
+                 body && content_type ? "Content-Type: " : "",
+                 body && content_type ? content_type : "", body && content_type ? "\r\n" : "") < 0)
+        return -1;
+    size_t len = 0;
+    char *reply = http_exchange_raw(method, url, lines, body, body_len, &len);
+    free(lines);
+    return http_reply_parse(reply, len, status, resp_body, NULL, NULL, 0);
+}

@@ -30,6 +30,11 @@ int sb_test_http_typed(const char *method, const char *url, const char *bearer,
  * headers (X-Signature) or media types. Results as sb_test_http. */
 int sb_test_http_raw(const char *method, const char *url, const char *lines, const char *body,
                      size_t body_len, int *status, char **resp_body);
+/* One request with a body of body_len bytes (any bytes, NULs too) sent as content_type
+ * (no Content-Type header when content_type is NULL); otherwise as sb_test_http. */
+int sb_test_http_send(const char *method, const char *url, const char *bearer,
+                      const char *content_type, const char *body, size_t body_len, int *status,
+                      char **resp_body);
 
 /* sb_test_http with the reply parsed as JSON: NULL when the request failed or the body is not
  * JSON (*status is still set when a reply arrived). Caller json_decref()s. */
