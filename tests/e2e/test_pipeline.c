@@ -40,8 +40,8 @@ static void run_id(char *out, size_t len, const char *what)
 }
 
 /* Launch sb-loadgen; returns its pid, stdout goes to out_json. */
-static pid_t loadgen_start_retrying(const char *run, int messages, int rate, int retries,
-                                    const char *ids_file, const char *out_json)
+static pid_t loadgen_start_as(const char *run, int messages, int rate, int retries, int native,
+                              const char *ids_file, const char *out_json)
 {
     const char *bin = env_or_skip("SB_LOADGEN");
     const char *url = env_or_skip("SB_INGEST_URL");
@@ -56,7 +56,8 @@ static pid_t loadgen_start_retrying(const char *run, int messages, int rate, int
         if (!f)
             _exit(126);
         execl(bin, bin, "--url", url, "--messages", n, "--rate", r, "--concurrency", "16",
-              "--run-id", run, "--keys-from-env", "--retries", re, "--out", ids_file, (char *)NULL);
+              "--run-id", run, "--keys-from-env", "--retries", re, "--out", ids_file,
+              native ? "--native" : (char *)NULL, (char *)NULL);
         _exit(127);
     }
     return pid;
@@ -66,7 +67,7 @@ static pid_t loadgen_start_retrying(const char *run, int messages, int rate, int
 static pid_t loadgen_start(const char *run, int messages, int rate, const char *ids_file,
                            const char *out_json)
 {
-    return loadgen_start_retrying(run, messages, rate, 10, ids_file, out_json);
+    return loadgen_start_as(run, messages, rate, 10, 0, ids_file, out_json);
 }
 
 /* Wait for sb-loadgen and return its JSON summary. */
@@ -175,7 +176,7 @@ Test(e2e, thousand_messages_from_every_channel_become_assigned_tickets, .timeout
     run_id(run, sizeof(run), "thousand");
     snprintf(ids, sizeof(ids), "/tmp/%s.ids", run);
     snprintf(out, sizeof(out), "/tmp/%s.json", run);
-    pid_t pid = loadgen_start(run, 1000, 0, ids, out);
+    pid_t pid = loadgen_start_as(run, 1000, 0, 10, 1, ids, out);   /* native formats */
     json_t *summary = loadgen_wait(pid, out);
     long sent = (long)json_integer_value(json_object_get(summary, "sent"));
     long accepted = (long)json_integer_value(json_object_get(summary, "accepted"));
@@ -296,7 +297,7 @@ Test(e2e, broker_down_means_503_never_202_then_lost, .timeout = 300, .fini = bro
     /* ~10 s of traffic; the broker is down from 2 s to 9 s, longer than ingest's ack deadline
      * (4 s): requests in flight get 503, new ones 503 at once, and loadgen resends every 503
      * (each resend is the same message). */
-    pid_t pid = loadgen_start_retrying(run, 1500, 150, 200, ids, out);
+    pid_t pid = loadgen_start_as(run, 1500, 150, 200, 0, ids, out);
     sleep(2);
     broker_signal(SIGUSR1);
     sleep(7);
