@@ -12,6 +12,12 @@
 
 #define CLASSIFY_SUBJECT_MAX 120
 
+/* 1 when the item is applied now and opens a ticket (rather than joining one). */
+static int opens_ticket(const classify_item *it)
+{
+    return it->is_new && !it->joined_by;
+}
+
 /* Run a statement whose single parameter is a JSON document; takes ownership of doc. */
 static PGresult *query_json(sb_pg *pg, const char *sql, json_t *doc)
 {
@@ -50,13 +56,18 @@ static int upsert_customers(sb_pg *pg, classify_item *items, size_t n)
             "email_masked", sb_json_str(c, "email_masked") ? sb_json_str(c, "email_masked") : ""));
     }
     /* DISTINCT ON: one customer twice in a batch must not be updated twice by one statement;
-     * ORDER BY key: concurrent batches lock customers in the same order, so never deadlock. */
+     * ORDER BY key: concurrent batches lock customers in the same order, so never deadlock.
+     * Tier: VIP when the channel or the admins' list says so; "new" at first contact, then
+     * "regular" from the second on. */
     PGresult *res = query_json(pg,
         "INSERT INTO customers AS c (customer_key, display_name, phone_masked, email_masked, tier)"
-        " SELECT DISTINCT ON (customer_key) customer_key, display_name, phone_masked, email_masked, tier"
+        " SELECT DISTINCT ON (x.customer_key) x.customer_key, display_name, phone_masked,"
+        "  email_masked, CASE WHEN x.tier = 'vip' OR v.customer_key IS NOT NULL THEN 'vip'"
+        "                     WHEN x.tier = 'regular' THEN 'regular' ELSE 'new' END"
         " FROM jsonb_to_recordset($1::jsonb) AS x(customer_key text, display_name text,"
         "      phone_masked text, email_masked text, tier text)"
-        " ORDER BY customer_key"
+        " LEFT JOIN vip_customers v ON v.customer_key = x.customer_key"
+        " ORDER BY x.customer_key"
         " ON CONFLICT (customer_key) DO UPDATE SET last_seen = now(),"
         "  display_name = COALESCE(NULLIF(EXCLUDED.display_name, ''), c.display_name),"
         "  phone_masked = COALESCE(NULLIF(EXCLUDED.phone_masked, ''), c.phone_masked),"
@@ -121,7 +132,7 @@ static int number_tickets(sb_pg *pg, classify_item *items, size_t n)
 {
     json_t *rows = json_array();
     for (size_t i = 0; i < n; i++)
-        if (items[i].is_new)
+        if (opens_ticket(&items[i]))
             json_array_append_new(rows, json_pack("{s:s, s:i}", "code", items[i].channel_code,
                                                   "day", sb_clock_yyyymmdd(items[i].received_ms)));
     PGresult *res = query_json(pg,
@@ -140,12 +151,12 @@ static int number_tickets(sb_pg *pg, classify_item *items, size_t n)
         int64_t last = strtoll(PQgetvalue(res, r, 2), NULL, 10);
         int64_t count = 0;
         for (size_t i = 0; i < n; i++)
-            if (items[i].is_new && !strcmp(items[i].channel_code, code) &&
+            if (opens_ticket(&items[i]) && !strcmp(items[i].channel_code, code) &&
                 sb_clock_yyyymmdd(items[i].received_ms) == day)
                 count++;
         int64_t next = last - count + 1;
         for (size_t i = 0; i < n; i++)
-            if (items[i].is_new && !strcmp(items[i].channel_code, code) &&
+            if (opens_ticket(&items[i]) && !strcmp(items[i].channel_code, code) &&
                 sb_clock_yyyymmdd(items[i].received_ms) == day)
                 sb_ticket_number_format(items[i].number, sizeof(items[i].number), code, day, next++);
     }
@@ -175,7 +186,7 @@ static void build_events(const classify_item *it, int64_t now, json_t *events)
     json_object_set_new(customer, "tier", json_string(it->tier));
     json_t *opened = json_pack("{s:s, s:s, s:s, s:o, s:o}", "channel", it->channel,
                                "message_id", it->message_id, "received_at", it->received_at,
-                               "subject", subject_of(it->text), "customer", customer);
+                               "subject", subject_of(it->subject ? it->subject : it->text), "customer", customer);
     json_t *classified = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "channel", it->channel,
                                    "category", d->category, "subtopic", d->subtopic,
                                    "urgency", d->urgency, "priority", d->priority,
@@ -188,6 +199,20 @@ static void build_events(const classify_item *it, int64_t now, json_t *events)
                                                       now, classified));
 }
 
+/* message_appended for an item that joined an open ticket. */
+static void build_appended(const classify_item *it, int64_t now, json_t *events)
+{
+    json_t *customer = json_deep_copy(it->customer);
+    json_object_set_new(customer, "tier", json_string(it->tier));
+    json_t *data = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}", "channel", it->channel,
+                             "message_id", it->message_id, "received_at", it->received_at,
+                             "joined_by", it->joined_by, "excerpt", subject_of(it->subject ? it->subject : it->text),
+                             "customer", customer);
+    json_array_append_new(events, sb_ticket_event_new("message_appended", it->appended_id,
+                                                      it->message_id, it->ticket_id, it->number,
+                                                      now, data));
+}
+
 /* Insert tickets and messages of the new items. */
 static int insert_tickets(sb_pg *pg, const classify_item *items, size_t n)
 {
@@ -196,49 +221,94 @@ static int insert_tickets(sb_pg *pg, const classify_item *items, size_t n)
         const classify_item *it = &items[i];
         if (!it->is_new)
             continue;
+        json_array_append_new(messages, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s*}",
+            "message_id", it->message_id, "ticket_id", it->ticket_id, "channel", it->channel,
+            "external_id", it->external_id, "body", it->text, "received_at", it->received_at,
+            "thread_ref", it->thread_mid));
+        if (!opens_ticket(it))
+            continue;
         const sb_decision *d = &it->decision;
         json_array_append_new(tickets, json_pack(
-            "{s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s}", "id", it->ticket_id,
+            "{s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:s}", "id", it->ticket_id,
             "number", it->number, "channel", it->channel, "customer_id", (json_int_t)it->customer_id,
             "category", d->category, "subtopic", d->subtopic, "urgency", d->urgency,
-            "priority", d->priority, "department", d->department, "subject", subject_of(it->text),
-            "explanation", sb_decision_explain(d), "created_at", it->received_at));
-        json_array_append_new(messages, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}",
-            "message_id", it->message_id, "ticket_id", it->ticket_id, "channel", it->channel,
-            "external_id", it->external_id, "body", it->text, "received_at", it->received_at));
+            "priority", d->priority, "department", d->department, "subject", subject_of(it->subject ? it->subject : it->text),
+            "explanation", sb_decision_explain(d), "created_at", it->received_at,
+            "ivr_path", it->ivr_path));
     }
     int rc = exec_json(pg,
         "INSERT INTO tickets (id, number, channel, customer_id, status, category, subtopic, urgency,"
-        "  priority, department_id, subject, explanation, created_at)"
+        "  priority, department_id, subject, explanation, created_at, ivr_path)"
         " SELECT id, number, channel, customer_id, 'classified', category, subtopic, urgency,"
-        "  priority, department, subject, explanation, created_at"
+        "  priority, department, subject, explanation, created_at, ivr_path"
         " FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, number text, channel text,"
         "  customer_id bigint, category text, subtopic text, urgency text, priority text,"
-        "  department text, subject text, explanation jsonb, created_at timestamptz)",
+        "  department text, subject text, explanation jsonb, created_at timestamptz,"
+        "  ivr_path text)",
         tickets);
     if (rc == 0)
         rc = exec_json(pg,
-            "INSERT INTO messages (message_id, ticket_id, channel, external_id, body, received_at)"
-            " SELECT message_id, ticket_id, channel, external_id, body, received_at"
+            "INSERT INTO messages (message_id, ticket_id, channel, external_id, body, received_at,"
+            "  thread_ref)"
+            " SELECT message_id, ticket_id, channel, external_id, body, received_at, thread_ref"
             " FROM jsonb_to_recordset($1::jsonb) AS x(message_id uuid, ticket_id uuid,"
-            "  channel text, external_id text, body text, received_at timestamptz)",
+            "  channel text, external_id text, body text, received_at timestamptz,"
+            "  thread_ref text)",
             messages);
     else
         json_decref(messages);
     return rc;
 }
 
+/* The order references of the new items, each linked to its ticket; joined tickets that
+ * existed before this batch get their updated_at moved. */
+static int link_orders_and_touch(sb_pg *pg, const classify_item *items, size_t n)
+{
+    json_t *orders = json_array();
+    json_t *touched = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const classify_item *it = &items[i];
+        if (!it->is_new)
+            continue;
+        for (size_t k = 0; k < it->norders; k++)
+            json_array_append_new(orders, json_pack("{s:s, s:s}", "order_ref", it->orders[k],
+                                                    "ticket_id", it->ticket_id));
+        if (it->joined_by && !it->opener)
+            json_array_append_new(touched, json_string(it->ticket_id));
+    }
+    int rc = 0;
+    if (json_array_size(orders) > 0)
+        rc = exec_json(pg,
+            "INSERT INTO ticket_orders (order_ref, ticket_id)"
+            " SELECT DISTINCT order_ref, ticket_id"
+            " FROM jsonb_to_recordset($1::jsonb) AS x(order_ref text, ticket_id uuid)"
+            " ON CONFLICT DO NOTHING",
+            orders);
+    else
+        json_decref(orders);
+    if (rc == 0 && json_array_size(touched) > 0)
+        rc = exec_json(pg,
+            "UPDATE tickets SET updated_at = now()"
+            " WHERE id IN (SELECT (jsonb_array_elements_text($1::jsonb))::uuid)",
+            touched);
+    else
+        json_decref(touched);
+    return rc;
+}
+
 /* Events a replayed message implies, as stored when it was first applied. */
 static int load_replayed(sb_pg *pg, const classify_item *items, size_t n, json_t *out)
 {
-    const char **ids = malloc(2 * n * sizeof(char *) + 1);
+    const char **ids = malloc(3 * n * sizeof(char *) + 1);
     size_t m = 0;
     if (!ids)
         return -1;
     for (size_t i = 0; i < n; i++)
         if (!items[i].is_new) {
+            /* Whichever it was: a ticket it opened, or a ticket it joined. */
             ids[m++] = items[i].opened_id;
             ids[m++] = items[i].classified_id;
+            ids[m++] = items[i].appended_id;
         }
     int rc = sb_ticket_events_load(pg, ids, m, out);
     free(ids);
@@ -265,16 +335,24 @@ static int apply_in_tx(classify_ctx *cx, classify_item *items, size_t n, json_t 
         if (rc == 0)
             rc = store_contacts(cx->pg, items, n);
         if (rc == 0)
+            rc = classify_thread(cx, items, n);
+        if (rc == 0)
             rc = number_tickets(cx->pg, items, n);
+        classify_thread_numbers(items, n);
         int64_t now = sb_clock_now_ms();
-        for (size_t i = 0; i < n && rc == 0; i++)
-            if (items[i].is_new) {
+        for (size_t i = 0; i < n && rc == 0; i++) {
+            if (opens_ticket(&items[i])) {
                 sb_rules_decide(&cx->rules, items[i].text, items[i].tier,
                                 json_object_get(items[i].ev, "hints"), &items[i].decision);
                 build_events(&items[i], now, out);
+            } else if (items[i].is_new) {
+                build_appended(&items[i], now, out);
             }
+        }
         if (rc == 0)
             rc = insert_tickets(cx->pg, items, n);
+        if (rc == 0)
+            rc = link_orders_and_touch(cx->pg, items, n);
         if (rc == 0)
             rc = sb_ticket_events_store(cx->pg, out);
     }

@@ -9,6 +9,7 @@
 #include "common/kafka.h"
 #include "common/pg.h"
 #include "common/rules.h"
+#include "orders.h"
 
 typedef struct classify_item {
     const sb_kmsg *msg;
@@ -23,13 +24,24 @@ typedef struct classify_item {
     const char    *tier;
     json_t        *customer;       /* masked customer object (borrowed from ev) */
     json_t        *contact;        /* unsealed raw contact, or NULL (owned) */
+    const char    *ivr_path;       /* hints.ivr_path, "" when none */
+    const char    *subject;        /* hints.subject (e-mail), or NULL */
+    const char    *thread_mid;     /* thread.message_id (e-mail Message-ID), or NULL */
+    const json_t  *thread;         /* {message_id, in_reply_to, references[]}, borrowed, or NULL */
+    char           orders[CLASSIFY_ORDER_REFS_MAX][CLASSIFY_ORDER_REF_LEN];
+    size_t         norders;
     int64_t        received_ms;
     int            is_new;         /* first time this message is applied */
     int64_t        customer_id;
-    char           ticket_id[SB_UUID_STRLEN];
+    int            tickets_90d;    /* the customer's earlier tickets in the last 90 days */
+    int            open_tickets;   /* of which still open */
+    const char    *joined_by;      /* NULL: opens a ticket; else "thread" | "order" | "customer" */
+    const struct classify_item *opener;  /* joins a ticket opened earlier in this batch, or NULL */
+    char           ticket_id[SB_UUID_STRLEN];   /* the ticket it opens or joins */
+    char           number[40];
     char           opened_id[SB_UUID_STRLEN];
     char           classified_id[SB_UUID_STRLEN];
-    char           number[40];
+    char           appended_id[SB_UUID_STRLEN];
     sb_decision    decision;
 } classify_item;
 
@@ -46,6 +58,13 @@ typedef struct classify_ctx {
 /* decode.c: inbound_message bytes -> item; 0, or -1 with a reason for the dead-letter topic. */
 int  classify_decode(classify_ctx *cx, const sb_kmsg *msg, classify_item *it, const char **reason);
 void classify_item_release(classify_item *it);
+
+/* thread.c: inside the batch's transaction, after customers are known: decide for every new
+ * item whether it joins an open ticket (by e-mail thread, order number, or the customer's open
+ * ticket, in that order) or opens one, and fill each item's customer history. 0 or -1. */
+int  classify_thread(classify_ctx *cx, classify_item *items, size_t n);
+/* After the openers were numbered: items that joined them take the number. */
+void classify_thread_numbers(classify_item *items, size_t n);
 
 /* apply.c: in one transaction, turn the new items into customers, tickets, messages and
  * events; fills out with every event to publish (new ones and those a replay implies). */

@@ -55,6 +55,13 @@ static const char *decode_fields(classify_item *it)
     it->customer_key = sb_json_str(it->customer, "key");
     if (!it->customer_key || strlen(it->customer_key) != 64)
         return "customer.key missing or malformed";
+    const json_t *hints = json_object_get(ev, "hints");
+    it->ivr_path = sb_json_str(hints, "ivr_path") ? sb_json_str(hints, "ivr_path") : "";
+    it->subject = sb_json_str(hints, "subject");
+    it->thread = json_object_get(ev, "thread");
+    it->thread_mid = sb_json_str(it->thread, "message_id");
+    it->norders = classify_order_refs(it->text, sb_json_str(hints, "order_id"), it->orders,
+                                      CLASSIFY_ORDER_REFS_MAX);
     it->tier = sb_json_str(it->customer, "tier");
     if (!it->tier || (strcmp(it->tier, "vip") && strcmp(it->tier, "regular") && strcmp(it->tier, "new")))
         it->tier = "new";
@@ -76,6 +83,7 @@ int classify_decode(classify_ctx *cx, const sb_kmsg *msg, classify_item *it, con
     sb_ids_derived(it->message_id, "ticket", it->ticket_id);
     sb_ids_derived(it->message_id, "opened", it->opened_id);
     sb_ids_derived(it->message_id, "classified", it->classified_id);
+    sb_ids_derived(it->message_id, "message_appended", it->appended_id);
     return 0;
 }
 

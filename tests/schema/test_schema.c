@@ -562,6 +562,32 @@ Test(proto, ticket_opened)
     run_case(&pc);
 }
 
+Test(proto, ticket_message_appended)
+{
+    static const char good[] =
+        "{\"type\":\"message_appended\",\"event_id\":\"" UUID2 "\",\"occurred_at\":" TS1 ","
+        "\"source_event_id\":\"" UUID1 "\",\"ticket_id\":\"" UUID3 "\","
+        "\"ticket_number\":\"EM-20261122-000007\",\"data\":{\"channel\":\"email\","
+        "\"message_id\":\"" UUID1 "\",\"received_at\":\"2026-11-22T10:00:00.120Z\","
+        "\"joined_by\":\"thread\",\"excerpt\":\"Re: where is my parcel\",\"customer\":" CUSTOMER "}}";
+    static const mutation bad[] = {
+        TICKET_ENVELOPE_BAD,
+        { "/data/joined_by", "\"guess\"", "/data/joined_by: value not in enum" },
+        { "/data/joined_by", NULL, "/data/joined_by: required property missing" },
+        { "/data/excerpt", NULL, "/data/excerpt: required property missing" },
+        { "/data/customer/phone_masked", "\"13812345678\"", "/data/customer/phone_masked: string does not match" },
+        { "/type", "\"opened\"", "/type: value does not equal const" },
+        { NULL, NULL, NULL },
+    };
+    static const mutation fine[] = {
+        { "/data/joined_by", "\"order\"", NULL },
+        { "/data/joined_by", "\"customer\"", NULL },
+        { NULL, NULL, NULL },
+    };
+    proto_case pc = { "tickets/message_appended.v1.json", good, bad, fine };
+    run_case(&pc);
+}
+
 Test(proto, ticket_classified)
 {
     static const char good[] =
@@ -941,7 +967,7 @@ Test(proto, new_ticket_with_nothing_decided_yet)
 /* The schemas the proto tests above give examples for; a new file must be added here. */
 static const char *const COVERED[] = {
     "inbound/inbound_message.v1.json", "tickets/opened.v1.json", "tickets/classified.v1.json",
-    "tickets/assigned.v1.json", "tickets/resolved.v1.json", "notifications/task_notice.v1.json",
+    "tickets/message_appended.v1.json", "tickets/assigned.v1.json", "tickets/resolved.v1.json", "notifications/task_notice.v1.json",
     "deadletter/deadletter.v1.json", "http/message_request.v1.json",
     "http/message_accepted.v1.json", "http/error.v1.json", "http/ticket.v1.json",
     "http/call_record.v1.json", "http/marketplace_event.v1.json", NULL
