@@ -1,6 +1,18 @@
 /* desk.c - desk's shared pieces: who may see which tickets, and result cells as JSON. */
 #include "services/desk/desk.h"
 
+#include "common/channel.h"
+#include "common/ids.h"
+
+int desk_number_valid(const char *number)
+{
+    char code[3];
+    int day;
+    int64_t serial;
+    return sb_ticket_number_parse(number, code, &day, &serial) == 0 &&
+           sb_channel_by_code(code) != NULL;
+}
+
 int desk_authorize(sb_service *s, struct evhttp_request *req, desk_scope *scope, sb_error *err)
 {
     if (sb_pg_ensure(s->pg) != 0)

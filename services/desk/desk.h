@@ -7,6 +7,7 @@
 #include <libpq-fe.h>
 #include "common/auth.h"
 #include "common/error.h"
+#include "common/outbox.h"
 #include "common/service.h"
 
 /* A timestamptz column as the API writes times: RFC 3339 UTC with milliseconds. */
@@ -23,6 +24,8 @@ typedef struct desk_scope {
 /* Authenticate the bearer token (agent or above); 0, or -1 with err (401/403/503). */
 int     desk_authorize(sb_service *s, struct evhttp_request *req, desk_scope *scope,
                        sb_error *err);
+/* 1 when number is a well-formed ticket number of a known channel. */
+int     desk_number_valid(const char *number);
 /* Cell (row, col) as a JSON string, or null when SQL NULL. */
 json_t *desk_cell(const PGresult *res, int row, int col);
 
@@ -30,5 +33,7 @@ json_t *desk_cell(const PGresult *res, int row, int col);
 int desk_ticket_routes(sb_service *s);
 /* GET /v1/tickets. 0 or -1. */
 int desk_list_routes(sb_service *s);
+/* POST /v1/tickets/{number}/{action}; relay is kicked after each action. 0 or -1. */
+int desk_action_routes(sb_service *s, sb_outbox_relay *relay);
 
 #endif

@@ -20,7 +20,7 @@ int main(void)
     /* Desk's actions change PostgreSQL and announce it through the outbox (DESIGN.md). */
     sb_outbox_relay *relay = sb_outbox_relay_new(s.base, s.pg, s.producer,
                                                  DESK_OUTBOX_INTERVAL_MS, s.metrics);
-    int rc = relay ? sb_service_run(&s) : -1;
+    int rc = relay && desk_action_routes(&s, relay) == 0 ? sb_service_run(&s) : -1;
     sb_outbox_relay_free(relay);
     sb_service_close(&s);
     return rc == 0 ? 0 : 1;

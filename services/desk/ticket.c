@@ -33,16 +33,6 @@ static const char desk_ticket_sql[] =
     "   AND ($2::text IS NULL"
     "        OR t.department_id = (SELECT a.department_id FROM agents a WHERE a.id = $2))";
 
-/* 1 when number is a well-formed ticket number of a known channel. */
-static int desk_number_valid(const char *number)
-{
-    char code[3];
-    int day;
-    int64_t serial;
-    return sb_ticket_number_parse(number, code, &day, &serial) == 0 &&
-           sb_channel_by_code(code) != NULL;
-}
-
 /* Cell (row, col) holding JSON text, parsed; fallback when it is not what we stored. */
 static json_t *desk_json_cell(const PGresult *res, int col, json_t *fallback)
 {

@@ -106,6 +106,15 @@ static char *fresh_event(const char *file, char *id, size_t id_len)
     json_object_set_new(v, "event_id", json_string(id));
     json_object_set_new(v, "created_at", json_string(created));
     json_object_set_new(json_object_get(v, "buyer"), "id", json_string(buyer));
+    /* A new person and order each time: classify joins a message to an open ticket of the same
+     * customer or naming the same order, so a shared phone would thread every run together. */
+    char phone[16], order[24], r1[9], r2[11];
+    sb_fixture_hex(r1, 8);
+    sb_fixture_hex(r2, 10);
+    snprintf(phone, sizeof phone, "139%08lu", strtoul(r1, NULL, 16) % 100000000UL);
+    snprintf(order, sizeof order, "39%011llu", strtoull(r2, NULL, 16) % 100000000000ULL);
+    json_object_set_new(json_object_get(v, "buyer"), "phone", json_string(phone));
+    json_object_set_new(json_object_get(v, "order"), "id", json_string(order));
     char *s = json_dumps(v, JSON_COMPACT);
     json_decref(v);
     return s;

@@ -670,6 +670,35 @@ Test(proto, ticket_resolved)
     run_case(&pc);
 }
 
+Test(proto, ticket_reclassified)
+{
+    static const char good[] =
+        "{\"type\":\"reclassified\",\"event_id\":\"" UUID3 "\",\"occurred_at\":" TS1 ","
+        "\"ticket_id\":\"" UUID1 "\",\"ticket_number\":\"WB-20261122-000042\","
+        "\"data\":{\"before\":{\"category\":\"other\",\"subtopic\":\"unclassified\","
+        "\"urgency\":\"medium\",\"priority\":\"P2\",\"department\":\"triage\"},"
+        "\"after\":{\"category\":\"complaint\",\"subtopic\":\"overcharge\","
+        "\"urgency\":\"high\",\"priority\":\"P1\",\"department\":\"quality\"},"
+        "\"reason\":\"charged twice, not a question\","
+        "\"by\":{\"subject\":\"triage-01\",\"role\":\"agent\"}}}";
+    static const mutation bad[] = {
+        TICKET_ENVELOPE_BAD,
+        { "/data/reason", NULL, "/data/reason: required property missing" },
+        { "/data/reason", "\"\"", "/data/reason: string shorter than minLength 1" },
+        { "/data/by", NULL, "/data/by: required property missing" },
+        { "/data/by/role", "\"root\"", "/data/by/role: value not in enum" },
+        { "/data/after/priority", "\"P0\"", "/data/after/priority: value not in enum" },
+        { "/data/before/category", NULL, "/data/before/category: required property missing" },
+        { NULL, NULL, NULL },
+    };
+    static const mutation fine[] = {
+        { "/data/before/priority", "\"\"", NULL },   /* never decided before */
+        { NULL, NULL, NULL },
+    };
+    proto_case pc = { "tickets/reclassified.v1.json", good, bad, fine };
+    run_case(&pc);
+}
+
 Test(proto, task_notice)
 {
     static const char good[] =
@@ -967,7 +996,7 @@ Test(proto, new_ticket_with_nothing_decided_yet)
 /* The schemas the proto tests above give examples for; a new file must be added here. */
 static const char *const COVERED[] = {
     "inbound/inbound_message.v1.json", "tickets/opened.v1.json", "tickets/classified.v1.json",
-    "tickets/message_appended.v1.json", "tickets/assigned.v1.json", "tickets/resolved.v1.json", "notifications/task_notice.v1.json",
+    "tickets/message_appended.v1.json", "tickets/reclassified.v1.json", "tickets/assigned.v1.json", "tickets/resolved.v1.json", "notifications/task_notice.v1.json",
     "deadletter/deadletter.v1.json", "http/message_request.v1.json",
     "http/message_accepted.v1.json", "http/error.v1.json", "http/ticket.v1.json",
     "http/call_record.v1.json", "http/marketplace_event.v1.json", NULL

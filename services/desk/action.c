@@ -1,0 +1,233 @@
+/* action.c - POST /v1/tickets/{number}/{action}: one transaction per human action. */
+#include "services/desk/action.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/audit.h"
+#include "common/clock.h"
+#include "common/http.h"
+#include "common/ids.h"
+#include "common/kafka.h"
+#include "common/log.h"
+#include "common/outbox.h"
+#include "common/ticket_event.h"
+#include "common/ticket_state.h"
+
+#define DESK_ACTION_BODY_MAX (1024 * 1024)
+
+typedef struct desk_action_def {
+    const char    *name;          /* the path's last segment, and the state machine's action */
+    sb_role        min_role;
+    desk_action_fn apply;
+} desk_action_def;
+
+static const desk_action_def desk_actions[] = {
+    {"reclassify", SB_ROLE_AGENT, desk_reclassify_apply},
+    {"resolve",    SB_ROLE_AGENT, desk_resolve_apply},
+};
+
+typedef struct desk_action_env {
+    sb_service      *s;
+    sb_outbox_relay *relay;
+} desk_action_env;
+
+static desk_action_env g_env;
+
+/* The ticket, locked; an agent ($2) only finds their department's. 1 found, 0 not, -1 error. */
+static int ticket_lock(sb_pg *pg, const char *number, const char *agent, desk_ticket_row *t)
+{
+    const char *p[] = {number, agent};
+    PGresult *res = sb_pg_query(pg,
+        "SELECT id::text, number, status, coalesce(category, ''), coalesce(subtopic, ''),"
+        "       coalesce(urgency, ''), coalesce(priority, ''), coalesce(department_id, ''),"
+        "       coalesce(assignee, ''), subject"
+        "  FROM tickets t WHERE number = $1"
+        "   AND ($2::text IS NULL"
+        "        OR t.department_id = (SELECT a.department_id FROM agents a WHERE a.id = $2))"
+        "   FOR UPDATE",
+        2, p);
+    if (!res)
+        return -1;
+    int found = PQntuples(res) == 1;
+    if (found) {
+        struct { char *dst; size_t len; } cols[] = {
+            {t->id, sizeof t->id}, {t->number, sizeof t->number}, {t->status, sizeof t->status},
+            {t->category, sizeof t->category}, {t->subtopic, sizeof t->subtopic},
+            {t->urgency, sizeof t->urgency}, {t->priority, sizeof t->priority},
+            {t->department, sizeof t->department}, {t->assignee, sizeof t->assignee},
+            {t->subject, sizeof t->subject}};
+        for (int i = 0; i < 10; i++)
+            snprintf(cols[i].dst, cols[i].len, "%s", PQgetvalue(res, 0, i));
+    }
+    PQclear(res);
+    return found;
+}
+
+/* The stored event with this id (a retried request with the same Idempotency-Key), or NULL. */
+static json_t *event_stored(sb_pg *pg, const char *event_id)
+{
+    const char *p[] = {event_id};
+    PGresult *res = sb_pg_query(pg, "SELECT payload::text FROM ticket_events WHERE event_id = $1",
+                                1, p);
+    json_t *ev = res && PQntuples(res) == 1 ? json_loads(PQgetvalue(res, 0, 0), 0, NULL) : NULL;
+    if (res)
+        PQclear(res);
+    return ev;
+}
+
+/* The event's id: derived from the client's Idempotency-Key when given (a retry finds the
+ * first answer), else fresh. */
+static void action_event_id(struct evhttp_request *req, const desk_ticket_row *t,
+                            const char *action, char out[SB_UUID_STRLEN])
+{
+    const char *key = evhttp_find_header(evhttp_request_get_input_headers(req), "Idempotency-Key");
+    if (!key || !*key) {
+        sb_uuid_v4_str(out);
+        return;
+    }
+    char what[256];
+    snprintf(what, sizeof what, "%s:%.200s", action, key);
+    sb_ids_derived(t->id, what, out);
+}
+
+/* Status, event, outbox row and audit row, after the action's own changes. 0 or -1. */
+static int action_commit_effects(desk_action_call *c, const char *action, const char *next,
+                                 const char *event_id, json_t **event_out)
+{
+    sb_pg *pg = c->s->pg;
+    if (strcmp(next, c->t.status) != 0) {
+        const char *p[] = {c->t.id, next};
+        if (sb_pg_exec(pg, "UPDATE tickets SET status = $2, updated_at = now() WHERE id = $1::uuid",
+                       2, p) != 0)
+            return -1;
+    }
+    json_object_set_new(c->data, "by", json_pack("{s:s, s:s}", "subject", c->who->subject,
+                                                  "role", sb_role_name(c->who->role)));
+    json_t *ev = sb_ticket_event_new(c->event_type, event_id, NULL, c->t.id, c->t.number,
+                                     sb_clock_now_ms(), json_incref(c->data));
+    json_t *events = json_pack("[O]", ev);
+    int rc = sb_ticket_events_store(pg, events);
+    json_decref(events);
+    if (rc == 0)
+        rc = sb_outbox_add(pg, SB_TOPIC_TICKETS, c->t.id, ev);
+    char name[64];
+    snprintf(name, sizeof name, "ticket.%s", action);
+    if (rc == 0)
+        rc = sb_audit_record(pg, c->who, name, c->t.number,
+                             c->audit ? json_incref(c->audit) : json_incref(c->data));
+    if (rc == 0)
+        *event_out = ev;
+    else
+        json_decref(ev);
+    return rc;
+}
+
+/* Everything inside the transaction; err says what went wrong for the client. */
+static int action_in_tx(desk_action_call *c, const desk_action_def *def, const desk_scope *scope,
+                        const char *number, struct evhttp_request *req, json_t **event_out,
+                        sb_error *err)
+{
+    int found = ticket_lock(c->s->pg, number, scope->agent, &c->t);
+    if (found < 0)
+        return sb_error_set(err, 503, "unavailable", "", "cannot read the ticket now");
+    if (!found)
+        return sb_error_set(err, 404, "not_found", "number", "no ticket %s", number);
+    char event_id[SB_UUID_STRLEN];
+    action_event_id(req, &c->t, def->name, event_id);
+    if ((*event_out = event_stored(c->s->pg, event_id)) != NULL)
+        return 0;                                   /* a retry: the first answer again */
+    const char *next = sb_ticket_state_next(c->t.status, def->name);
+    if (!next)
+        return sb_error_set(err, 409, "invalid_state", "status", "cannot %s a ticket that is %s",
+                            def->name, c->t.status);
+    if (def->apply(c, err) != 0)
+        return -1;
+    if (action_commit_effects(c, def->name, next, event_id, event_out) != 0)
+        return sb_error_set(err, 503, "unavailable", "", "cannot record the action now");
+    return 0;
+}
+
+/* Splits "NUMBER/ACTION"; the action's definition or NULL. */
+static const desk_action_def *action_parse(const char *tail, char *number, size_t len)
+{
+    const char *slash = strchr(tail, '/');
+    if (!slash || (size_t)(slash - tail) >= len)
+        return NULL;
+    snprintf(number, len, "%.*s", (int)(slash - tail), tail);
+    for (size_t i = 0; i < sizeof(desk_actions) / sizeof(desk_actions[0]); i++)
+        if (strcmp(slash + 1, desk_actions[i].name) == 0)
+            return &desk_actions[i];
+    return NULL;
+}
+
+/* Runs one action and answers. */
+static void action_run(struct evhttp_request *req, const desk_action_def *def,
+                       const desk_scope *scope, const char *number, json_t *body)
+{
+    sb_service *s = g_env.s;
+    sb_error err;
+    sb_error_clear(&err);
+    desk_action_call c = {.s = s, .who = &scope->who, .body = body};
+    json_t *event = NULL;
+    int rc = sb_pg_begin(s->pg) == 0 ? 0 : sb_error_set(&err, 503, "unavailable", "", "database unavailable");
+    if (rc == 0)
+        rc = action_in_tx(&c, def, scope, number, req, &event, &err);
+    if (rc == 0 && sb_pg_commit(s->pg) != 0)
+        rc = sb_error_set(&err, 503, "unavailable", "", "cannot commit the action now");
+    if (rc != 0) {
+        sb_pg_rollback(s->pg);
+        json_decref(event);
+        sb_http_reply_error(req, &err);
+    } else {
+        sb_outbox_relay_kick(g_env.relay);
+        sb_http_reply_json(req, 200, json_pack("{s:s, s:o}", "number", number, "event", event));
+    }
+    json_decref(c.data);
+    json_decref(c.audit);
+}
+
+/* POST /v1/tickets/{number}/{action} */
+static void desk_action_post(struct evhttp_request *req, const char *tail, void *ctx)
+{
+    (void)ctx;
+    sb_error err;
+    sb_error_clear(&err);
+    desk_scope scope;
+    if (desk_authorize(g_env.s, req, &scope, &err) != 0) {
+        sb_http_reply_error(req, &err);
+        return;
+    }
+    char number[40];
+    const desk_action_def *def = action_parse(tail, number, sizeof number);
+    if (!def) {
+        sb_http_reply_errorf(req, 404, "not_found", "action",
+                             "no such ticket action (POST /v1/tickets/{number}/{action})");
+        return;
+    }
+    if (!desk_number_valid(number)) {
+        sb_http_reply_errorf(req, 400, "invalid_field", "number",
+                             "a ticket number looks like WX-20261122-000123");
+        return;
+    }
+    if (scope.who.role < def->min_role) {
+        sb_http_reply_errorf(req, 403, "forbidden", "", "%s needs the %s role", def->name,
+                             sb_role_name(def->min_role));
+        return;
+    }
+    json_t *body = sb_http_body_json(req, DESK_ACTION_BODY_MAX, &err);
+    if (!body) {
+        sb_http_reply_error(req, &err);
+        return;
+    }
+    action_run(req, def, &scope, number, body);
+    json_decref(body);
+}
+
+int desk_action_routes(sb_service *s, sb_outbox_relay *relay)
+{
+    g_env.s = s;
+    g_env.relay = relay;
+    return sb_http_route(s->http, "POST", "/v1/tickets/", desk_action_post, s);
+}

@@ -1,0 +1,33 @@
+/* action.h - a human action on one ticket: what each action's module is handed and fills. */
+#ifndef DESK_ACTION_H
+#define DESK_ACTION_H
+
+#include "services/desk/desk.h"
+
+/* The ticket as locked for the action (FOR UPDATE), text columns, "" for SQL NULL. */
+typedef struct desk_ticket_row {
+    char id[40], number[40], status[24], category[32], subtopic[48], urgency[8], priority[4],
+         department[32], assignee[64], subject[512];
+} desk_ticket_row;
+
+typedef struct desk_action_call {
+    sb_service         *s;
+    const sb_principal *who;
+    desk_ticket_row     t;
+    const json_t       *body;        /* the request's JSON object */
+    /* Filled by the action: the event it announces (type and data, stolen) and the audit detail
+     * (stolen; NULL = the event data). */
+    const char         *event_type;
+    json_t             *data;
+    json_t             *audit;
+} desk_action_call;
+
+/* Validates c->body, makes the action's own changes in the open transaction and fills the
+ * event. 0, or -1 with err (4xx: nothing is committed). */
+typedef int (*desk_action_fn)(desk_action_call *c, sb_error *err);
+
+/* reclassify.c / resolve.c */
+int desk_reclassify_apply(desk_action_call *c, sb_error *err);
+int desk_resolve_apply(desk_action_call *c, sb_error *err);
+
+#endif
