@@ -74,7 +74,7 @@ int ingest_jsonin_time(const json_t *obj, const char *prefix, const char *key, i
     return 0;
 }
 
-int ingest_jsonin_phone_ok(const char *s, int allow_stars)
+int ingest_jsonin_phone_digits(const char *s, int allow_stars)
 {
     int digits = 0;
     if (*s == '+')
@@ -83,8 +83,14 @@ int ingest_jsonin_phone_ok(const char *s, int allow_stars)
         if (*s >= '0' && *s <= '9')
             digits++;
         else if (!strchr(allow_stars ? " ()-*" : " ()-", *s))
-            return 0;
+            return -1;
     }
+    return digits;
+}
+
+int ingest_jsonin_phone_ok(const char *s, int allow_stars)
+{
+    int digits = ingest_jsonin_phone_digits(s, allow_stars);
     return digits >= 3 && digits <= 20;
 }
 

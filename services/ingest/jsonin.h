@@ -31,8 +31,10 @@ int ingest_jsonin_item(const json_t *v, const char *field, size_t max_chars, con
 int ingest_jsonin_time(const json_t *obj, const char *prefix, const char *key, int64_t now_ms,
                        int64_t *ms, sb_error *err);
 
-/* Is s phone-shaped: optional '+', then digits, blanks, ( ) and -, 3 to 20 digits? With
- * allow_stars '*' counts as a filler too (a number the sender masked). */
+/* The digits of phone-shaped s (optional '+', then digits, blanks, ( ) and -; with
+ * allow_stars '*' too, a number the sender masked), or -1 when s holds anything else. */
+int ingest_jsonin_phone_digits(const char *s, int allow_stars);
+/* Is s phone-shaped with 3 to 20 digits (a number a platform dialled or was dialled from)? */
 int ingest_jsonin_phone_ok(const char *s, int allow_stars);
 
 /* Is s an absolute http(s) URL with a host, no blanks and no control characters? */

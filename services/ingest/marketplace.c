@@ -60,18 +60,6 @@ int ingest_marketplace_name_ok(const char *name)
     return n >= 1 && n <= INGEST_MARKETPLACE_NAME_MAX && name[n] == '\0';
 }
 
-/* Value 0..15 of hex digit c, or -1. */
-static int mp_hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* "sha256=<64 hex digits>" (blanks around it ignored) into the 32 bytes it names; 0 or -1. */
 static int mp_sig_decode(const char *header, unsigned char mac[32])
 {
@@ -80,7 +68,8 @@ static int mp_sig_decode(const char *header, unsigned char mac[32])
         return -1;
     const char *hex = header + sizeof MP_SIG_PREFIX - 1;
     for (int i = 0; i < MP_SIG_HEX / 2; i++) {
-        int hi = mp_hex_value(hex[2 * i]), lo = hi < 0 ? -1 : mp_hex_value(hex[2 * i + 1]);
+        int hi = OPENSSL_hexchar2int((unsigned char)hex[2 * i]);
+        int lo = hi < 0 ? -1 : OPENSSL_hexchar2int((unsigned char)hex[2 * i + 1]);
         if (lo < 0)
             return -1;
         mac[i] = (unsigned char)(hi << 4 | lo);

@@ -101,16 +101,7 @@ static int norm_external_id(const json_t *body, norm_input *in, sb_error *err)
  * least (the customer key is made of the digits). */
 static int norm_phone_ok(const char *s)
 {
-    int digits = 0;
-    if (*s == '+')
-        s++;
-    for (; *s; s++) {
-        if (*s >= '0' && *s <= '9')
-            digits++;
-        else if (!strchr(" ()-", *s))
-            return 0;
-    }
-    return digits > 0;
+    return ingest_jsonin_phone_digits(s, 0) > 0;
 }
 
 /* local@domain: one '@', both sides non-empty, no blanks or control characters. */

@@ -91,24 +91,12 @@ static int wx_part_cmp(const wx_part *a, const wx_part *b)
     return c ? c : (a->n > b->n) - (a->n < b->n);
 }
 
-/* The value of a hex digit, or -1. */
-static int wx_hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Exactly 40 hex digits into 20 bytes; 0 or -1. */
 static int wx_hex_decode(const char *hex, unsigned char out[WX_SHA1_LEN])
 {
     for (int i = 0; i < WX_SHA1_LEN; i++) {
-        int hi = wx_hex_digit(hex[2 * i]);
-        int lo = hi < 0 ? -1 : wx_hex_digit(hex[2 * i + 1]);
+        int hi = OPENSSL_hexchar2int((unsigned char)hex[2 * i]);
+        int lo = hi < 0 ? -1 : OPENSSL_hexchar2int((unsigned char)hex[2 * i + 1]);
         if (lo < 0)
             return -1;
         out[i] = (unsigned char)(hi << 4 | lo);
