@@ -75,6 +75,31 @@ int sb_json_get_arr(const json_t *obj, const char *prefix, const char *key, int 
     return 0;
 }
 
+/* Is key one of the NULL-terminated names? */
+static int key_known(const char *key, const char *const *names)
+{
+    for (; *names; names++)
+        if (strcmp(key, *names) == 0)
+            return 1;
+    return 0;
+}
+
+int sb_json_only_keys(const json_t *obj, const char *const *names, const char *prefix,
+                      sb_error *err)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)obj, key, v) {
+        if (!key_known(key, names)) {
+            char field[64];
+            field_path(field, prefix, *key ? key : "\"\"");
+            return sb_error_set(err, 400, "unknown_field", field, "%s is not a known field",
+                                field);
+        }
+    }
+    return 0;
+}
+
 const char *sb_json_str(const json_t *obj, const char *key)
 {
     return json_string_value(json_object_get(obj, key));

@@ -17,6 +17,11 @@ int sb_json_get_obj(const json_t *obj, const char *prefix, const char *key, int 
 /* Same for an array member. */
 int sb_json_get_arr(const json_t *obj, const char *prefix, const char *key, int required,
                     json_t **out, sb_error *err);
+/* 400 "unknown_field" naming prefix+key for the first member of obj that is not one of the
+ * NULL-terminated names (a member named "" is named by its quotes): a typo ("txt") must not
+ * pass as an absent field. 0 when every member is known. */
+int sb_json_only_keys(const json_t *obj, const char *const *names, const char *prefix,
+                      sb_error *err);
 /* obj[key] as a string or NULL, no error reporting: for trusted internal events. */
 const char *sb_json_str(const json_t *obj, const char *key);
 

@@ -37,3 +37,11 @@ size_t sb_utf8_char_len(const char *s, size_t avail)
         return 0;
     return n;
 }
+
+size_t sb_utf8_count(const char *s, size_t n)
+{
+    size_t chars = 0;
+    for (size_t i = 0; i < n; i++)
+        chars += !is_cont((unsigned char)s[i]);
+    return chars;
+}

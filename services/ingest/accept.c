@@ -128,7 +128,7 @@ void ingest_accept_reject(ingest_accept *a, struct evhttp_request *req, const sb
     } else {
         accept_count(a, "ingest_rejected", ch, err->code);
     }
-    if (err->status == 401)
+    if (err->status == 401 && strcmp(err->field, "Authorization") == 0)
         evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", "Bearer");
     sb_http_reply_error(req, err);
 }
@@ -197,7 +197,7 @@ static void accept_on_delivery(void *opaque, rd_kafka_resp_err_t err)
             a->stalled = 0;
             /* Durable even when the client has gone: GET must know it either way. */
             if (sb_uuid_parse(p->message_id, &id) == 0)
-                ingest_recent_add(a->recent, &id);
+                ingest_recent_add(a->recent, &id, p->channel);
             if (ci >= 0) {
                 sb_histogram_observe(a->h_produce[ci],
                                      (double)(sb_clock_mono_ms() - p->sent_mono_ms) / 1000.0);
@@ -314,22 +314,64 @@ ingest_credentials *ingest_accept_credentials(ingest_accept *a)
     return a->creds;
 }
 
+ingest_credential *ingest_accept_key(ingest_accept *a, struct evhttp_request *req,
+                                     const sb_channel *ch)
+{
+    sb_error err;
+    ingest_credential *cred = ingest_credentials_by_key(a->creds, sb_http_bearer(req));
+    if (!cred) {
+        sb_error_set(&err, 401, "unauthorized", "Authorization",
+                     "the %s channel's key is required", ch->name);
+        ingest_accept_reject(a, req, ch, &err);
+        return NULL;
+    }
+    const sb_channel *owner = ingest_credential_channel(cred);
+    if (owner != ch) {
+        /* Counted under the endpoint's channel: that is where it was refused. */
+        sb_error_set(&err, 403, "forbidden", "Authorization",
+                     "this key belongs to channel %s, not %s", owner->name, ch->name);
+        ingest_accept_reject(a, req, ch, &err);
+        return NULL;
+    }
+    return cred;
+}
+
+/* What a request authenticated with a credential of kind presents it in: the field its 429
+ * names. */
+static const char *accept_credential_field(ingest_cred_kind kind)
+{
+    switch (kind) {
+    case INGEST_CRED_HMAC_SECRET:
+        return "X-Signature";
+    case INGEST_CRED_WECHAT_TOKEN:
+        return "signature";
+    case INGEST_CRED_API_KEY:
+        break;
+    }
+    return "Authorization";
+}
+
+int ingest_accept_admit(ingest_accept *a, struct evhttp_request *req, ingest_credential *cred)
+{
+    int retry_after = 1;
+    if (ingest_credential_take(cred, sb_clock_mono_ms(), &retry_after) == 0)
+        return 0;
+    char secs[16];
+    sb_error err;
+    snprintf(secs, sizeof secs, "%d", retry_after);
+    evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", secs);
+    sb_error_set(&err, 429, "rate_limited", accept_credential_field(ingest_credential_kind(cred)),
+                 "credential %s is over its rate limit", ingest_credential_label(cred));
+    ingest_accept_reject(a, req, ingest_credential_channel(cred), &err);
+    return -1;
+}
+
 void ingest_accept_submit(ingest_accept *a, struct evhttp_request *req, const json_t *body,
                           ingest_credential *cred, ingest_answer style)
 {
     sb_error err;
-    int retry_after;
-    const sb_channel *ch = ingest_credential_channel(cred);
-    if (ingest_credential_take(cred, sb_clock_mono_ms(), &retry_after) != 0) {
-        char secs[16];
-        snprintf(secs, sizeof secs, "%d", retry_after);
-        evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", secs);
-        sb_error_set(&err, 429, "rate_limited", "Authorization",
-                     "credential %s is over its rate limit", ingest_credential_label(cred));
-        ingest_accept_reject(a, req, ch, &err);
-        return;
-    }
     ingest_event ev;
+    const sb_channel *ch = ingest_credential_channel(cred);
     sb_error_clear(&err);
     if (ingest_normalize(body, ch->name, a->secrets, sb_clock_now_ms(), &ev, &err) != 0) {
         ingest_accept_reject(a, req, ch, &err);
@@ -339,25 +381,34 @@ void ingest_accept_submit(ingest_accept *a, struct evhttp_request *req, const js
     ingest_event_release(&ev);
 }
 
+void ingest_accept_finish(ingest_accept *a, struct evhttp_request *req, json_t *body,
+                          const sb_error *err, ingest_credential *cred, ingest_answer style)
+{
+    if (!body) {
+        ingest_accept_reject(a, req, ingest_credential_channel(cred), err);
+        return;
+    }
+    ingest_accept_submit(a, req, body, cred, style);
+    json_decref(body);
+}
+
 void ingest_accept_handle(struct evhttp_request *req, const char *tail, void *ctx)
 {
     (void)tail;
     ingest_accept *a = ctx;
     sb_error err;
     sb_error_clear(&err);
+    /* Any channel's key: the body names the channel, which normalisation holds to the key's. */
     ingest_credential *cred = ingest_credentials_by_key(a->creds, sb_http_bearer(req));
     if (!cred) {
         sb_error_set(&err, 401, "unauthorized", "Authorization", "a valid channel key is required");
         ingest_accept_reject(a, req, NULL, &err);
         return;
     }
-    json_t *body = sb_http_body_json(req, ACCEPT_MAX_BODY, &err);
-    if (!body) {
-        ingest_accept_reject(a, req, ingest_credential_channel(cred), &err);
+    if (ingest_accept_admit(a, req, cred) != 0)
         return;
-    }
-    ingest_accept_submit(a, req, body, cred, INGEST_ANSWER_JSON);
-    json_decref(body);
+    json_t *body = sb_http_body_json(req, ACCEPT_MAX_BODY, &err);
+    ingest_accept_finish(a, req, body, &err, cred, INGEST_ANSWER_JSON);
 }
 
 /* Let go of every request of l: the HTTP server frees them with their connections. Their

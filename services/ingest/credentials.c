@@ -366,6 +366,11 @@ const sb_channel *ingest_credential_channel(const ingest_credential *c)
     return c->channel;
 }
 
+ingest_cred_kind ingest_credential_kind(const ingest_credential *c)
+{
+    return c->kind;
+}
+
 const char *ingest_credential_secret(const ingest_credential *c, size_t *len)
 {
     if (len)

@@ -32,6 +32,7 @@ ingest_credential *ingest_credentials_secret(ingest_credentials *cs, ingest_cred
                                              const char *name);
 
 const sb_channel *ingest_credential_channel(const ingest_credential *c);
+ingest_cred_kind  ingest_credential_kind(const ingest_credential *c);
 /* The secret bytes of an HMAC secret or WeChat token (NUL-terminated; *len without it); NULL for
  * API keys, which are not kept. */
 const char       *ingest_credential_secret(const ingest_credential *c, size_t *len);

@@ -21,10 +21,9 @@
 #define EMAIL_FILENAME_MAX   255   /* characters of an attachment name */
 #define EMAIL_TYPE_MAX       255   /* characters of an attachment content type */
 #define EMAIL_DEPTH_MAX      32    /* MIME nesting walked; deeper parts are ignored */
-/* sent_at is kept within the normaliser's window (5 minutes ahead, 30 days back), a minute
- * inside its past bound because the normaliser looks at the clock a moment later. */
-#define EMAIL_SENT_FUTURE_MS (5LL * 60 * 1000)
-#define EMAIL_SENT_PAST_MS   (30LL * 24 * 3600 * 1000 - 60 * 1000)
+/* sent_at is kept within the normaliser's window, a minute inside its past bound because the
+ * normaliser looks at the clock a moment later. */
+#define EMAIL_SENT_PAST_MS   (INGEST_SENT_AT_PAST_MS - 60 * 1000)
 #define EMAIL_REPLACEMENT    "\xEF\xBF\xBD"   /* U+FFFD, for bytes no charset explains */
 
 /* What the walk over the MIME tree found. */
@@ -72,15 +71,6 @@ static int email_utf8_valid(const char *s, size_t n)
         if ((k = sb_utf8_char_len(s + i, n - i)) == 0)
             return 0;
     return 1;
-}
-
-/* Characters (code points) of valid UTF-8 s. */
-static size_t email_chars(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
 }
 
 /* Appends s[0..n) as clean text: valid UTF-8 (each bad byte becomes U+FFFD), CRLF and CR as
@@ -177,7 +167,7 @@ static int email_addr_ok(const char *a)
     for (const char *p = a; *p; p++)
         if ((unsigned char)*p <= 0x20 || *p == 0x7F)
             return 0;
-    return email_utf8_valid(a, strlen(a)) && email_chars(a) <= EMAIL_ADDR_MAX;
+    return email_utf8_valid(a, strlen(a)) && sb_utf8_count(a, strlen(a)) <= EMAIL_ADDR_MAX;
 }
 
 /* A message id fit to pass on: 1..max characters of UTF-8 without blanks or controls. */
@@ -188,7 +178,7 @@ static int email_id_ok(const char *id, size_t max)
     for (const char *p = id; *p; p++)
         if ((unsigned char)*p <= 0x20 || *p == 0x7F)
             return 0;
-    return email_utf8_valid(id, strlen(id)) && email_chars(id) <= max;
+    return email_utf8_valid(id, strlen(id)) && sb_utf8_count(id, strlen(id)) <= max;
 }
 
 /* The first mailbox of an address list, looking into groups ("team: a@b;"); NULL when none. */
@@ -323,7 +313,7 @@ static int email_subject_date(GMimeMessage *msg, int64_t now_ms, json_t *body, s
     }
     GDateTime *date = g_mime_message_get_date(msg);
     int64_t sent_ms = date ? (int64_t)g_date_time_to_unix(date) * 1000 : 0;
-    if (rc == 0 && date && sent_ms <= now_ms + EMAIL_SENT_FUTURE_MS &&
+    if (rc == 0 && date && sent_ms <= now_ms + INGEST_SENT_AT_FUTURE_MS &&
         sent_ms >= now_ms - EMAIL_SENT_PAST_MS) {
         char iso[40];
         rc = json_object_set_new(body, "sent_at",

@@ -1,4 +1,4 @@
-/* jsonin.c - field-named checks of native JSON webhook bodies, shared by the JSON adapters. */
+/* jsonin.c - field-named checks of JSON input, shared by the generic door and the JSON adapters. */
 #include "services/ingest/jsonin.h"
 
 #include <stdio.h>
@@ -7,48 +7,17 @@
 
 #include "common/clock.h"
 #include "common/json.h"
+#include "common/utf8.h"
+#include "services/ingest/normalize.h"
 
-#define JSONIN_TIME_MAX 64   /* bytes of an RFC 3339 time, as normalize.c allows sent_at */
-
-size_t ingest_jsonin_chars(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
-}
-
-/* Is key one of the NULL-terminated names? */
-static int jsonin_key_known(const char *key, const char *const *names)
-{
-    for (; *names; names++)
-        if (strcmp(key, *names) == 0)
-            return 1;
-    return 0;
-}
-
-int ingest_jsonin_only_keys(const json_t *obj, const char *const *names, const char *prefix,
-                            sb_error *err)
-{
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)obj, key, v) {
-        if (!jsonin_key_known(key, names)) {
-            char field[64];
-            /* A member named "" is named by its quotes, so the error still names a field. */
-            snprintf(field, sizeof field, "%s%s", prefix, *key ? key : "\"\"");
-            return sb_error_set(err, 400, "unknown_field", field, "%s is not a known field",
-                                field);
-        }
-    }
-    return 0;
-}
+#define JSONIN_TIME_MAX 64   /* bytes of an RFC 3339 time */
 
 /* field too long when s has more than max characters (max 0: no limit). */
 static int jsonin_check_len(const char *s, const char *field, size_t max, sb_error *err)
 {
     /* Bytes bound characters from above, so most values need no count. */
-    if (max && strlen(s) > max && ingest_jsonin_chars(s) > max)
+    size_t bytes = strlen(s);
+    if (max && bytes > max && sb_utf8_count(s, bytes) > max)
         return sb_error_set(err, 400, "field_too_long", field, "%s must be at most %zu characters",
                             field, max);
     return 0;
@@ -96,16 +65,16 @@ int ingest_jsonin_time(const json_t *obj, const char *prefix, const char *key, i
     if (sb_clock_parse_iso(s, ms) != 0)
         return sb_error_set(err, 400, "invalid_field", field,
                             "%s must be an RFC 3339 time such as 2026-11-22T10:00:00Z", field);
-    if (*ms > now_ms + INGEST_JSONIN_FUTURE_MS)
+    if (*ms > now_ms + INGEST_SENT_AT_FUTURE_MS)
         return sb_error_set(err, 400, "invalid_field", field,
                             "%s lies more than 5 minutes in the future", field);
-    if (*ms < now_ms - INGEST_JSONIN_PAST_MS)
+    if (*ms < now_ms - INGEST_SENT_AT_PAST_MS)
         return sb_error_set(err, 400, "invalid_field", field,
                             "%s lies more than 30 days in the past", field);
     return 0;
 }
 
-int ingest_jsonin_phone_ok(const char *s, int allow_stars)
+int ingest_jsonin_phone_digits(const char *s, int allow_stars)
 {
     int digits = 0;
     if (*s == '+')
@@ -114,8 +83,14 @@ int ingest_jsonin_phone_ok(const char *s, int allow_stars)
         if (*s >= '0' && *s <= '9')
             digits++;
         else if (!strchr(allow_stars ? " ()-*" : " ()-", *s))
-            return 0;
+            return -1;
     }
+    return digits;
+}
+
+int ingest_jsonin_phone_ok(const char *s, int allow_stars)
+{
+    int digits = ingest_jsonin_phone_digits(s, allow_stars);
     return digits >= 3 && digits <= 20;
 }
 

@@ -1,5 +1,6 @@
-/* jsonin.h - reading a native JSON webhook body with errors that name the native field: the
- * checks the JSON adapters (phone, marketplace) share. Pure: no libevent, no globals. */
+/* jsonin.h - reading JSON input with errors that name the field: the checks the generic door
+ * (normalize.c) and the native JSON adapters (phone, marketplace) share. Pure: no libevent, no
+ * globals. */
 #ifndef INGEST_JSONIN_H
 #define INGEST_JSONIN_H
 
@@ -9,18 +10,7 @@
 
 #include "common/error.h"
 
-/* The window normalize.c allows sent_at in, repeated here so that a native time outside it is
- * refused under its own name (started_at, created_at) rather than as "sent_at". */
-#define INGEST_JSONIN_FUTURE_MS (5LL * 60 * 1000)
-#define INGEST_JSONIN_PAST_MS   (30LL * 24 * 3600 * 1000)
-#define INGEST_JSONIN_URL_MAX   2048   /* characters, as normalize.c allows attachment URLs */
-
-/* Characters (code points) of s, which is valid UTF-8 (jansson hands out nothing else). */
-size_t ingest_jsonin_chars(const char *s);
-
-/* 400 unknown_field naming prefix+key for a member of obj not in the NULL-terminated names. */
-int ingest_jsonin_only_keys(const json_t *obj, const char *const *names, const char *prefix,
-                            sb_error *err);
+#define INGEST_JSONIN_URL_MAX 2048   /* characters, as normalize.c allows attachment URLs */
 
 /* obj[key] as a string of at most max_chars characters (0: no limit) into *out; "" and null
  * read as absent (*out NULL). Absent and required: 400 missing_field; "" and required: 400
@@ -34,13 +24,17 @@ int ingest_jsonin_str(const json_t *obj, const char *prefix, const char *key, in
 int ingest_jsonin_item(const json_t *v, const char *field, size_t max_chars, const char **out,
                        sb_error *err);
 
-/* obj[key] as an optional RFC 3339 time within the window around now_ms into *ms (0 when
- * absent). 0, or -1 with 400 invalid_field naming prefix+key. */
+/* obj[key] as an optional RFC 3339 time within the window the generic door allows sent_at
+ * (INGEST_SENT_AT_*_MS) around now_ms into *ms (0 when absent). 0, or -1 with 400
+ * invalid_field naming prefix+key: a native time outside it is refused under its own name
+ * (started_at, created_at), not as "sent_at". */
 int ingest_jsonin_time(const json_t *obj, const char *prefix, const char *key, int64_t now_ms,
                        int64_t *ms, sb_error *err);
 
-/* Is s phone-shaped: optional '+', then digits, blanks, ( ) and -, 3 to 20 digits? With
- * allow_stars '*' counts as a filler too (a number the sender masked). */
+/* The digits of phone-shaped s (optional '+', then digits, blanks, ( ) and -; with
+ * allow_stars '*' too, a number the sender masked), or -1 when s holds anything else. */
+int ingest_jsonin_phone_digits(const char *s, int allow_stars);
+/* Is s phone-shaped with 3 to 20 digits (a number a platform dialled or was dialled from)? */
 int ingest_jsonin_phone_ok(const char *s, int allow_stars);
 
 /* Is s an absolute http(s) URL with a host, no blanks and no control characters? */

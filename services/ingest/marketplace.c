@@ -60,18 +60,6 @@ int ingest_marketplace_name_ok(const char *name)
     return n >= 1 && n <= INGEST_MARKETPLACE_NAME_MAX && name[n] == '\0';
 }
 
-/* Value 0..15 of hex digit c, or -1. */
-static int mp_hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* "sha256=<64 hex digits>" (blanks around it ignored) into the 32 bytes it names; 0 or -1. */
 static int mp_sig_decode(const char *header, unsigned char mac[32])
 {
@@ -80,7 +68,8 @@ static int mp_sig_decode(const char *header, unsigned char mac[32])
         return -1;
     const char *hex = header + sizeof MP_SIG_PREFIX - 1;
     for (int i = 0; i < MP_SIG_HEX / 2; i++) {
-        int hi = mp_hex_value(hex[2 * i]), lo = hi < 0 ? -1 : mp_hex_value(hex[2 * i + 1]);
+        int hi = OPENSSL_hexchar2int((unsigned char)hex[2 * i]);
+        int lo = hi < 0 ? -1 : OPENSSL_hexchar2int((unsigned char)hex[2 * i + 1]);
         if (lo < 0)
             return -1;
         mac[i] = (unsigned char)(hi << 4 | lo);
@@ -129,7 +118,7 @@ static int mp_buyer(const json_t *body, mp_event *e, sb_error *err)
 {
     json_t *b;
     if (sb_json_get_obj(body, "", "buyer", 1, &b, err) != 0 ||
-        ingest_jsonin_only_keys(b, mp_buyer_keys, "buyer.", err) != 0 ||
+        sb_json_only_keys(b, mp_buyer_keys, "buyer.", err) != 0 ||
         ingest_jsonin_str(b, "buyer.", "id", 1, MP_BUYER_ID_MAX, &e->buyer_id, err) != 0 ||
         ingest_jsonin_str(b, "buyer.", "nick", 0, MP_NICK_MAX, &e->nick, err) != 0 ||
         ingest_jsonin_str(b, "buyer.", "phone", 0, MP_PHONE_MAX, &e->phone, err) != 0)
@@ -174,7 +163,7 @@ static int mp_order(const json_t *body, mp_event *e, sb_error *err)
         return -1;
     if (!o)
         return 0;
-    if (ingest_jsonin_only_keys(o, mp_order_keys, "order.", err) != 0 ||
+    if (sb_json_only_keys(o, mp_order_keys, "order.", err) != 0 ||
         ingest_jsonin_str(o, "order.", "id", 1, MP_ORDER_ID_MAX, &e->order_id, err) != 0 ||
         ingest_jsonin_str(o, "order.", "amount", 0, MP_AMOUNT_MAX, &amount, err) != 0 ||
         ingest_jsonin_str(o, "order.", "currency", 0, 3, &currency, err) != 0)
@@ -217,7 +206,7 @@ static int mp_message(const json_t *body, mp_event *e, sb_error *err)
 {
     json_t *m;
     if (sb_json_get_obj(body, "", "message", 1, &m, err) != 0 ||
-        ingest_jsonin_only_keys(m, mp_message_keys, "message.", err) != 0 ||
+        sb_json_only_keys(m, mp_message_keys, "message.", err) != 0 ||
         ingest_jsonin_str(m, "message.", "text", 0, 0, &e->text, err) != 0 ||
         mp_images(m, e, err) != 0)
         return -1;
@@ -236,7 +225,7 @@ static int mp_read(const json_t *body, int64_t now_ms, mp_event *e, const char *
 {
     const char *shop_id;
     int64_t created_ms;
-    if (ingest_jsonin_only_keys(body, mp_keys, "", err) != 0 ||
+    if (sb_json_only_keys(body, mp_keys, "", err) != 0 ||
         ingest_jsonin_str(body, "", "event_id", 1, MP_EVENT_ID_MAX, &e->event_id, err) != 0 ||
         mp_event_type(body, e, category, err) != 0 ||
         ingest_jsonin_str(body, "", "shop_id", 0, MP_SHOP_ID_MAX, &shop_id, err) != 0 ||

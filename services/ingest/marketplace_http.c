@@ -1,5 +1,5 @@
 /* marketplace_http.c - POST /v1/channels/marketplace/{name}: the marketplace's secret, the
- * body's signature, then the event. */
+ * body's signature, the secret's rate, then the event. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,8 +62,12 @@ void ingest_marketplace_handle(struct evhttp_request *req, const char *tail, voi
     ingest_credential *cred = mp_credential(a, req, tail, ch);
     size_t len = 0;
     char *raw = cred ? mp_signed_body(a, req, cred, &len) : NULL;
-    if (!raw)
+    /* The token only once the signature verified: nobody without the secret can empty the
+     * marketplace's bucket. */
+    if (!raw || ingest_accept_admit(a, req, cred) != 0) {
+        free(raw);
         return;
+    }
     sb_error err;
     sb_error_clear(&err);
     json_t *body = NULL;
@@ -75,10 +79,5 @@ void ingest_marketplace_handle(struct evhttp_request *req, const char *tail, voi
     else
         ingest_marketplace_parse(tail, raw, len, sb_clock_now_ms(), &body, &err);
     free(raw);
-    if (!body) {
-        ingest_accept_reject(a, req, ch, &err);
-        return;
-    }
-    ingest_accept_submit(a, req, body, cred, INGEST_ANSWER_JSON);
-    json_decref(body);
+    ingest_accept_finish(a, req, body, &err, cred, INGEST_ANSWER_JSON);
 }

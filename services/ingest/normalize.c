@@ -9,6 +9,7 @@
 #include "common/json.h"
 #include "common/mask.h"
 #include "common/seal.h"
+#include "services/ingest/jsonin.h"
 #include "services/ingest/jsonw.h"
 
 /* Longest customer fields, in characters (proto/http/message_request.v1.json). */
@@ -21,9 +22,6 @@
 #define NORM_URL_MAX             2048
 #define NORM_THREAD_ID_MAX       300   /* a Message-ID; RFC 5322 lines stop at 998 */
 #define NORM_THREAD_REFS_MAX     20
-/* sent_at must lie within this window around the time the message is received. */
-#define NORM_SENT_AT_FUTURE_MS   (5LL * 60 * 1000)
-#define NORM_SENT_AT_PAST_MS     (30LL * 24 * 3600 * 1000)
 
 /* The hints passed on, each with its longest value in characters; any other hint is dropped
  * because nothing downstream reads it. */
@@ -67,57 +65,11 @@ void ingest_event_release(ingest_event *ev)
     ev->len = 0;
 }
 
-/* Characters (code points) of s; jansson only hands out valid UTF-8. */
-static size_t norm_utf8_chars(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return n;
-}
-
-/* Is key one of the NULL-terminated names? */
-static int norm_key_known(const char *key, const char *const *names)
-{
-    for (; *names; names++)
-        if (strcmp(key, *names) == 0)
-            return 1;
-    return 0;
-}
-
-/* Rejects a member the contract does not define: a typo ("txt") must not pass as "no text". */
-static int norm_only_keys(const json_t *obj, const char *const *names, const char *prefix,
-                          sb_error *err)
-{
-    const char *key;
-    json_t *v;
-    json_object_foreach((json_t *)obj, key, v) {
-        if (!norm_key_known(key, names)) {
-            char field[64];
-            snprintf(field, sizeof field, "%s%s", prefix, key);
-            return sb_error_set(err, 400, "unknown_field", field, "%s is not a known field",
-                                field);
-        }
-    }
-    return 0;
-}
-
-/* A string member of at most max_chars characters; "" reads as absent. */
+/* An optional string member of at most max_chars characters; "" reads as absent. */
 static int norm_str(const json_t *obj, const char *prefix, const char *key, size_t max_chars,
                     const char **out, sb_error *err)
 {
-    if (sb_json_get_str(obj, prefix, key, 0, 0, out, err) != 0)
-        return -1;
-    if (*out && !**out)
-        *out = NULL;
-    /* Bytes bound characters from above, so most values need no count. */
-    if (*out && strlen(*out) > max_chars && norm_utf8_chars(*out) > max_chars) {
-        char field[64];
-        snprintf(field, sizeof field, "%s%s", prefix, key);
-        return sb_error_set(err, 400, "field_too_long", field,
-                            "%s must be at most %zu characters", field, max_chars);
-    }
-    return 0;
+    return ingest_jsonin_str(obj, prefix, key, 0, max_chars, out, err);
 }
 
 /* channel: known (404 otherwise, the resource the caller addresses does not exist), and the
@@ -141,32 +93,15 @@ static int norm_channel(const json_t *body, const char *key_channel, norm_input 
 /* external_id: the channel's own id of the message, 1..200 characters. */
 static int norm_external_id(const json_t *body, norm_input *in, sb_error *err)
 {
-    if (sb_json_get_str(body, "", "external_id", 1, 0, &in->external_id, err) != 0)
-        return -1;
-    if (!*in->external_id)
-        return sb_error_set(err, 400, "invalid_field", "external_id",
-                            "external_id must not be empty");
-    if (strlen(in->external_id) > INGEST_EXTERNAL_ID_MAX &&
-        norm_utf8_chars(in->external_id) > INGEST_EXTERNAL_ID_MAX)
-        return sb_error_set(err, 400, "field_too_long", "external_id",
-                            "external_id must be at most %d characters", INGEST_EXTERNAL_ID_MAX);
-    return 0;
+    return ingest_jsonin_str(body, "", "external_id", 1, INGEST_EXTERNAL_ID_MAX,
+                             &in->external_id, err);
 }
 
 /* A phone number as the contract writes it: optional '+', digits, blanks, ()-, one digit at
  * least (the customer key is made of the digits). */
 static int norm_phone_ok(const char *s)
 {
-    int digits = 0;
-    if (*s == '+')
-        s++;
-    for (; *s; s++) {
-        if (*s >= '0' && *s <= '9')
-            digits++;
-        else if (!strchr(" ()-", *s))
-            return 0;
-    }
-    return digits > 0;
+    return ingest_jsonin_phone_digits(s, 0) > 0;
 }
 
 /* local@domain: one '@', both sides non-empty, no blanks or control characters. */
@@ -201,7 +136,7 @@ static int norm_customer(const json_t *body, norm_input *in, sb_error *err)
 {
     json_t *c;
     if (sb_json_get_obj(body, "", "customer", 1, &c, err) != 0 ||
-        norm_only_keys(c, norm_customer_keys, "customer.", err) != 0 ||
+        sb_json_only_keys(c, norm_customer_keys, "customer.", err) != 0 ||
         norm_str(c, "customer.", "id", NORM_CUSTOMER_ID_MAX, &in->id, err) != 0 ||
         norm_str(c, "customer.", "name", NORM_CUSTOMER_NAME_MAX, &in->name, err) != 0 ||
         norm_str(c, "customer.", "phone", NORM_CUSTOMER_PHONE_MAX, &in->phone, err) != 0 ||
@@ -251,7 +186,7 @@ static int norm_attachment(const json_t *a, size_t i, sb_error *err)
     snprintf(field, sizeof field, "attachments[%zu]", i);
     if (!json_is_object(a))
         return sb_error_set(err, 400, "invalid_field", field, "%s must be an object", field);
-    if (norm_only_keys(a, norm_attachment_keys, prefix, err) != 0 ||
+    if (sb_json_only_keys(a, norm_attachment_keys, prefix, err) != 0 ||
         norm_str(a, prefix, "name", NORM_ATTACHMENT_NAME_MAX, &name, err) != 0 ||
         norm_str(a, prefix, "content_type", NORM_CONTENT_TYPE_MAX, &type, err) != 0 ||
         norm_str(a, prefix, "url", NORM_URL_MAX, &url, err) != 0)
@@ -320,25 +255,10 @@ static int norm_hints_read(const json_t *body, norm_input *in, sb_error *err)
     return 0;
 }
 
-/* sent_at: an optional RFC 3339 time, sane against now_ms (a clock far off on the channel's
- * side would otherwise skew every SLA and report built on it). */
+/* sent_at: an optional RFC 3339 time within INGEST_SENT_AT_*_MS of now_ms. */
 static int norm_sent_at(const json_t *body, int64_t now_ms, norm_input *in, sb_error *err)
 {
-    const char *s;
-    if (sb_json_get_str(body, "", "sent_at", 0, 64, &s, err) != 0)
-        return -1;
-    if (!s || !*s)
-        return 0;
-    if (sb_clock_parse_iso(s, &in->sent_at_ms) != 0)
-        return sb_error_set(err, 400, "invalid_field", "sent_at",
-                            "sent_at must be an RFC 3339 time such as 2026-11-22T10:00:00Z");
-    if (in->sent_at_ms > now_ms + NORM_SENT_AT_FUTURE_MS)
-        return sb_error_set(err, 400, "invalid_field", "sent_at",
-                            "sent_at lies more than 5 minutes in the future");
-    if (in->sent_at_ms < now_ms - NORM_SENT_AT_PAST_MS)
-        return sb_error_set(err, 400, "invalid_field", "sent_at",
-                            "sent_at lies more than 30 days in the past");
-    return 0;
+    return ingest_jsonin_time(body, "", "sent_at", now_ms, &in->sent_at_ms, err);
 }
 
 /* thread: the ids a mail-like channel threads by (Message-ID, In-Reply-To, References). */
@@ -349,7 +269,7 @@ static int norm_thread(const json_t *body, norm_input *in, sb_error *err)
         return -1;
     if (!t)
         return 0;
-    if (norm_only_keys(t, norm_thread_keys, "thread.", err) != 0 ||
+    if (sb_json_only_keys(t, norm_thread_keys, "thread.", err) != 0 ||
         norm_str(t, "thread.", "message_id", NORM_THREAD_ID_MAX, &in->thread_id, err) != 0 ||
         norm_str(t, "thread.", "in_reply_to", NORM_THREAD_ID_MAX, &in->in_reply_to, err) != 0 ||
         sb_json_get_arr(t, "thread.", "references", 0, &refs, err) != 0)
@@ -358,15 +278,11 @@ static int norm_thread(const json_t *body, norm_input *in, sb_error *err)
         return sb_error_set(err, 400, "too_many_items", "thread.references",
                             "at most %d references", NORM_THREAD_REFS_MAX);
     for (size_t i = 0; i < json_array_size(refs); i++) {
-        const char *r = json_string_value(json_array_get(refs, i));
+        const char *r;
         char field[40];
         snprintf(field, sizeof field, "thread.references[%zu]", i);
-        if (!r || !*r)
-            return sb_error_set(err, 400, "invalid_field", field, "%s must be a non-empty string",
-                                field);
-        if (strlen(r) > NORM_THREAD_ID_MAX && norm_utf8_chars(r) > NORM_THREAD_ID_MAX)
-            return sb_error_set(err, 400, "field_too_long", field,
-                                "%s must be at most %d characters", field, NORM_THREAD_ID_MAX);
+        if (ingest_jsonin_item(json_array_get(refs, i), field, NORM_THREAD_ID_MAX, &r, err) != 0)
+            return -1;
     }
     in->references = json_array_size(refs) ? refs : NULL;
     return 0;
@@ -377,7 +293,7 @@ static int norm_read(const json_t *body, const char *key_channel, int64_t now_ms
                      sb_error *err)
 {
     if (norm_channel(body, key_channel, in, err) != 0 ||
-        norm_only_keys(body, norm_top_keys, "", err) != 0 ||
+        sb_json_only_keys(body, norm_top_keys, "", err) != 0 ||
         norm_external_id(body, in, err) != 0 || norm_customer(body, in, err) != 0 ||
         norm_attachments(body, in, err) != 0 || norm_text(body, in, err) != 0 ||
         norm_hints_read(body, in, err) != 0 || norm_sent_at(body, now_ms, in, err) != 0 ||

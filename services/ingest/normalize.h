@@ -13,6 +13,11 @@
 #define INGEST_EXTERNAL_ID_MAX 200        /* characters */
 #define INGEST_TEXT_MAX        (64 * 1024) /* bytes */
 #define INGEST_ATTACHMENTS_MAX 20
+/* sent_at must lie within this window around the time the message is received (a clock far
+ * off on the channel's side would otherwise skew every SLA and report built on it). Native
+ * adapters check their own time fields against it, so a refusal names their field. */
+#define INGEST_SENT_AT_FUTURE_MS (5LL * 60 * 1000)
+#define INGEST_SENT_AT_PAST_MS   (30LL * 24 * 3600 * 1000)
 
 /* What normalisation needs besides the body: the secret behind customer keys and the
  * sealing key derived from it once at start (deriving it per request would cost a hash). */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/json.h"
+#include "common/utf8.h"
 #include "services/ingest/jsonin.h"
 #include "services/ingest/normalize.h"
 
@@ -113,7 +114,7 @@ static int phone_path_array(const json_t *arr, phone_call *c, sb_error *err)
 /* ivr_path as one string, "1>3>2" (blanks around a '>' ignored). */
 static int phone_path_string(const char *s, phone_call *c, sb_error *err)
 {
-    if (ingest_jsonin_chars(s) > PHONE_PATH_STR_MAX)
+    if (sb_utf8_count(s, strlen(s)) > PHONE_PATH_STR_MAX)
         return sb_error_set(err, 400, "field_too_long", "ivr_path",
                             "ivr_path must be at most %d characters", PHONE_PATH_STR_MAX);
     for (const char *p = s;; p++) {
@@ -217,7 +218,7 @@ static int phone_language(const json_t *body, phone_call *c, sb_error *err)
 static int phone_read(const json_t *body, int64_t now_ms, phone_call *c, sb_error *err)
 {
     int64_t started_ms;
-    if (ingest_jsonin_only_keys(body, phone_keys, "", err) != 0 ||
+    if (sb_json_only_keys(body, phone_keys, "", err) != 0 ||
         ingest_jsonin_str(body, "", "call_id", 1, INGEST_EXTERNAL_ID_MAX, &c->call_id, err) != 0 ||
         phone_number(body, "caller", 1, &c->caller, err) != 0 ||
         phone_number(body, "callee", 0, &c->callee, err) != 0 ||
@@ -245,9 +246,7 @@ static int phone_read(const json_t *body, int64_t now_ms, phone_call *c, sb_erro
  * (chars counts them so far); 1 when appended. */
 static int phone_hint_add(char *hint, size_t *len, size_t *chars, const char *s, size_t n)
 {
-    size_t add = 0;
-    for (size_t i = 0; i < n; i++)
-        add += ((unsigned char)s[i] & 0xC0) != 0x80;
+    size_t add = sb_utf8_count(s, n);
     if (*chars + add > INGEST_PHONE_HINT_MAX)
         return 0;
     memcpy(hint + *len, s, n);

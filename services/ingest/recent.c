@@ -1,6 +1,8 @@
-/* recent.c - ring of the last accepted ids with an open-addressing (linear probing) index. */
+/* recent.c - ring of the last accepted ids (and their channels) with an open-addressing
+ * (linear probing) index. */
 #include "services/ingest/recent.h"
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +11,7 @@
 
 struct ingest_recent {
     sb_uuid  *ring;      /* capacity ids, oldest at (head - count) */
+    uint8_t  *channel;   /* per ring position: the id's index in sb_channel_all() */
     size_t    capacity;
     size_t    head;      /* where the next id goes */
     size_t    count;
@@ -30,8 +33,9 @@ ingest_recent *ingest_recent_new(size_t capacity)
     r->mask = nslots - 1;
     /* calloc'd pages are only committed when touched, so a big capacity costs little at start. */
     r->ring = calloc(capacity, sizeof *r->ring);
+    r->channel = calloc(capacity, sizeof *r->channel);
     r->slots = calloc(nslots, sizeof *r->slots);
-    if (!r->ring || !r->slots) {
+    if (!r->ring || !r->channel || !r->slots) {
         ingest_recent_free(r);
         return NULL;
     }
@@ -43,6 +47,7 @@ void ingest_recent_free(ingest_recent *r)
     if (!r)
         return;
     free(r->ring);
+    free(r->channel);
     free(r->slots);
     free(r);
 }
@@ -70,9 +75,12 @@ static size_t recent_probe(const ingest_recent *r, const sb_uuid *id)
     return i;
 }
 
-int ingest_recent_has(const ingest_recent *r, const sb_uuid *id)
+const sb_channel *ingest_recent_channel(const ingest_recent *r, const sb_uuid *id)
 {
-    return r->slots[recent_probe(r, id)] != 0;
+    uint32_t slot = r->slots[recent_probe(r, id)];
+    int count;
+    const sb_channel *all = sb_channel_all(&count);
+    return slot && r->channel[slot - 1] < count ? &all[r->channel[slot - 1]] : NULL;
 }
 
 /* Empties slot i and moves later members of its probe run back, so no lookup stops early
@@ -103,13 +111,17 @@ static void recent_evict_oldest(ingest_recent *r)
     r->count--;
 }
 
-void ingest_recent_add(ingest_recent *r, const sb_uuid *id)
+void ingest_recent_add(ingest_recent *r, const sb_uuid *id, const sb_channel *ch)
 {
-    if (ingest_recent_has(r, id))
+    int count;
+    const sb_channel *all = sb_channel_all(&count);
+    ptrdiff_t index = ch ? ch - all : -1;
+    if (index < 0 || index >= count || index > UINT8_MAX || r->slots[recent_probe(r, id)])
         return;
     if (r->count == r->capacity)
         recent_evict_oldest(r);
     r->ring[r->head] = *id;
+    r->channel[r->head] = (uint8_t)index;
     r->slots[recent_probe(r, id)] = (uint32_t)(r->head + 1);
     r->head = (r->head + 1) % r->capacity;
     r->count++;

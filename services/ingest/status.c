@@ -1,5 +1,6 @@
 /* status.c - GET /v1/messages/{id}: one asynchronous PostgreSQL lookup at a time, never blocking
- * the loop that accepts messages; falls back to the ids this process accepted recently. */
+ * the loop that accepts messages; falls back to the ids this process accepted recently. A key
+ * sees only its own channel's messages. */
 #include "services/ingest/status.h"
 
 #include <stdlib.h>
@@ -17,14 +18,17 @@
 /* A lost connection is re-established at most this often (PQreset blocks the loop briefly). */
 #define STATUS_RESET_EVERY_MS 2000
 
+/* The message's channel is part of the match: another channel's message reads as absent. */
 static const char status_sql[] =
-    "SELECT t.number FROM messages m JOIN tickets t ON t.id = m.ticket_id WHERE m.message_id = $1";
+    "SELECT t.number FROM messages m JOIN tickets t ON t.id = m.ticket_id"
+    " WHERE m.message_id = $1 AND m.channel = $2";
 
 /* A GET waiting for its lookup; the request pointer stays valid even if the client leaves (see
  * the comment on accept_pending in accept.c). */
 typedef struct status_waiter {
     struct status_waiter  *next;
     struct evhttp_request *req;
+    const sb_channel      *channel;   /* the caller's key's: the only one it may see */
     sb_uuid                uuid;
     char                   id[SB_UUID_STRLEN];
 } status_waiter;
@@ -67,14 +71,15 @@ static void status_reply(struct evhttp_request *req, const char *id, const char 
     sb_http_reply_json(req, 200, body);
 }
 
-/* Answer w from what is known: a ticket, else "accepted" if this process took it, else 404
- * (or 503 when the database could not be asked). */
+/* Answer w from what is known of its channel's message: a ticket, else "accepted" if this
+ * process took it, else 404 (or 503 when the database could not be asked). Another channel's
+ * message is a 404 like an unknown id, so a key cannot probe which ids exist. */
 static void status_answer(const ingest_status *st, status_waiter *w, int failed,
                           const char *ticket)
 {
     if (!failed && ticket && *ticket) {
         status_reply(w->req, w->id, "classified", ticket);
-    } else if (ingest_recent_has(st->recent, &w->uuid)) {
+    } else if (ingest_recent_channel(st->recent, &w->uuid) == w->channel) {
         status_reply(w->req, w->id, "accepted", NULL);
     } else if (failed) {
         evhttp_add_header(evhttp_request_get_output_headers(w->req), "Retry-After", "1");
@@ -133,9 +138,9 @@ static int status_watch(ingest_status *st, PGconn *conn)
 static int status_send(ingest_status *st)
 {
     PGconn *conn = status_conn(st);
-    const char *params[1] = {st->head->id};
+    const char *params[2] = {st->head->id, st->head->channel->name};
     if (!conn || PQsetnonblocking(conn, 1) != 0 ||
-        !PQsendQueryParams(conn, status_sql, 1, NULL, params, NULL, NULL, 0)) {
+        !PQsendQueryParams(conn, status_sql, 2, NULL, params, NULL, NULL, 0)) {
         if (conn)
             sb_warn("status_lookup", "%s", PQerrorMessage(conn));
         return -1;
@@ -220,21 +225,24 @@ static void status_on_readable(evutil_socket_t fd, short what, void *arg)
     }
 }
 
-/* Is the caller's key one of the channel keys? Any channel may ask about any message. */
-static int status_authorised(const ingest_status *st, struct evhttp_request *req)
+/* The channel of the caller's key, whose messages alone it may look up; NULL after answering
+ * 401 when the key is not one of the channel keys. */
+static const sb_channel *status_caller(const ingest_status *st, struct evhttp_request *req)
 {
-    if (ingest_credentials_by_key(st->creds, sb_http_bearer(req)))
-        return 1;
+    const ingest_credential *cred = ingest_credentials_by_key(st->creds, sb_http_bearer(req));
+    if (cred)
+        return ingest_credential_channel(cred);
     evhttp_add_header(evhttp_request_get_output_headers(req), "WWW-Authenticate", "Bearer");
     sb_http_reply_errorf(req, 401, "unauthorized", "Authorization",
                          "a valid channel key is required");
-    return 0;
+    return NULL;
 }
 
 void ingest_status_handle(struct evhttp_request *req, const char *tail, void *ctx)
 {
     ingest_status *st = ctx;
-    if (!status_authorised(st, req))
+    const sb_channel *channel = status_caller(st, req);
+    if (!channel)
         return;
     sb_uuid uuid;
     if (sb_uuid_parse(tail, &uuid) != 0) {
@@ -250,6 +258,7 @@ void ingest_status_handle(struct evhttp_request *req, const char *tail, void *ct
     }
     w->next = NULL;
     w->req = req;
+    w->channel = channel;
     w->uuid = uuid;
     sb_uuid_format(&uuid, w->id);   /* canonical lower case, as stored */
     if (st->tail)

@@ -18,9 +18,6 @@
 #define WX_SHA1_LEN        20
 #define WX_TIMESTAMP_DIGITS 12    /* epoch seconds until the year 33658 */
 #define WX_NONCE_MAX       128
-/* CreateTime must lie within the window ingest_normalize allows for sent_at. */
-#define WX_FUTURE_MS       (5LL * 60 * 1000)
-#define WX_PAST_MS         (30LL * 24 * 3600 * 1000)
 
 /* The elements read, by index into wx_elems. Any other (ToUserName, ThumbMediaId, EventKey,
  * Scale, MsgDataId, ...) is ignored with everything inside it: nothing downstream needs it. */
@@ -94,24 +91,12 @@ static int wx_part_cmp(const wx_part *a, const wx_part *b)
     return c ? c : (a->n > b->n) - (a->n < b->n);
 }
 
-/* The value of a hex digit, or -1. */
-static int wx_hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Exactly 40 hex digits into 20 bytes; 0 or -1. */
 static int wx_hex_decode(const char *hex, unsigned char out[WX_SHA1_LEN])
 {
     for (int i = 0; i < WX_SHA1_LEN; i++) {
-        int hi = wx_hex_digit(hex[2 * i]);
-        int lo = hi < 0 ? -1 : wx_hex_digit(hex[2 * i + 1]);
+        int hi = OPENSSL_hexchar2int((unsigned char)hex[2 * i]);
+        int lo = hi < 0 ? -1 : OPENSSL_hexchar2int((unsigned char)hex[2 * i + 1]);
         if (lo < 0)
             return -1;
         out[i] = (unsigned char)(hi << 4 | lo);
@@ -537,7 +522,8 @@ static const struct {
     {"link", wx_map_link},
 };
 
-/* CreateTime, required: epoch seconds within the window normalisation allows, as RFC 3339. */
+/* CreateTime, required: epoch seconds within the window normalisation allows sent_at
+ * (INGEST_SENT_AT_*_MS), as RFC 3339. */
 static int wx_sent_at(wx_doc *d, int64_t now_ms, char out[32], sb_error *err)
 {
     const char *s;
@@ -546,9 +532,9 @@ static int wx_sent_at(wx_doc *d, int64_t now_ms, char out[32], sb_error *err)
     if (!wx_digits(s, WX_TIMESTAMP_DIGITS))
         return wx_invalid(WX_CREATE_TIME, "must be epoch seconds", err);
     int64_t secs = strtoll(s, NULL, 10);
-    if (secs * 1000 > now_ms + WX_FUTURE_MS)
+    if (secs * 1000 > now_ms + INGEST_SENT_AT_FUTURE_MS)
         return wx_invalid(WX_CREATE_TIME, "lies more than 5 minutes in the future", err);
-    if (secs * 1000 < now_ms - WX_PAST_MS)
+    if (secs * 1000 < now_ms - INGEST_SENT_AT_PAST_MS)
         return wx_invalid(WX_CREATE_TIME, "lies more than 30 days in the past", err);
     time_t t = (time_t)secs;
     struct tm tm;

@@ -197,9 +197,15 @@ void ingest_wechat_handle_post(struct evhttp_request *req, const char *tail, voi
     sb_error_clear(&err);
     wx_http_query_read(req, &q);
     ingest_credential *cred = wx_http_authenticate(w, &q, 1, &err);
-    if (!cred || wx_http_acceptable(req, &q, &err) != 0)
+    if (!cred) {
         ingest_accept_reject(w->accept, req, w->channel, &err);
-    else
-        wx_http_push(w, req, &q, cred);
+    } else if (ingest_accept_admit(w->accept, req, cred) == 0) {
+        /* Admitted once the signature verified, before the body is read: an event takes a
+         * token too, since parsing is what the limit protects. */
+        if (wx_http_acceptable(req, &q, &err) != 0)
+            ingest_accept_reject(w->accept, req, w->channel, &err);
+        else
+            wx_http_push(w, req, &q, cred);
+    }
     wx_http_query_release(&q);
 }

@@ -7,15 +7,8 @@
 
 #include "common/clock.h"
 
-#define CHECK(cond, ...)                                                                        \
-    do {                                                                                        \
-        if (!(cond)) {                                                                          \
-            fprintf(stderr, "fuzz_clock: property failed: %s: ", #cond);                      \
-            fprintf(stderr, __VA_ARGS__);                                                       \
-            fputc('\n', stderr);                                                                \
-            abort();                                                                            \
-        }                                                                                       \
-    } while (0)
+#define FUZZ_NAME "fuzz_clock"
+#include "tests/fuzz/fuzz.h"
 
 /* Days from 1970-01-01 to y-m-d, proleptic Gregorian (H. Hinnant's days_from_civil): no libc. */
 static int64_t days_from_civil(int64_t y, int m, int d)
@@ -86,11 +79,9 @@ static int reference_parse(const char *s, int64_t *ms_out)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *s = malloc(size + 1);
+    char *s = fuzz_cstring(data, size);
     if (!s)
         return 0;
-    memcpy(s, data, size);
-    s[size] = '\0';
     int64_t got = INT64_MIN, want = INT64_MIN;
     int rc = sb_clock_parse_iso(s, &got), ref = reference_parse(s, &want);
     CHECK(rc == ref, "'%s': sb_clock_parse_iso %d, reference %d", s, rc, ref);

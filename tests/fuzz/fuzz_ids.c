@@ -9,15 +9,8 @@
 
 #include "common/ids.h"
 
-#define CHECK(cond, ...)                                                                        \
-    do {                                                                                        \
-        if (!(cond)) {                                                                          \
-            fprintf(stderr, "fuzz_ids: property failed: %s: ", #cond);                        \
-            fprintf(stderr, __VA_ARGS__);                                                       \
-            fputc('\n', stderr);                                                                \
-            abort();                                                                            \
-        }                                                                                       \
-    } while (0)
+#define FUZZ_NAME "fuzz_ids"
+#include "tests/fuzz/fuzz.h"
 
 static void check_ticket_number(const char *s)
 {
@@ -58,11 +51,9 @@ static void check_uuid(const char *s)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     /* Ids arrive as C strings (URL path tails, JSON string members). */
-    char *s = malloc(size + 1);
+    char *s = fuzz_cstring(data, size);
     if (!s)
         return 0;
-    memcpy(s, data, size);
-    s[size] = '\0';
     check_ticket_number(s);
     check_uuid(s);
     /* The desk list cursor "<µs>_<uuid>" hands the part after '_' to sb_uuid_valid. */

@@ -7,15 +7,8 @@
 #include "common/error.h"
 #include "common/json.h"
 
-#define CHECK(cond, ...)                                                                        \
-    do {                                                                                        \
-        if (!(cond)) {                                                                          \
-            fprintf(stderr, "fuzz_json: property failed: %s: ", #cond);                       \
-            fprintf(stderr, __VA_ARGS__);                                                       \
-            fputc('\n', stderr);                                                                \
-            abort();                                                                            \
-        }                                                                                       \
-    } while (0)
+#define FUZZ_NAME "fuzz_json"
+#include "tests/fuzz/fuzz.h"
 
 /* sb_json_get_str's contract for obj[key]; returns the string or NULL. */
 static const char *check_get_str(const json_t *obj, const char *prefix, const char *key,

@@ -11,52 +11,23 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "common/error.h"
 #include "services/ingest/marketplace.h"
-#include "services/ingest/normalize.h"
-#include "tests/support/schema.h"
 
-#define FUZZ_SECRET    "fuzz-customer-key-secret"
+#define FUZZ_NAME "fuzz_marketplace"
+#include "tests/fuzz/fuzz_ingest.h"
+
 #define FUZZ_MP_SECRET "fuzz-marketplace-secret"
 #define FUZZ_NOW_MS    1795370400000LL   /* 2026-11-22T18:00:00Z, the seeds' day */
 #define FUZZ_LINE_MAX  128               /* longest signature / name line looked at */
 
-static ingest_secrets secrets;
-/* Kept for the whole run (reachable, not a leak). */
-static json_t *event_schema, *request_schema, *inbound_schema;
-
-/* A violated property: print why and abort, which libFuzzer reports as a crash with the input. */
-#define CHECK(cond, ...)                                                                        \
-    do {                                                                                        \
-        if (!(cond)) {                                                                          \
-            fprintf(stderr, "fuzz_marketplace: property failed: %s: ", #cond);                  \
-            fprintf(stderr, __VA_ARGS__);                                                       \
-            fputc('\n', stderr);                                                                \
-            abort();                                                                            \
-        }                                                                                       \
-    } while (0)
-
-/* proto/<rel> loaded, or abort. */
-static json_t *load(const char *rel)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/proto/%s", SB_SOURCE_DIR, rel);
-    json_t *s = sb_schema_load(path);
-    if (!s) {
-        fprintf(stderr, "fuzz_marketplace: cannot load %s\n", path);
-        abort();
-    }
-    return s;
-}
+static json_t *event_schema;   /* kept for the whole run (reachable, not a leak) */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    ingest_secrets_init(&secrets, FUZZ_SECRET);
-    event_schema = load("http/marketplace_event.v1.json");
-    request_schema = load("http/message_request.v1.json");
-    inbound_schema = load("inbound/inbound_message.v1.json");
+    fuzz_ingest_init();
+    event_schema = fuzz_schema("http/marketplace_event.v1.json");
     return 0;
 }
 
@@ -134,27 +105,12 @@ static void check_accepted(const char *name, const char *body, size_t len, const
     CHECK(native, "accepted bytes that are not JSON");
     CHECK(sb_schema_validate(event_schema, native, why, sizeof why) == 0,
           "accepted an event marketplace_event.v1 refuses: %s", why);
-    CHECK(sb_schema_validate(request_schema, generic, why, sizeof why) == 0,
-          "generic body does not match message_request.v1: %s", why);
     const char *ext = json_string_value(json_object_get(generic, "external_id"));
     const char *id = json_string_value(json_object_get(native, "event_id"));
     size_t nl = strlen(name);
     CHECK(ext && id && !strncmp(ext, name, nl) && ext[nl] == ':' && !strcmp(ext + nl + 1, id),
           "external_id is not <name>:<event_id>");
-    ingest_event ev;
-    sb_error err;
-    sb_error_clear(&err);
-    int rc = ingest_normalize(generic, "marketplace", &secrets, FUZZ_NOW_MS, &ev, &err);
-    CHECK(rc == 0 || err.status == 503, "the generic door refused: %s %s: %s", err.code,
-          err.field, err.message);
-    if (rc == 0) {
-        json_t *e = json_loadb(ev.json, ev.len, JSON_REJECT_DUPLICATES, NULL);
-        CHECK(e, "event is not JSON");
-        CHECK(sb_schema_validate(inbound_schema, e, why, sizeof why) == 0,
-              "event does not match inbound_message.v1: %s", why);
-        json_decref(e);
-        ingest_event_release(&ev);
-    }
+    fuzz_check_door(generic, "marketplace", FUZZ_NOW_MS);
     json_decref(native);
 }
 

@@ -4,39 +4,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/error.h"
 #include "common/json.h"
 #include "common/seal.h"
-#include "services/ingest/normalize.h"
-#include "tests/support/schema.h"
 
-#define FUZZ_SECRET "fuzz-customer-key-secret"
+#define FUZZ_NAME "fuzz_normalize"
+#include "tests/fuzz/fuzz_ingest.h"
+
 #define FUZZ_NOW_MS 1795305600123LL   /* 2026-11-22T... */
-
-static ingest_secrets secrets;
-static json_t *inbound_schema;   /* kept for the whole run (reachable, not a leak) */
-
-/* A violated property: print why and abort, which libFuzzer reports as a crash with the input. */
-#define CHECK(cond, ...)                                                                        \
-    do {                                                                                        \
-        if (!(cond)) {                                                                          \
-            fprintf(stderr, "fuzz_normalize: property failed: %s: ", #cond);                  \
-            fprintf(stderr, __VA_ARGS__);                                                       \
-            fputc('\n', stderr);                                                                \
-            abort();                                                                            \
-        }                                                                                       \
-    } while (0)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    ingest_secrets_init(&secrets, FUZZ_SECRET);
-    inbound_schema = sb_schema_load(SB_SOURCE_DIR "/proto/inbound/inbound_message.v1.json");
-    if (!inbound_schema) {
-        fprintf(stderr, "fuzz_normalize: cannot load proto/inbound/inbound_message.v1.json\n");
-        abort();
-    }
+    fuzz_ingest_init();
     return 0;
 }
 
@@ -57,7 +37,7 @@ static void check_event(const json_t *body, const ingest_event *ev)
     json_t *e = json_loadb(ev->json, ev->len, JSON_REJECT_DUPLICATES, &jerr);
     CHECK(json_is_object(e), "event is not a JSON object (%s): %s", jerr.text, ev->json);
     char why[512];
-    CHECK(sb_schema_validate(inbound_schema, e, why, sizeof why) == 0,
+    CHECK(sb_schema_validate(fuzz_inbound_schema, e, why, sizeof why) == 0,
           "event does not match inbound_message.v1: %s\n%s", why, ev->json);
     CHECK(strcmp(str_or_empty(e, "channel"), ev->channel->name) == 0, "channel");
     CHECK(strcmp(str_or_empty(e, "external_id"), str_or_empty(body, "external_id")) == 0,
@@ -67,7 +47,7 @@ static void check_event(const json_t *body, const ingest_event *ev)
     CHECK(strcmp(str_or_empty(e, "message_id"), ev->message_id) == 0, "message_id");
 
     size_t n = 0;
-    char *plain = sb_unseal(secrets.seal_key, str_or_empty(e, "contact_sealed"), &n);
+    char *plain = sb_unseal(fuzz_secrets.seal_key, str_or_empty(e, "contact_sealed"), &n);
     CHECK(plain, "contact_sealed does not open: %s", ev->json);
     json_t *contact = json_loadb(plain, n, JSON_REJECT_DUPLICATES, &jerr);
     CHECK(json_is_object(contact), "sealed contact is not JSON (%s)", jerr.text);
@@ -102,14 +82,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     ingest_event ev;
     sb_error_clear(&err);
-    if (ingest_normalize(body, NULL, &secrets, FUZZ_NOW_MS, &ev, &err) == 0) {
+    if (ingest_normalize(body, NULL, &fuzz_secrets, FUZZ_NOW_MS, &ev, &err) == 0) {
         check_event(body, &ev);
         /* The same body under another channel's key is refused, and nothing is built. */
         const char *other = strcmp(ev.channel->name, "web") ? "web" : "app";
         ingest_event ev2;
         sb_error e2;
         sb_error_clear(&e2);
-        CHECK(ingest_normalize(body, other, &secrets, FUZZ_NOW_MS, &ev2, &e2) == -1 &&
+        CHECK(ingest_normalize(body, other, &fuzz_secrets, FUZZ_NOW_MS, &ev2, &e2) == -1 &&
                   e2.status == 403 && ev2.json == NULL,
               "a %s body passed with a %s key", ev.channel->name, other);
         ingest_event_release(&ev);

@@ -6,50 +6,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/error.h"
-#include "services/ingest/normalize.h"
 #include "services/ingest/phone.h"
-#include "tests/support/schema.h"
 
-#define FUZZ_SECRET "fuzz-customer-key-secret"
+#define FUZZ_NAME "fuzz_phone"
+#include "tests/fuzz/fuzz_ingest.h"
+
 #define FUZZ_NOW_MS 1795370400000LL   /* 2026-11-22T18:00:00Z, the seeds' day */
 
-static ingest_secrets secrets;
-/* Kept for the whole run (reachable, not a leak). */
-static json_t *call_schema, *request_schema, *inbound_schema;
-
-/* A violated property: print why and abort, which libFuzzer reports as a crash with the input. */
-#define CHECK(cond, ...)                                                                        \
-    do {                                                                                        \
-        if (!(cond)) {                                                                          \
-            fprintf(stderr, "fuzz_phone: property failed: %s: ", #cond);                        \
-            fprintf(stderr, __VA_ARGS__);                                                       \
-            fputc('\n', stderr);                                                                \
-            abort();                                                                            \
-        }                                                                                       \
-    } while (0)
-
-/* proto/<rel> loaded, or abort. */
-static json_t *load(const char *rel)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/proto/%s", SB_SOURCE_DIR, rel);
-    json_t *s = sb_schema_load(path);
-    if (!s) {
-        fprintf(stderr, "fuzz_phone: cannot load %s\n", path);
-        abort();
-    }
-    return s;
-}
+static json_t *call_schema;   /* kept for the whole run (reachable, not a leak) */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    ingest_secrets_init(&secrets, FUZZ_SECRET);
-    call_schema = load("http/call_record.v1.json");
-    request_schema = load("http/message_request.v1.json");
-    inbound_schema = load("inbound/inbound_message.v1.json");
+    fuzz_ingest_init();
+    call_schema = fuzz_schema("http/call_record.v1.json");
     return 0;
 }
 
@@ -62,8 +33,6 @@ static void check_accepted(const uint8_t *data, size_t size, const json_t *gener
     CHECK(native, "accepted bytes that are not JSON");
     CHECK(sb_schema_validate(call_schema, native, why, sizeof why) == 0,
           "accepted a record call_record.v1 refuses: %s", why);
-    CHECK(sb_schema_validate(request_schema, generic, why, sizeof why) == 0,
-          "generic body does not match message_request.v1: %s", why);
     const char *id = json_string_value(json_object_get(native, "call_id"));
     const char *ext = json_string_value(json_object_get(generic, "external_id"));
     CHECK(id && ext && strcmp(id, ext) == 0, "external_id is not the call_id");
@@ -71,22 +40,7 @@ static void check_accepted(const uint8_t *data, size_t size, const json_t *gener
     const char *phone = json_string_value(json_object_get(json_object_get(generic, "customer"),
                                                           "phone"));
     CHECK(caller && phone && strcmp(caller, phone) == 0, "customer.phone is not the caller");
-
-    ingest_event ev;
-    sb_error err;
-    sb_error_clear(&err);
-    int rc = ingest_normalize(generic, "phone", &secrets, FUZZ_NOW_MS, &ev, &err);
-    /* Only memory may fail past the adapter (allocator_may_return_null). */
-    CHECK(rc == 0 || err.status == 503, "the generic door refused: %s %s: %s", err.code,
-          err.field, err.message);
-    if (rc == 0) {
-        json_t *e = json_loadb(ev.json, ev.len, JSON_REJECT_DUPLICATES, NULL);
-        CHECK(e, "event is not JSON");
-        CHECK(sb_schema_validate(inbound_schema, e, why, sizeof why) == 0,
-              "event does not match inbound_message.v1: %s", why);
-        json_decref(e);
-        ingest_event_release(&ev);
-    }
+    fuzz_check_door(generic, "phone", FUZZ_NOW_MS);
     json_decref(native);
 }
 

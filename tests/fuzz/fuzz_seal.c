@@ -9,15 +9,8 @@
 /* The seeds in corpus/seal/ that open were sealed under sb_seal_key(FUZZ_SEAL_SECRET). */
 #define FUZZ_SEAL_SECRET "fuzz-customer-key-secret"
 
-#define CHECK(cond, ...)                                                                        \
-    do {                                                                                        \
-        if (!(cond)) {                                                                          \
-            fprintf(stderr, "fuzz_seal: property failed: %s: ", #cond);                       \
-            fprintf(stderr, __VA_ARGS__);                                                       \
-            fputc('\n', stderr);                                                                \
-            abort();                                                                            \
-        }                                                                                       \
-    } while (0)
+#define FUZZ_NAME "fuzz_seal"
+#include "tests/fuzz/fuzz.h"
 
 static unsigned char key[32], other_key[32];
 
@@ -35,11 +28,9 @@ static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     /* 1. The input as a contact_sealed string from an event: opens or is refused, safely. */
-    char *s = malloc(size + 1);
+    char *s = fuzz_cstring(data, size);
     if (!s)
         return 0;
-    memcpy(s, data, size);
-    s[size] = '\0';
     size_t n = (size_t)-1;
     char *plain = sb_unseal(key, s, &n);
     if (plain) {

@@ -8,10 +8,10 @@
 
 #include <openssl/sha.h>
 
-#include "common/error.h"
-#include "services/ingest/normalize.h"
 #include "services/ingest/wechat.h"
-#include "tests/support/schema.h"
+
+#define FUZZ_NAME "fuzz_wechat"
+#include "tests/fuzz/fuzz_ingest.h"
 
 #define FUZZ_NOW_MS 1795305600000LL   /* 2026-11-22T00:00:00Z: the seeds' CreateTimes are fresh */
 #define FUZZ_TOKEN  "demo-wechat-token"
@@ -19,30 +19,11 @@
  * "SIG\n<timestamp>\n<nonce>\n<signature>[\n<token>]". */
 #define FUZZ_SIG_MAGIC "SIG\n"
 
-static ingest_secrets secrets;
-static json_t *request_schema;   /* kept for the whole run (reachable, not a leak) */
-
-/* A violated property: print why and abort, which libFuzzer reports as a crash with the input. */
-#define CHECK(cond, ...)                                                                        \
-    do {                                                                                        \
-        if (!(cond)) {                                                                          \
-            fprintf(stderr, "fuzz_wechat: property failed: %s: ", #cond);                      \
-            fprintf(stderr, __VA_ARGS__);                                                       \
-            fputc('\n', stderr);                                                                \
-            abort();                                                                            \
-        }                                                                                       \
-    } while (0)
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    ingest_secrets_init(&secrets, "fuzz-customer-key-secret");
-    request_schema = sb_schema_load(SB_SOURCE_DIR "/proto/http/message_request.v1.json");
-    if (!request_schema) {
-        fprintf(stderr, "fuzz_wechat: cannot load proto/http/message_request.v1.json\n");
-        abort();
-    }
+    fuzz_ingest_init();
     return 0;
 }
 
@@ -131,22 +112,6 @@ static int known_field(const char *field)
     return 0;
 }
 
-/* An accepted message: a wechat body the request schema and the normaliser accept. */
-static void check_message(const json_t *body)
-{
-    char why[512];
-    CHECK(sb_schema_validate(request_schema, body, why, sizeof why) == 0,
-          "body does not match message_request.v1: %s", why);
-    CHECK(strcmp(json_string_value(json_object_get(body, "channel")), "wechat") == 0, "channel");
-    ingest_event ev;
-    sb_error err;
-    sb_error_clear(&err);
-    int rc = ingest_normalize(body, "wechat", &secrets, FUZZ_NOW_MS, &ev, &err);
-    CHECK(rc == 0, "normalize refused what the parser accepted: %d %s %s (%s)", err.status,
-          err.code, err.field, err.message);
-    ingest_event_release(&ev);
-}
-
 /* XML case: refused with a named field, or a message/event that holds up. */
 static void fuzz_xml(const char *xml, size_t len)
 {
@@ -166,7 +131,7 @@ static void fuzz_xml(const char *xml, size_t len)
         CHECK(push.body == NULL && push.event && push.event[0], "event without a label");
     } else {
         CHECK(push.body != NULL, "message without a body");
-        check_message(push.body);
+        fuzz_check_door(push.body, "wechat", FUZZ_NOW_MS);
         /* The sender named as the query's openid changes nothing. */
         const char *from = json_string_value(
             json_object_get(json_object_get(push.body, "customer"), "id"));
@@ -183,10 +148,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     size_t magic = sizeof FUZZ_SIG_MAGIC - 1;
     if (size >= magic && memcmp(data, FUZZ_SIG_MAGIC, magic) == 0) {
-        char *text = malloc(size - magic + 1);   /* NUL-terminated: a NUL inside ends a line */
-        CHECK(text, "out of memory");
-        memcpy(text, data + magic, size - magic);
-        text[size - magic] = '\0';
+        char *text = fuzz_cstring(data + magic, size - magic);   /* a NUL inside ends a line */
+        if (!text)
+            return 0;
         fuzz_signature(text);
         free(text);
         return 0;

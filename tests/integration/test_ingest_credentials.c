@@ -8,21 +8,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "expect.h"
 #include "fixture.h"
 #include "http_client.h"
 
 /* How long a credential change may take to reach ingest: its refresh period (tests/run sets
  * 1 s; the default is 10 s) plus slack. */
 #define REFRESH_WAIT_MS 25000
-
-/* An environment variable the stack exports, or skip. */
-static const char *env_or_skip(const char *name)
-{
-    const char *v = getenv(name);
-    if (!v || !*v)
-        cr_skip_test("%s is not set: run through tests/run", name);
-    return v;
-}
 
 /* Monotonic milliseconds. */
 static long long now_ms(void)
@@ -38,7 +30,7 @@ static int probe(const char *key)
 {
     char url[256], id[37];
     sb_fixture_uuid(id);
-    snprintf(url, sizeof url, "%s/v1/messages/%s", env_or_skip("SB_INGEST_URL"), id);
+    snprintf(url, sizeof url, "%s/v1/messages/%s", sb_test_env("SB_INGEST_URL"), id);
     int status = 0;
     if (sb_test_http("GET", url, key, NULL, &status, NULL) != 0)
         return -1;
@@ -61,7 +53,7 @@ static int wait_for_probe(const char *key, int want)
 static int post_web(const char *key, const char *external_id, char *retry, size_t len)
 {
     char url[256];
-    snprintf(url, sizeof url, "%s/v1/messages", env_or_skip("SB_INGEST_URL"));
+    snprintf(url, sizeof url, "%s/v1/messages", sb_test_env("SB_INGEST_URL"));
     json_t *b = json_pack("{s:s, s:s, s:{s:s}, s:s}", "channel", "web", "external_id",
                           external_id, "customer", "id", "u-cred", "text", "rate limit test");
     char *body = json_dumps(b, JSON_COMPACT);
@@ -90,7 +82,7 @@ static void credential_new(PGconn *pg, char key[33], const char *rate, const cha
 
 Test(ingest_credentials, a_new_key_works_after_refresh_and_keeps_to_its_rate)
 {
-    env_or_skip("SB_PG_DSN");
+    sb_test_env("SB_PG_DSN");
     PGconn *pg = sb_fixture_pg();
     char key[33], ext[64], retry[16], run[9];
     char *id;
@@ -107,14 +99,14 @@ Test(ingest_credentials, a_new_key_works_after_refresh_and_keeps_to_its_rate)
     cr_expect_geq(atoi(retry), 1, "Retry-After '%s'", retry);
     /* Another credential of the same channel has its own bucket. */
     snprintf(ext, sizeof ext, "cred-%s-other", run);
-    cr_expect_eq(post_web(env_or_skip("SB_CHANNEL_KEY_WEB"), ext, retry, sizeof retry), 202);
+    cr_expect_eq(post_web(sb_test_env("SB_CHANNEL_KEY_WEB"), ext, retry, sizeof retry), 202);
     free(id);
     PQfinish(pg);
 }
 
 Test(ingest_credentials, a_revoked_key_stops_working)
 {
-    env_or_skip("SB_PG_DSN");
+    sb_test_env("SB_PG_DSN");
     PGconn *pg = sb_fixture_pg();
     char key[33];
     char *id;

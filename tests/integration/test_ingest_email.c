@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "common/clock.h"
+#include "expect.h"
 #include "schema.h"
 #include "services/ingest/email.h"
 #include "services/ingest/normalize.h"
@@ -45,13 +46,7 @@ static char *sample(const char *name, size_t *len)
 {
     char path[512];
     snprintf(path, sizeof path, DATA_DIR "%s", name);
-    FILE *f = fopen(path, "rb");
-    cr_assert(f, "cannot open %s", path);
-    char *buf = malloc(INGEST_EMAIL_MAX_BYTES + 1);
-    cr_assert(buf);
-    *len = fread(buf, 1, INGEST_EMAIL_MAX_BYTES, f);
-    fclose(f);
-    return buf;
+    return sb_test_file(path, len);
 }
 
 /* The body of raw, which must be accepted by the adapter, match message_request.v1 and pass
@@ -119,20 +114,6 @@ static void expect_refused_sample(const char *name, int status, const char *code
     free(raw);
 }
 
-/* body must equal the JSON text want exactly (no member more or less). */
-static void expect_json(const json_t *body, const char *want)
-{
-    json_error_t e;
-    json_t *w = json_loads(want, JSON_REJECT_DUPLICATES, &e);
-    cr_assert(w, "bad expected JSON: %s", e.text);
-    char *got = json_dumps(body, JSON_SORT_KEYS | JSON_COMPACT);
-    char *exp = json_dumps(w, JSON_SORT_KEYS | JSON_COMPACT);
-    cr_expect(json_equal(body, w), "got:\n%s\nwant:\n%s", got, exp);
-    free(got);
-    free(exp);
-    json_decref(w);
-}
-
 /* body.path (a dotted path of object members) as a string, or NULL. */
 static const char *str_at(const json_t *body, const char *a, const char *b)
 {
@@ -176,7 +157,7 @@ static char *message(const char *headers, const char *text)
 Test(ingest_email, plain_english)
 {
     json_t *b = body_of_sample("plain_en.eml");
-    expect_json(b, "{\"channel\":\"email\","
+    sb_test_expect_json(b, "{\"channel\":\"email\","
                    "\"customer\":{\"email\":\"emma.clarke@example.co.uk\","
                    "\"name\":\"Emma Clarke\"},"
                    "\"external_id\":\"CAF7x9k2=Qp4nZr+1bT@mail.example.co.uk\","
@@ -192,7 +173,7 @@ Test(ingest_email, plain_english)
 Test(ingest_email, chinese_utf8_base64)
 {
     json_t *b = body_of_sample("zh_utf8_base64.eml");
-    expect_json(b, "{\"channel\":\"email\","
+    sb_test_expect_json(b, "{\"channel\":\"email\","
                    "\"customer\":{\"email\":\"zhangwei1988@qq.example\",\"name\":\"张伟\"},"
                    "\"external_id\":\"tencent_5B3F0A9C2E@qq.example\","
                    "\"thread\":{\"message_id\":\"tencent_5B3F0A9C2E@qq.example\"},"
@@ -241,7 +222,7 @@ Test(ingest_email, reply_carries_its_thread)
 {
     json_t *b = body_of_sample("reply.eml");
     json_t *t = json_object_get(b, "thread");
-    expect_json(t, "{\"message_id\":\"CAF7x9k2=reply2@mail.example.co.uk\","
+    sb_test_expect_json(t, "{\"message_id\":\"CAF7x9k2=reply2@mail.example.co.uk\","
                    "\"in_reply_to\":\"EM-20261120-000042.1795200000@support.shop.example\","
                    "\"references\":[\"CAF7x9k2=Qp4nZr+1bT@mail.example.co.uk\","
                    "\"EM-20261120-000041.1795100000@support.shop.example\","
@@ -256,7 +237,7 @@ Test(ingest_email, two_attachments_as_metadata_only)
     json_t *b = body_of_sample("attachments.eml");
     cr_expect_str_eq(str_at(b, "text", NULL), "收到的杯子碎了，照片和发票见附件。");
     cr_expect_str_eq(str_at(b, "hints", "subject"), "杯子碎了（附照片和发票）");
-    expect_json(json_object_get(b, "attachments"),
+    sb_test_expect_json(json_object_get(b, "attachments"),
                 "[{\"name\":\"photo.png\",\"content_type\":\"image/png\",\"size\":69},"
                 "{\"name\":\"发票.pdf\",\"content_type\":\"application/pdf\",\"size\":125}]");
     json_decref(b);
@@ -332,7 +313,7 @@ Test(ingest_email, attachments_alone_are_enough)
                         "filename=\"C:\\\\fakepath\\\\IMG_2041.JPG\"\r\n\r\n"
                         "/9j/4AAQSkZJRgABAQ==\r\n--XX--\r\n");
     cr_expect_null(json_object_get(b, "text"));
-    expect_json(json_object_get(b, "attachments"),
+    sb_test_expect_json(json_object_get(b, "attachments"),
                 "[{\"name\":\"IMG_2041.JPG\",\"content_type\":\"image/jpeg\",\"size\":13}]");
     json_decref(b);
 }

@@ -1,6 +1,7 @@
 /* test_ingest_email_http.c - POST /v1/channels/email over real HTTP against the running stack:
  * raw messages (tests/data/ingest/email/) become tickets, the same message posted twice is one
- * message, and every refusal (key, type, size, content) answers its status and field. */
+ * message, every refusal (key, type, size, content) answers its status and field, and a key
+ * over its rate is refused before its message is parsed. */
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -9,39 +10,22 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "expect.h"
 #include "fixture.h"
-#include "http_client.h"
+#include "ingest_client.h"
 
 #define DATA_DIR SB_SOURCE_DIR "/tests/data/ingest/email/"
 #define RFC822   "message/rfc822"
+/* How long a credential change may take to reach ingest: its refresh period (tests/run sets
+ * 1 s; the default is 10 s) plus slack. */
+#define REFRESH_TRIES 125   /* 200 ms apart */
 
-/* An environment variable the stack exports, or skip. */
-static const char *env_or_skip(const char *name)
-{
-    const char *v = getenv(name);
-    if (!v || !*v)
-        cr_skip_test("%s is not set: run through tests/run", name);
-    return v;
-}
-
-/* URL of path on ingest. */
-static void ingest_url(char *out, size_t len, const char *path)
-{
-    snprintf(out, len, "%s%s", env_or_skip("SB_INGEST_URL"), path);
-}
-
-/* A sample message file, whole (NUL-terminated too); *len its size. Caller frees. */
+/* A sample message file, whole; *len its size. Caller frees. */
 static char *sample(const char *name, size_t *len)
 {
     char path[512];
     snprintf(path, sizeof path, DATA_DIR "%s", name);
-    FILE *f = fopen(path, "rb");
-    cr_assert(f, "cannot open %s", path);
-    char *buf = calloc(1, 2 * 1024 * 1024);
-    cr_assert(buf);
-    *len = fread(buf, 1, 2 * 1024 * 1024 - 1, f);
-    fclose(f);
-    return buf;
+    return sb_test_file(path, len);
 }
 
 /* A sample with its Message-ID replaced by one unique to this run (so each run makes a new
@@ -65,20 +49,9 @@ static char *sample_fresh(const char *name, size_t *len, char id[96])
 static json_t *post(const char *key, const char *content_type, const char *raw, size_t len,
                     int *status)
 {
-    char url[256], *text = NULL;
-    ingest_url(url, sizeof url, "/v1/channels/email");
-    *status = 0;
-    cr_assert_eq(sb_test_http_send("POST", url, key, content_type, raw, len, status, &text), 0,
-                 "ingest cannot be reached at %s", url);
-    json_t *reply = json_loads(text, 0, NULL);
-    free(text);
-    return reply;
-}
-
-/* The error object's member of a reply. */
-static const char *error_member(json_t *reply, const char *member)
-{
-    return json_string_value(json_object_get(json_object_get(reply, "error"), member));
+    sb_test_request rq = {.bearer = key, .content_type = content_type, .body = raw,
+                          .body_len = len};
+    return sb_test_ingest_call("POST", "/v1/channels/email", &rq, status, NULL);
 }
 
 /* POST raw and expect status with error.field field. */
@@ -89,8 +62,8 @@ static void expect_refused(const char *key, const char *content_type, const char
     json_t *r = post(key, content_type, raw, len, &got);
     cr_expect_eq(got, status, "status %d, expected %d (field %s)", got, status, field);
     cr_assert(r, "the %d is a JSON error", got);
-    cr_expect(error_member(r, "code"), "error.code");
-    cr_expect_str_eq(error_member(r, "field"), field);
+    cr_expect(*sb_test_error_code(r), "error.code");
+    cr_expect_str_eq(sb_test_error_field(r), field);
     json_decref(r);
 }
 
@@ -98,8 +71,8 @@ static void expect_refused(const char *key, const char *content_type, const char
 static char *post_accepted(const char *raw, size_t len)
 {
     int status = 0;
-    json_t *r = post(env_or_skip("SB_CHANNEL_KEY_EMAIL"), RFC822, raw, len, &status);
-    cr_assert_eq(status, 202, "status %d: %s", status, r ? error_member(r, "message") : "");
+    json_t *r = post(sb_test_env("SB_CHANNEL_KEY_EMAIL"), RFC822, raw, len, &status);
+    cr_assert_eq(status, 202, "status %d: %s", status, sb_test_error_code(r));
     const char *id = json_string_value(json_object_get(r, "message_id"));
     cr_assert(id && strlen(id) == 36, "a message id");
     char *copy = strdup(id);
@@ -107,30 +80,12 @@ static char *post_accepted(const char *raw, size_t len)
     return copy;
 }
 
-/* GET /v1/messages/{id} until classify has stored it; its ticket number (malloc'd). */
+/* The ticket the message became (malloc'd), or fail. */
 static char *wait_ticket(const char *id)
 {
-    const char *key = env_or_skip("SB_CHANNEL_KEY_EMAIL");
-    char url[256];
-    ingest_url(url, sizeof url, "/v1/messages/");
-    strncat(url, id, sizeof url - strlen(url) - 1);
-    json_t *st = NULL;
-    int status = 0;
-    for (int i = 0; i < 300; i++) {
-        json_decref(st);
-        st = sb_test_http_json("GET", url, key, NULL, &status);
-        const char *s = json_string_value(json_object_get(st, "status"));
-        if (status == 200 && s && strcmp(s, "accepted") != 0)
-            break;
-        usleep(100 * 1000);
-    }
-    cr_assert_eq(status, 200);
-    cr_expect_str_eq(json_string_value(json_object_get(st, "message_id")), id);
-    const char *number = json_string_value(json_object_get(st, "ticket_number"));
+    char *number = sb_test_ingest_ticket(id, sb_test_env("SB_CHANNEL_KEY_EMAIL"));
     cr_assert(number, "the message became a ticket");
-    char *copy = strdup(number);
-    json_decref(st);
-    return copy;
+    return number;
 }
 
 /* The stored message's column (body, external_id, channel) from PostgreSQL (malloc'd). */
@@ -153,14 +108,14 @@ Test(ingest_email_http, keys_are_required_and_bound_to_the_email_channel)
     char *raw = sample("plain_en.eml", &len);
     expect_refused(NULL, RFC822, raw, len, 401, "Authorization");
     expect_refused("not-a-key", RFC822, raw, len, 401, "Authorization");
-    expect_refused(env_or_skip("SB_CHANNEL_KEY_WEB"), RFC822, raw, len, 403, "Authorization");
-    expect_refused(env_or_skip("SB_CHANNEL_KEY_WECHAT"), RFC822, raw, len, 403, "Authorization");
+    expect_refused(sb_test_env("SB_CHANNEL_KEY_WEB"), RFC822, raw, len, 403, "Authorization");
+    expect_refused(sb_test_env("SB_CHANNEL_KEY_WECHAT"), RFC822, raw, len, 403, "Authorization");
     free(raw);
 }
 
 Test(ingest_email_http, wrong_type_and_oversize_bodies)
 {
-    const char *key = env_or_skip("SB_CHANNEL_KEY_EMAIL");
+    const char *key = sb_test_env("SB_CHANNEL_KEY_EMAIL");
     size_t len;
     char *raw = sample("plain_en.eml", &len);
     expect_refused(key, "application/json", raw, len, 415, "Content-Type");
@@ -176,14 +131,14 @@ Test(ingest_email_http, wrong_type_and_oversize_bodies)
     json_t *r = post(key, RFC822, huge, big, &status);
     cr_expect_eq(status, 413);
     cr_assert(r, "the 413 is a JSON error");
-    cr_expect_str_eq(error_member(r, "code"), "body_too_large");
+    cr_expect_str_eq(sb_test_error_code(r), "body_too_large");
     json_decref(r);
     free(huge);
 }
 
 Test(ingest_email_http, unusable_messages_are_refused_naming_the_field)
 {
-    const char *key = env_or_skip("SB_CHANNEL_KEY_EMAIL");
+    const char *key = sb_test_env("SB_CHANNEL_KEY_EMAIL");
     static const struct {
         const char *file, *field;
     } cases[] = {{"no_from.eml", "From"}, {"garbage.eml", "body"}, {"empty.eml", "body"}};
@@ -261,4 +216,48 @@ Test(ingest_email_http, a_message_without_message_id_is_still_one_message, .time
     free(ext);
     free(first);
     free(second);
+}
+
+Test(ingest_email_http, a_key_over_its_rate_is_refused_before_its_message_is_parsed,
+     .timeout = 60)
+{
+    PGconn *pg = sb_fixture_pg();
+    if (!pg)
+        cr_skip_test("SB_PG_DSN is not set");
+    /* A fresh e-mail key whose bucket holds one token and refills one a minute. */
+    char key[33];
+    sb_fixture_hex(key, 32);
+    const char *p[] = {key};
+    char *id = sb_fixture_value(pg,
+                                "INSERT INTO channel_credentials (channel, kind, key_hash,"
+                                " rate_per_s, burst) VALUES ('email', 'api_key',"
+                                " encode(sha256($1::bytea), 'hex'), 0.0167, 1) RETURNING id",
+                                1, p);
+    cr_assert(id, "cannot store a credential");
+    size_t len;
+    char *garbage = sample("garbage.eml", &len);
+    /* Until ingest knows the key: 401. Then the one token goes to a message GMime refuses. */
+    int status = 401;
+    for (int i = 0; i < REFRESH_TRIES && status == 401; i++) {
+        if (i)
+            usleep(200 * 1000);
+        json_decref(post(key, RFC822, garbage, len, &status));
+    }
+    cr_assert_eq(status, 400, "ingest took the new key and parsed within its rate: %d", status);
+    /* Over its rate, the same garbage is a 429, not the parser's 400: refused unparsed. */
+    char retry[16];
+    sb_test_request rq = {.bearer = key, .content_type = RFC822, .body = garbage,
+                          .body_len = len, .reply_header = "Retry-After",
+                          .reply_header_out = retry, .reply_header_len = sizeof retry};
+    json_t *r = sb_test_ingest_call("POST", "/v1/channels/email", &rq, &status, NULL);
+    cr_expect_eq(status, 429);
+    cr_expect_str_eq(sb_test_error_code(r), "rate_limited");
+    cr_expect_str_eq(sb_test_error_field(r), "Authorization");
+    cr_expect_geq(atoi(retry), 1, "Retry-After '%s'", retry);
+    json_decref(r);
+    const char *q[] = {id};
+    sb_fixture_exec(pg, "UPDATE channel_credentials SET revoked_at = now() WHERE id = $1", 1, q);
+    free(garbage);
+    free(id);
+    PQfinish(pg);
 }

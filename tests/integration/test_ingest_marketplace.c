@@ -12,6 +12,7 @@
 #include <openssl/hmac.h>
 
 #include "common/ids.h"
+#include "expect.h"
 #include "schema.h"
 #include "services/ingest/marketplace.h"
 #include "services/ingest/normalize.h"
@@ -47,14 +48,7 @@ static char *sample(const char *file, size_t *len)
 {
     char path[512];
     snprintf(path, sizeof path, DATA "%s", file);
-    FILE *f = fopen(path, "rb");
-    cr_assert(f, "cannot open %s", path);
-    char *buf = malloc(1 << 20);
-    cr_assert(buf);
-    *len = fread(buf, 1, (1 << 20) - 1, f);
-    buf[*len] = '\0';
-    fclose(f);
-    return buf;
+    return sb_test_file(path, len);
 }
 
 /* Parses text of marketplace name that must be accepted; the generic body (caller decrefs). */
@@ -79,20 +73,6 @@ static json_t *accept_file(const char *name, const char *file)
     return out;
 }
 
-/* Asserts the generic body equals the JSON text want exactly. */
-static void expect_body(json_t *got, const char *want_text)
-{
-    json_error_t e;
-    json_t *want = json_loads(want_text, 0, &e);
-    cr_assert(want, "bad expected JSON: %s", e.text);
-    char *g = json_dumps(got, JSON_SORT_KEYS | JSON_COMPACT);
-    char *w = json_dumps(want, JSON_SORT_KEYS | JSON_COMPACT);
-    cr_expect(json_equal(got, want), "got  %s\nwant %s", g, w);
-    free(g);
-    free(w);
-    json_decref(want);
-}
-
 /* Parses text that must be refused with status, code and field. */
 static void expect_refused(const char *text, size_t len, int status, const char *code,
                            const char *field)
@@ -111,7 +91,7 @@ static void expect_refused(const char *text, size_t len, int status, const char 
 Test(ingest_marketplace, tmall_buyer_message)
 {
     json_t *b = accept_file("tmall", "tmall_buyer_message_zh.json");
-    expect_body(b,
+    sb_test_expect_json(b,
         "{\"channel\":\"marketplace\",\"external_id\":\"tmall:evt-tm-20261122-000187\","
         "\"customer\":{\"id\":\"tmall:b-2208841\",\"name\":\"小雨点\",\"phone\":\"13812345678\"},"
         "\"text\":\"亲，我11号下的单怎么还没发货？双十一买的急用。\","
@@ -122,7 +102,7 @@ Test(ingest_marketplace, tmall_buyer_message)
 Test(ingest_marketplace, jd_after_sale_request_with_images_and_a_masked_phone)
 {
     json_t *b = accept_file("jd", "jd_after_sale_request_zh.json");
-    expect_body(b,
+    sb_test_expect_json(b,
         "{\"channel\":\"marketplace\",\"external_id\":\"jd:AS-88412093\","
         "\"customer\":{\"id\":\"jd:jd_7d1c9a\",\"name\":\"李**\"},"
         "\"text\":\"收到的电饭煲外壳有裂痕，申请换货。\","
@@ -141,7 +121,7 @@ Test(ingest_marketplace, jd_after_sale_request_with_images_and_a_masked_phone)
 Test(ingest_marketplace, pinduoduo_image_without_text)
 {
     json_t *b = accept_file("pdd", "pdd_images_only_zh.json");
-    expect_body(b,
+    sb_test_expect_json(b,
         "{\"channel\":\"marketplace\",\"external_id\":\"pdd:pdd-msg-551902\","
         "\"customer\":{\"id\":\"pdd:u88120\"},"
         "\"attachments\":[{\"name\":\"9f0e1d.webp\",\"content_type\":\"image/webp\","
@@ -152,7 +132,7 @@ Test(ingest_marketplace, pinduoduo_image_without_text)
 Test(ingest_marketplace, amazon_dispute_is_a_complaint)
 {
     json_t *b = accept_file("amazon_us", "amazon_dispute_en.json");
-    expect_body(b,
+    sb_test_expect_json(b,
         "{\"channel\":\"marketplace\",\"external_id\":\"amazon_us:A2Z-CLAIM-114-7788123-0045511\","
         "\"customer\":{\"id\":\"amazon_us:amzn1.account.AH3K2Y\",\"name\":\"Jane D.\"},"
         "\"text\":\"The item arrived broken and the seller has not answered in 3 days. I am filing an A-to-z claim.\","
@@ -166,7 +146,7 @@ Test(ingest_marketplace, amazon_dispute_is_a_complaint)
 Test(ingest_marketplace, ebay_buyer_message_keeps_a_real_phone)
 {
     json_t *b = accept_file("ebay-uk", "ebay_buyer_message_en.json");
-    expect_body(b,
+    sb_test_expect_json(b,
         "{\"channel\":\"marketplace\",\"external_id\":\"ebay-uk:ebay-m-0b7c6d5e\","
         "\"customer\":{\"id\":\"ebay-uk:vintage_collector_88\",\"name\":\"vintage_collector_88\","
         "\"phone\":\"+44 7700 900123\"},"
@@ -178,7 +158,7 @@ Test(ingest_marketplace, ebay_buyer_message_keeps_a_real_phone)
 Test(ingest_marketplace, shopee_after_sale_with_no_images)
 {
     json_t *b = accept_file("shopee_sg", "shopee_after_sale_en.json");
-    expect_body(b,
+    sb_test_expect_json(b,
         "{\"channel\":\"marketplace\",\"external_id\":\"shopee_sg:shp-rr-2611220031\","
         "\"customer\":{\"id\":\"shopee_sg:77120033\",\"name\":\"mei.lin\"},"
         "\"text\":\"Wrong colour received, I ordered blue. Requesting return & refund.\","

@@ -1,7 +1,8 @@
 /* test_ingest_marketplace_http.c - POST /v1/channels/marketplace/{name} over real HTTP against
- * the running stack: names, the body's HMAC checked before anything is parsed, a marketplace's
- * own secret over the shared one, field-named refusals, idempotent ids, and a dispute becoming
- * an MP- complaint ticket. */
+ * the running stack: names, the body's HMAC checked before anything is parsed (and before the
+ * secret's rate), a marketplace's own secret over the shared one, refusals naming X-Signature
+ * (never a Bearer challenge) or the event's field, idempotent ids, and a dispute becoming an
+ * MP- complaint ticket. */
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -13,19 +14,11 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "expect.h"
 #include "fixture.h"
-#include "http_client.h"
+#include "ingest_client.h"
 
 #define DATA SB_SOURCE_DIR "/tests/data/ingest/marketplace/"
-
-/* An environment variable the stack exports, or skip. */
-static const char *env_or_skip(const char *name)
-{
-    const char *v = getenv(name);
-    if (!v || !*v)
-        cr_skip_test("%s is not set: run through tests/run", name);
-    return v;
-}
 
 /* "sha256=<hex HMAC-SHA256 of body under secret>" into out (>= 72 bytes). */
 static void sign(const char *secret, const char *body, size_t len, char *out)
@@ -39,25 +32,26 @@ static void sign(const char *secret, const char *body, size_t len, char *out)
 }
 
 /* POST body to /v1/channels/marketplace/<name> with X-Signature sig (NULL: none) and content
- * type; the reply parsed (NULL when not JSON), status in *status. */
+ * type; the reply parsed (NULL when not JSON), status in *status; the reply's header named in
+ * rq_header (NULL: none) into header_out (64 bytes). */
+static json_t *post_with(const char *name, const char *sig, const char *type, const char *body,
+                         int *status, const char *rq_header, char *header_out)
+{
+    char path[256], lines[160] = "";
+    snprintf(path, sizeof path, "/v1/channels/marketplace/%s", name);
+    if (sig)
+        snprintf(lines, sizeof lines, "X-Signature: %s\r\n", sig);
+    sb_test_request rq = {.headers = lines, .content_type = type, .body = body,
+                          .reply_header = rq_header, .reply_header_out = header_out,
+                          .reply_header_len = 64};
+    return sb_test_ingest_call("POST", path, &rq, status, NULL);
+}
+
+/* post_with, no reply header wanted. */
 static json_t *post_raw(const char *name, const char *sig, const char *type, const char *body,
                         int *status)
 {
-    char url[512], lines[512] = "";
-    snprintf(url, sizeof url, "%s/v1/channels/marketplace/%s", env_or_skip("SB_INGEST_URL"),
-             name);
-    if (sig)
-        snprintf(lines, sizeof lines, "X-Signature: %s\r\n", sig);
-    if (type)
-        snprintf(lines + strlen(lines), sizeof lines - strlen(lines), "Content-Type: %s\r\n",
-                 type);
-    char *reply = NULL;
-    *status = 0;
-    cr_assert_eq(sb_test_http_raw("POST", url, lines, body, strlen(body), status, &reply), 0,
-                 "ingest did not answer");
-    json_t *v = json_loads(reply, 0, NULL);
-    free(reply);
-    return v;
+    return post_with(name, sig, type, body, status, NULL, NULL);
 }
 
 /* POST body signed with secret as JSON. */
@@ -71,22 +65,7 @@ static json_t *post_signed(const char *name, const char *secret, const char *bod
 /* POST body signed with the deployment's shared marketplace secret. */
 static json_t *post(const char *name, const char *body, int *status)
 {
-    return post_signed(name, env_or_skip("SB_MARKETPLACE_SECRET"), body, status);
-}
-
-/* error.field of a reply ("" when absent). */
-static const char *error_field(json_t *reply)
-{
-    const char *f =
-        json_string_value(json_object_get(json_object_get(reply, "error"), "field"));
-    return f ? f : "";
-}
-
-/* error.code of a reply ("" when absent). */
-static const char *error_code(json_t *reply)
-{
-    const char *c = json_string_value(json_object_get(json_object_get(reply, "error"), "code"));
-    return c ? c : "";
+    return post_signed(name, sb_test_env("SB_MARKETPLACE_SECRET"), body, status);
 }
 
 /* The sample as a fresh event of this run: its own event and buyer ids, created a minute ago;
@@ -122,7 +101,7 @@ static char *fresh_event(const char *file, char *id, size_t id_len)
 
 Test(ingest_marketplace_http, names_that_cannot_be_a_marketplace_are_404)
 {
-    env_or_skip("SB_MARKETPLACE_SECRET");
+    sb_test_env("SB_MARKETPLACE_SECRET");
     static const char *const names[] = {"", "Tmall", "a.b",
                                         "abcdefghij0123456789abcdefghij0123456789x"};
     static const char body[] = "{}";
@@ -130,14 +109,14 @@ Test(ingest_marketplace_http, names_that_cannot_be_a_marketplace_are_404)
         int status;
         json_t *r = post(names[i], body, &status);
         cr_expect_eq(status, 404, "'%s': status %d", names[i], status);
-        cr_expect_str_eq(error_field(r), "name", "'%s'", names[i]);
+        cr_expect_str_eq(sb_test_error_field(r), "name", "'%s'", names[i]);
         json_decref(r);
     }
 }
 
 Test(ingest_marketplace_http, the_signature_is_checked_before_the_body_is_read)
 {
-    const char *secret = env_or_skip("SB_MARKETPLACE_SECRET");
+    const char *secret = sb_test_env("SB_MARKETPLACE_SECRET");
     char id[64], sig[80];
     char *body = fresh_event("tmall_buyer_message_zh.json", id, sizeof id);
     sign(secret, body, strlen(body), sig);
@@ -155,9 +134,13 @@ Test(ingest_marketplace_http, the_signature_is_checked_before_the_body_is_read)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int status;
-        json_t *r = post_raw("tmall", cases[i].sig, "application/json", cases[i].body, &status);
+        char challenge[64];
+        json_t *r = post_with("tmall", cases[i].sig, "application/json", cases[i].body, &status,
+                              "WWW-Authenticate", challenge);
         cr_expect_eq(status, 401, "%s: status %d", cases[i].why, status);
-        cr_expect_str_eq(error_field(r), "X-Signature", "%s", cases[i].why);
+        cr_expect_str_eq(sb_test_error_field(r), "X-Signature", "%s", cases[i].why);
+        /* A key would not help: no Bearer challenge for a signed body. */
+        cr_expect_str_eq(challenge, "", "%s: WWW-Authenticate %s", cases[i].why, challenge);
         json_decref(r);
     }
     int status;
@@ -169,7 +152,7 @@ Test(ingest_marketplace_http, the_signature_is_checked_before_the_body_is_read)
 
 Test(ingest_marketplace_http, signed_but_refused_bodies_name_the_field)
 {
-    env_or_skip("SB_MARKETPLACE_SECRET");
+    sb_test_env("SB_MARKETPLACE_SECRET");
     static const struct {
         const char *file, *code, *field;
     } cases[] = {
@@ -182,56 +165,32 @@ Test(ingest_marketplace_http, signed_but_refused_bodies_name_the_field)
         {"bad_unknown_member.json", "unknown_field", "seller_note"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char path[512], buf[8192];
+        char path[512];
+        size_t n;
         snprintf(path, sizeof path, DATA "%s", cases[i].file);
-        FILE *f = fopen(path, "rb");
-        cr_assert(f, "%s", path);
-        size_t n = fread(buf, 1, sizeof buf - 1, f);
-        fclose(f);
-        buf[n] = '\0';
+        char *buf = sb_test_file(path, &n);
         int status;
         json_t *r = post("tmall", buf, &status);
+        free(buf);
         cr_expect_eq(status, 400, "%s: status %d", cases[i].file, status);
-        cr_expect_str_eq(error_code(r), cases[i].code, "%s", cases[i].file);
-        cr_expect_str_eq(error_field(r), cases[i].field, "%s", cases[i].file);
+        cr_expect_str_eq(sb_test_error_code(r), cases[i].code, "%s", cases[i].file);
+        cr_expect_str_eq(sb_test_error_field(r), cases[i].field, "%s", cases[i].file);
         json_decref(r);
     }
     char id[64], sig[80];
     char *body = fresh_event("tmall_buyer_message_zh.json", id, sizeof id);
-    sign(env_or_skip("SB_MARKETPLACE_SECRET"), body, strlen(body), sig);
+    sign(sb_test_env("SB_MARKETPLACE_SECRET"), body, strlen(body), sig);
     int status;
     json_t *r = post_raw("tmall", sig, "text/plain", body, &status);
     cr_expect_eq(status, 415);
-    cr_expect_str_eq(error_field(r), "Content-Type");
+    cr_expect_str_eq(sb_test_error_field(r), "Content-Type");
     json_decref(r);
     free(body);
 }
 
-/* GET /v1/messages/{id} with the marketplace key until classify stored it; the ticket number
- * (caller frees) or NULL. */
-static char *wait_for_ticket(const char *message_id)
-{
-    char url[256];
-    snprintf(url, sizeof url, "%s/v1/messages/%s", env_or_skip("SB_INGEST_URL"), message_id);
-    char *number = NULL;
-    for (int i = 0; i < 300 && !number; i++) {
-        int status = 0;
-        json_t *st = sb_test_http_json("GET", url, env_or_skip("SB_CHANNEL_KEY_MARKETPLACE"),
-                                       NULL, &status);
-        const char *s = json_string_value(json_object_get(st, "status"));
-        const char *t = json_string_value(json_object_get(st, "ticket_number"));
-        if (status == 200 && s && strcmp(s, "accepted") != 0 && t)
-            number = strdup(t);
-        json_decref(st);
-        if (!number)
-            usleep(100 * 1000);
-    }
-    return number;
-}
-
 Test(ingest_marketplace_http, a_dispute_becomes_one_complaint_ticket, .timeout = 90)
 {
-    env_or_skip("SB_MARKETPLACE_SECRET");
+    sb_test_env("SB_MARKETPLACE_SECRET");
     char id[64];
     /* A text no keyword rule matches: the category comes from the event type. */
     char *body = fresh_event("tmall_buyer_message_zh.json", id, sizeof id);
@@ -252,7 +211,7 @@ Test(ingest_marketplace_http, a_dispute_becomes_one_complaint_ticket, .timeout =
     cr_assert_eq(status, 202);
     cr_expect_str_eq(json_string_value(json_object_get(again, "message_id")), mid);
 
-    char *number = wait_for_ticket(mid);
+    char *number = sb_test_ingest_ticket(mid, sb_test_env("SB_CHANNEL_KEY_MARKETPLACE"));
     cr_assert(number, "the event became a ticket");
     cr_expect_eq(strncmp(number, "MP-", 3), 0, "a marketplace ticket number: %s", number);
     PGconn *pg = sb_fixture_pg();
@@ -277,14 +236,22 @@ Test(ingest_marketplace_http, a_dispute_becomes_one_complaint_ticket, .timeout =
     free(body);
 }
 
-/* Stores an HMAC secret for (channel, name) as an admin would; 0 or -1. */
+/* Stores an HMAC secret for (channel, name) as an admin would, with rate (messages/s) and
+ * burst; 0 or -1. */
+static int add_secret_rated(PGconn *pg, const char *channel, const char *name,
+                            const char *secret, const char *rate, const char *burst)
+{
+    const char *p[] = {channel, name, secret, rate, burst};
+    return sb_fixture_exec(pg,
+                           "INSERT INTO channel_credentials (channel, kind, name, secret,"
+                           " rate_per_s, burst) VALUES ($1, 'hmac_secret', $2, $3, $4, $5)",
+                           5, p);
+}
+
+/* Stores an HMAC secret for (channel, name) with the default rate; 0 or -1. */
 static int add_secret(PGconn *pg, const char *channel, const char *name, const char *secret)
 {
-    const char *p[] = {channel, name, secret};
-    return sb_fixture_exec(pg,
-                           "INSERT INTO channel_credentials (channel, kind, name, secret)"
-                           " VALUES ($1, 'hmac_secret', $2, $3)",
-                           3, p);
+    return add_secret_rated(pg, channel, name, secret, "1000", "2000");
 }
 
 /* Revokes what add_secret stored. */
@@ -312,7 +279,7 @@ static int post_until(const char *name, const char *secret, const char *body, in
 
 Test(ingest_marketplace_http, a_marketplace_with_its_own_secret, .timeout = 90)
 {
-    const char *shared = env_or_skip("SB_MARKETPLACE_SECRET");
+    const char *shared = sb_test_env("SB_MARKETPLACE_SECRET");
     PGconn *pg = sb_fixture_pg();
     if (!pg)
         cr_skip_test("SB_PG_DSN is not set");
@@ -332,13 +299,44 @@ Test(ingest_marketplace_http, a_marketplace_with_its_own_secret, .timeout = 90)
     cr_expect_eq(status, 401, "the shared secret no longer signs for it");
     json_t *r = post_signed(web_name, own, body, &status);
     cr_expect_eq(status, 404, "another channel's secret");
-    cr_expect_str_eq(error_field(r), "name");
+    cr_expect_str_eq(sb_test_error_field(r), "name");
     json_decref(r);
 
     revoke_secret(pg, own_name);
     revoke_secret(pg, web_name);
     cr_expect_eq(post_until(own_name, shared, body, 202), 202,
                  "revoked: the shared secret signs for it again");
+    PQfinish(pg);
+    free(body);
+}
+
+Test(ingest_marketplace_http, over_its_rate_a_secret_gets_a_429_naming_x_signature, .timeout = 90)
+{
+    PGconn *pg = sb_fixture_pg();
+    if (!pg)
+        cr_skip_test("SB_PG_DSN is not set");
+    char hex[9], name[32], secret[40], id[64], sig[80];
+    sb_fixture_hex(hex, 8);
+    snprintf(name, sizeof name, "slow-%s", hex);
+    snprintf(secret, sizeof secret, "slow-secret-%s", hex);
+    /* One token, refilled one a minute. */
+    cr_assert_eq(add_secret_rated(pg, "marketplace", name, secret, "0.0167", "1"), 0);
+    char *body = fresh_event("tmall_buyer_message_zh.json", id, sizeof id);
+    cr_expect_eq(post_until(name, secret, body, 202), 202, "the new secret signs, one token");
+    /* Wrongly signed requests are refused before the bucket is looked at: still 401. */
+    int status;
+    json_t *r = post_signed(name, "not-the-secret", body, &status);
+    cr_expect_eq(status, 401, "a bad signature over the rate is a 401, not a 429");
+    json_decref(r);
+    char retry[64];
+    sign(secret, body, strlen(body), sig);
+    r = post_with(name, sig, "application/json", body, &status, "Retry-After", retry);
+    cr_expect_eq(status, 429);
+    cr_expect_str_eq(sb_test_error_code(r), "rate_limited");
+    cr_expect_str_eq(sb_test_error_field(r), "X-Signature");
+    cr_expect_geq(atoi(retry), 1, "Retry-After '%s'", retry);
+    json_decref(r);
+    revoke_secret(pg, name);
     PQfinish(pg);
     free(body);
 }

@@ -9,25 +9,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "expect.h"
 #include "fixture.h"
-#include "http_client.h"
+#include "ingest_client.h"
 
 #define DATA SB_SOURCE_DIR "/tests/data/ingest/phone/"
-
-/* An environment variable the stack exports, or skip. */
-static const char *env_or_skip(const char *name)
-{
-    const char *v = getenv(name);
-    if (!v || !*v)
-        cr_skip_test("%s is not set: run through tests/run", name);
-    return v;
-}
-
-/* URL of path on ingest. */
-static void ingest_url(char *out, size_t len, const char *path)
-{
-    snprintf(out, len, "%s%s", env_or_skip("SB_INGEST_URL"), path);
-}
 
 /* A sample call record parsed (caller decrefs). */
 static json_t *sample(const char *file)
@@ -61,66 +47,40 @@ static char *fresh_call(const char *file, char *call_id, size_t id_len)
 }
 
 /* POST text to /v1/channels/phone with key (NULL: none) and content type; the reply parsed
- * (NULL when not JSON), status in *status. */
-static json_t *post_as(const char *key, const char *type, const char *text, size_t len,
-                       int *status)
+ * (NULL when not JSON), status in *status, WWW-Authenticate into challenge when not NULL. */
+static json_t *post_as(const char *key, const char *type, const char *text, int *status,
+                       char challenge[64])
 {
-    char url[256], lines[512] = "";
-    ingest_url(url, sizeof url, "/v1/channels/phone");
-    if (key)
-        snprintf(lines, sizeof lines, "Authorization: Bearer %s\r\n", key);
-    if (type)
-        snprintf(lines + strlen(lines), sizeof lines - strlen(lines), "Content-Type: %s\r\n",
-                 type);
-    char *reply = NULL;
-    *status = 0;
-    cr_assert_eq(sb_test_http_raw("POST", url, lines, text, len, status, &reply), 0,
-                 "ingest did not answer");
-    json_t *v = json_loads(reply, 0, NULL);
-    free(reply);
-    return v;
+    sb_test_request rq = {.bearer = key, .content_type = type, .body = text,
+                          .reply_header = challenge ? "WWW-Authenticate" : NULL,
+                          .reply_header_out = challenge, .reply_header_len = 64};
+    return sb_test_ingest_call("POST", "/v1/channels/phone", &rq, status, NULL);
 }
 
 /* POST a call record as JSON with the phone key. */
 static json_t *post(const char *text, int *status)
 {
-    return post_as(env_or_skip("SB_CHANNEL_KEY_PHONE"), "application/json", text, strlen(text),
-                   status);
-}
-
-/* error.field of a reply ("" when absent). */
-static const char *error_field(json_t *reply)
-{
-    const char *f =
-        json_string_value(json_object_get(json_object_get(reply, "error"), "field"));
-    return f ? f : "";
-}
-
-/* error.code of a reply ("" when absent). */
-static const char *error_code(json_t *reply)
-{
-    const char *c = json_string_value(json_object_get(json_object_get(reply, "error"), "code"));
-    return c ? c : "";
+    return post_as(sb_test_env("SB_CHANNEL_KEY_PHONE"), "application/json", text, status, NULL);
 }
 
 Test(ingest_phone_http, only_the_phone_key_may_post)
 {
-    char id[64];
+    char id[64], challenge[64];
     char *text = fresh_call("zh_aftersales_array.json", id, sizeof id);
     int status;
-    json_t *r = post_as(NULL, "application/json", text, strlen(text), &status);
+    json_t *r = post_as(NULL, "application/json", text, &status, challenge);
     cr_expect_eq(status, 401);
-    cr_expect_str_eq(error_field(r), "Authorization");
+    cr_expect_str_eq(sb_test_error_field(r), "Authorization");
+    cr_expect_str_eq(challenge, "Bearer", "a key is what the phone endpoint asks for");
     json_decref(r);
-    r = post_as("not-a-key", "application/json", text, strlen(text), &status);
+    r = post_as("not-a-key", "application/json", text, &status, NULL);
     cr_expect_eq(status, 401);
-    cr_expect_str_eq(error_field(r), "Authorization");
+    cr_expect_str_eq(sb_test_error_field(r), "Authorization");
     json_decref(r);
-    r = post_as(env_or_skip("SB_CHANNEL_KEY_WEB"), "application/json", text, strlen(text),
-                &status);
+    r = post_as(sb_test_env("SB_CHANNEL_KEY_WEB"), "application/json", text, &status, NULL);
     cr_expect_eq(status, 403);
-    cr_expect_str_eq(error_code(r), "forbidden");
-    cr_expect_str_eq(error_field(r), "Authorization");
+    cr_expect_str_eq(sb_test_error_code(r), "forbidden");
+    cr_expect_str_eq(sb_test_error_field(r), "Authorization");
     json_decref(r);
     free(text);
 }
@@ -145,19 +105,16 @@ Test(ingest_phone_http, refusals_name_the_call_record_field)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char path[512];
+        size_t n;
         snprintf(path, sizeof path, DATA "%s", cases[i].file);
-        FILE *f = fopen(path, "rb");
-        cr_assert(f, "%s", path);
-        char buf[8192];
-        size_t n = fread(buf, 1, sizeof buf - 1, f);
-        fclose(f);
-        buf[n] = '\0';
+        char *buf = sb_test_file(path, &n);
         int status;
         json_t *r = post(buf, &status);
+        free(buf);
         cr_expect_eq(status, cases[i].status, "%s: status %d", cases[i].file, status);
         cr_assert(r, "%s: the refusal is JSON", cases[i].file);
-        cr_expect_str_eq(error_code(r), cases[i].code, "%s", cases[i].file);
-        cr_expect_str_eq(error_field(r), cases[i].field, "%s", cases[i].file);
+        cr_expect_str_eq(sb_test_error_code(r), cases[i].code, "%s", cases[i].file);
+        cr_expect_str_eq(sb_test_error_field(r), cases[i].field, "%s", cases[i].file);
         json_decref(r);
     }
 }
@@ -167,10 +124,10 @@ Test(ingest_phone_http, media_type_and_size)
     char id[64];
     char *text = fresh_call("zh_aftersales_array.json", id, sizeof id);
     int status;
-    json_t *r = post_as(env_or_skip("SB_CHANNEL_KEY_PHONE"), "application/x-www-form-urlencoded",
-                        text, strlen(text), &status);
+    json_t *r = post_as(sb_test_env("SB_CHANNEL_KEY_PHONE"), "application/x-www-form-urlencoded",
+                        text, &status, NULL);
     cr_expect_eq(status, 415);
-    cr_expect_str_eq(error_field(r), "Content-Type");
+    cr_expect_str_eq(sb_test_error_field(r), "Content-Type");
     json_decref(r);
     free(text);
 
@@ -182,32 +139,9 @@ Test(ingest_phone_http, media_type_and_size)
     strcpy(big + k + n, "\"}");
     r = post(big, &status);
     cr_expect_eq(status, 413);
-    cr_expect_str_eq(error_code(r), "body_too_large");
+    cr_expect_str_eq(sb_test_error_code(r), "body_too_large");
     json_decref(r);
     free(big);
-}
-
-/* GET /v1/messages/{id} with the phone key until classify stored it; the ticket number
- * (caller frees) or NULL. */
-static char *wait_for_ticket(const char *message_id)
-{
-    char url[256];
-    ingest_url(url, sizeof url, "/v1/messages/");
-    strncat(url, message_id, sizeof url - strlen(url) - 1);
-    char *number = NULL;
-    for (int i = 0; i < 300 && !number; i++) {
-        int status = 0;
-        json_t *st = sb_test_http_json("GET", url, env_or_skip("SB_CHANNEL_KEY_PHONE"), NULL,
-                                       &status);
-        const char *s = json_string_value(json_object_get(st, "status"));
-        const char *t = json_string_value(json_object_get(st, "ticket_number"));
-        if (status == 200 && s && strcmp(s, "accepted") != 0 && t)
-            number = strdup(t);
-        json_decref(st);
-        if (!number)
-            usleep(100 * 1000);
-    }
-    return number;
 }
 
 Test(ingest_phone_http, a_call_becomes_one_phone_ticket, .timeout = 90)
@@ -223,7 +157,7 @@ Test(ingest_phone_http, a_call_becomes_one_phone_ticket, .timeout = 90)
     cr_assert_eq(status, 202);
     cr_expect_str_eq(json_string_value(json_object_get(again, "message_id")), mid);
 
-    char *number = wait_for_ticket(mid);
+    char *number = sb_test_ingest_ticket(mid, sb_test_env("SB_CHANNEL_KEY_PHONE"));
     cr_assert(number, "the call became a ticket");
     cr_expect_eq(strncmp(number, "PH-", 3), 0, "a phone ticket number: %s", number);
     PGconn *pg = sb_fixture_pg();

@@ -1,5 +1,6 @@
-/* test_ingest_recent.c - ingest's bounded set of recently accepted ids: membership, the oldest
- * forgotten first, and lookups still right after many evictions (backward-shift deletion). */
+/* test_ingest_recent.c - ingest's bounded set of recently accepted ids: membership with the
+ * channel each came from, the oldest forgotten first, and lookups still right after many
+ * evictions (backward-shift deletion). */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,17 +19,23 @@ static sb_uuid id_of(unsigned i)
     return u;
 }
 
-Test(ingest_recent, remembers_and_ignores_duplicates)
+Test(ingest_recent, remembers_with_the_channel_and_ignores_duplicates)
 {
     ingest_recent *r = ingest_recent_new(8);
     cr_assert(r);
+    const sb_channel *web = sb_channel_find("web"), *mp = sb_channel_find("marketplace");
     sb_uuid a = id_of(1), b = id_of(2);
-    cr_expect_not(ingest_recent_has(r, &a));
-    ingest_recent_add(r, &a);
-    ingest_recent_add(r, &a);
-    cr_expect(ingest_recent_has(r, &a));
-    cr_expect_not(ingest_recent_has(r, &b));
-    cr_expect_eq(ingest_recent_count(r), 1);
+    cr_expect_null(ingest_recent_channel(r, &a));
+    ingest_recent_add(r, &a, web);
+    ingest_recent_add(r, &a, web);
+    ingest_recent_add(r, &b, mp);
+    cr_expect_eq(ingest_recent_channel(r, &a), web);
+    cr_expect_eq(ingest_recent_channel(r, &b), mp);
+    cr_expect_eq(ingest_recent_count(r), 2);
+    /* Only a channel of the table is remembered. */
+    sb_uuid c = id_of(3);
+    ingest_recent_add(r, &c, NULL);
+    cr_expect_null(ingest_recent_channel(r, &c));
     ingest_recent_free(r);
 }
 
@@ -39,14 +46,16 @@ Test(ingest_recent, forgets_the_oldest_first)
     cr_assert(r);
     for (unsigned i = 0; i < TOTAL; i++) {
         sb_uuid u = id_of(i);
-        ingest_recent_add(r, &u);
+        ingest_recent_add(r, &u, sb_channel_find(i % 2 ? "web" : "wechat"));
     }
     cr_expect_eq(ingest_recent_count(r), CAP);
     for (unsigned i = 0; i < TOTAL; i++) {
         sb_uuid u = id_of(i);
-        int want = i >= TOTAL - CAP;
-        cr_expect_eq(ingest_recent_has(r, &u), want, "id %u: has=%d want=%d", i,
-                     ingest_recent_has(r, &u), want);
+        const sb_channel *want =
+            i >= TOTAL - CAP ? sb_channel_find(i % 2 ? "web" : "wechat") : NULL;
+        const sb_channel *got = ingest_recent_channel(r, &u);
+        cr_expect_eq(got, want, "id %u: %s, want %s", i, got ? got->name : "absent",
+                     want ? want->name : "absent");
     }
     ingest_recent_free(r);
 }

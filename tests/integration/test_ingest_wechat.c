@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/ids.h"
+#include "expect.h"
 #include "schema.h"
 #include "services/ingest/normalize.h"
 #include "services/ingest/wechat.h"
@@ -46,14 +47,7 @@ static char *sample(const char *name, size_t *len)
 {
     char path[512];
     snprintf(path, sizeof path, SAMPLES "%s", name);
-    FILE *f = fopen(path, "rb");
-    cr_assert(f, "cannot open %s", path);
-    char *buf = malloc(1024 * 1024);
-    cr_assert(buf);
-    *len = fread(buf, 1, 1024 * 1024 - 1, f);
-    buf[*len] = '\0';
-    fclose(f);
-    return buf;
+    return sb_test_file(path, len);
 }
 
 /* A push of type with the usual FromUserName, CreateTime and MsgId, each omitted when NULL,

@@ -1,6 +1,8 @@
 /* test_ingest_wechat_http.c - /v1/channels/wechat over real HTTP against the running stack: the
  * URL handshake, signed pushes of every sample becoming messages (one per MsgId however often
- * the platform retries), events answered and counted without producing, every refusal. */
+ * the platform retries), events answered and counted without producing, every refusal (naming
+ * the query's signature, never with a Bearer challenge), the token's rate limit.
+ * Runs its tests one at a time (CMakeLists.txt): one of them lowers the token's rate. */
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <openssl/sha.h>
@@ -11,21 +13,13 @@
 #include <unistd.h>
 
 #include "common/ids.h"
+#include "expect.h"
 #include "fixture.h"
-#include "http_client.h"
+#include "ingest_client.h"
 
 #define SAMPLES SB_SOURCE_DIR "/tests/data/ingest/wechat/"
 #define OPENID  "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"
 #define XML_CT  "text/xml"
-
-/* An environment variable the stack exports, or skip. */
-static const char *env_or_skip(const char *name)
-{
-    const char *v = getenv(name);
-    if (!v || !*v)
-        cr_skip_test("%s is not set: run through tests/run", name);
-    return v;
-}
 
 /* The hex signature of (token, timestamp, nonce), computed here independently of ingest:
  * the three sorted with strcmp, concatenated, SHA-1. */
@@ -52,9 +46,9 @@ static void signed_url(char *out, size_t len, long ts, const char *extra)
     char stamp[24], nonce[24], sig[41];
     snprintf(stamp, sizeof stamp, "%ld", ts ? ts : (long)time(NULL));
     snprintf(nonce, sizeof nonce, "%d", rand());
-    sign(env_or_skip("SB_WECHAT_TOKEN"), stamp, nonce, sig);
+    sign(sb_test_env("SB_WECHAT_TOKEN"), stamp, nonce, sig);
     snprintf(out, len, "%s/v1/channels/wechat?signature=%s&timestamp=%s&nonce=%s%s",
-             env_or_skip("SB_INGEST_URL"), sig, stamp, nonce, extra);
+             sb_test_env("SB_INGEST_URL"), sig, stamp, nonce, extra);
 }
 
 /* A fresh id of the platform's shape (a large decimal number) unique to this run. */
@@ -96,14 +90,23 @@ static char *sample_now(const char *name, const char *msgid)
     return msgid ? set_element(xml, "MsgId", msgid) : xml;
 }
 
+/* method url with xml (NULL: no body) as content_type; the status, the reply body in *reply
+ * (caller frees), the reply's header named header (NULL: none) into out (64 bytes). */
+static int call(const char *method, const char *url, const char *content_type, const char *xml,
+                char **reply, const char *header, char *out)
+{
+    int status = 0;
+    sb_test_request rq = {.content_type = content_type, .body = xml, .reply_header = header,
+                          .reply_header_out = out, .reply_header_len = 64};
+    cr_assert_eq(sb_test_http_request(method, url, &rq, &status, reply), 0,
+                 "ingest did not answer");
+    return status;
+}
+
 /* POST xml as content_type to url; the status, the reply body in *reply (caller frees). */
 static int post(const char *url, const char *content_type, const char *xml, char **reply)
 {
-    int status = 0;
-    cr_assert_eq(sb_test_http_typed("POST", url, NULL, content_type, xml, &status, reply, NULL,
-                                    NULL, 0),
-                 0, "ingest did not answer");
-    return status;
+    return call("POST", url, content_type, xml, reply, NULL, NULL);
 }
 
 /* The reply must be a JSON error with want_status naming want_field. */
@@ -137,8 +140,7 @@ Test(ingest_wechat_http, handshake_echoes_echostr_when_signed)
     char *reply = NULL;
     int status = 0;
     signed_url(url, sizeof url, 0, "&echostr=8726354019283746501");
-    cr_assert_eq(sb_test_http_typed("GET", url, NULL, NULL, NULL, &status, &reply,
-                                    "Content-Type", ct, sizeof ct), 0);
+    status = call("GET", url, NULL, NULL, &reply, "Content-Type", ct);
     cr_expect_eq(status, 200);
     cr_expect_str_eq(reply, "8726354019283746501");
     cr_expect(strncmp(ct, "text/plain", 10) == 0, "Content-Type %s", ct);
@@ -147,10 +149,10 @@ Test(ingest_wechat_http, handshake_echoes_echostr_when_signed)
 
 Test(ingest_wechat_http, handshake_refusals_name_the_parameter)
 {
-    const char *base = env_or_skip("SB_INGEST_URL");
+    const char *base = sb_test_env("SB_INGEST_URL");
     char url[1024], sig[41], stamp[24];
     snprintf(stamp, sizeof stamp, "%ld", (long)time(NULL));
-    sign(env_or_skip("SB_WECHAT_TOKEN"), stamp, "42", sig);
+    sign(sb_test_env("SB_WECHAT_TOKEN"), stamp, "42", sig);
     struct { const char *query; const char *field; } cases[] = {
         {"", "signature"},
         {"?timestamp=%2$s&nonce=42&echostr=1", "signature"},
@@ -165,39 +167,20 @@ Test(ingest_wechat_http, handshake_refusals_name_the_parameter)
         char query[256];
         snprintf(query, sizeof query, cases[i].query, sig, stamp);
         snprintf(url, sizeof url, "%s/v1/channels/wechat%s", base, query);
-        char *reply = NULL;
-        int status = 0;
-        cr_assert_eq(sb_test_http_typed("GET", url, NULL, NULL, NULL, &status, &reply, NULL,
-                                        NULL, 0), 0);
+        char *reply = NULL, challenge[64];
+        int status = call("GET", url, NULL, NULL, &reply, "WWW-Authenticate", challenge);
         expect_error(reply, status, 401, cases[i].field);
+        cr_expect_str_eq(challenge, "", "no Bearer challenge: a key would not help");
         free(reply);
     }
 }
 
 /* ---- messages ---- */
 
-/* GET /v1/messages/{id} until classify stored it; the ticket number (malloc'd) or NULL. */
+/* The ticket the WeChat message id became (malloc'd), or NULL. */
 static char *wait_ticket(const char *id)
 {
-    char url[512];
-    snprintf(url, sizeof url, "%s/v1/messages/%s", env_or_skip("SB_INGEST_URL"), id);
-    const char *key = env_or_skip("SB_CHANNEL_KEY_WECHAT");
-    int status = 0;
-    int seen_accepted = 0;
-    for (int i = 0; i < 200; i++) {
-        json_t *st = sb_test_http_json("GET", url, key, NULL, &status);
-        const char *s = json_string_value(json_object_get(st, "status"));
-        const char *number = json_string_value(json_object_get(st, "ticket_number"));
-        char *out = status == 200 && s && strcmp(s, "accepted") != 0 && number ? strdup(number)
-                                                                             : NULL;
-        seen_accepted |= status == 200 && s != NULL;
-        json_decref(st);
-        if (out)
-            return out;
-        usleep(100 * 1000);
-    }
-    cr_expect(seen_accepted, "GET never knew the message");
-    return NULL;
+    return sb_test_ingest_ticket(id, sb_test_env("SB_CHANNEL_KEY_WECHAT"));
 }
 
 Test(ingest_wechat_http, a_text_push_becomes_one_ticket_however_often_it_is_retried,
@@ -269,7 +252,7 @@ static long metric(const char *name)
     char url[512];
     char *text = NULL;
     int status = 0;
-    snprintf(url, sizeof url, "%s/metrics", env_or_skip("SB_INGEST_URL"));
+    snprintf(url, sizeof url, "%s/metrics", sb_test_env("SB_INGEST_URL"));
     cr_assert_eq(sb_test_http("GET", url, NULL, NULL, &status, &text), 0);
     cr_assert_eq(status, 200);
     long v = 0;
@@ -306,10 +289,11 @@ Test(ingest_wechat_http, unsigned_or_stale_pushes_are_401)
 {
     char msgid[32], url[1024];
     fresh_msgid(msgid);
-    char *xml = sample_now("text_en.xml", msgid), *reply = NULL;
-    snprintf(url, sizeof url, "%s/v1/channels/wechat", env_or_skip("SB_INGEST_URL"));
-    int status = post(url, XML_CT, xml, &reply);
+    char *xml = sample_now("text_en.xml", msgid), *reply = NULL, challenge[64];
+    sb_test_ingest_url(url, sizeof url, "/v1/channels/wechat");
+    int status = call("POST", url, XML_CT, xml, &reply, "WWW-Authenticate", challenge);
     expect_error(reply, status, 401, "signature");
+    cr_expect_str_eq(challenge, "", "no Bearer challenge for a signed query");
     free(reply);
     /* Signed, but with a timestamp 10 minutes old: a replay. */
     signed_url(url, sizeof url, (long)time(NULL) - 600, "");
@@ -375,4 +359,75 @@ Test(ingest_wechat_http, an_oversize_push_is_a_json_413)
     strcpy(xml + 14 + n, "</Content></xml>");
     refuse_post("", XML_CT, xml, 413, "");
     free(xml);
+}
+
+/* ---- the token's rate ---- */
+
+/* The account token's row (the one ingest verifies with: the oldest live one), and its rate and
+ * burst before the test lowered them; put back by restore_rate whatever the test's outcome. */
+static char saved_id[32], saved_rate[32], saved_burst[32];
+
+/* Sets the token row's rate and burst. */
+static void set_rate(const char *rate, const char *burst)
+{
+    PGconn *pg = sb_fixture_pg();
+    if (!pg)
+        return;
+    const char *p[] = {rate, burst, saved_id};
+    sb_fixture_exec(pg, "UPDATE channel_credentials SET rate_per_s = $1, burst = $2 WHERE id = $3",
+                    3, p);
+    PQfinish(pg);
+}
+
+static void restore_rate(void)
+{
+    if (saved_id[0])
+        set_rate(saved_rate, saved_burst);
+}
+
+/* Signs and posts the subscribe event until the answer is want (credentials reach ingest
+ * within a refresh); the last status. */
+static int push_event_until(int want, char *reply_field, char *retry)
+{
+    int status = 0;
+    for (int i = 0; i < 125 && status != want; i++) {
+        char url[1024], *reply = NULL;
+        char *xml = sample_now("event_subscribe.xml", NULL);
+        if (i)
+            usleep(200 * 1000);
+        signed_url(url, sizeof url, 0, "&openid=" OPENID);
+        status = call("POST", url, XML_CT, xml, &reply, "Retry-After", retry);
+        json_t *j = json_loads(reply, 0, NULL);
+        snprintf(reply_field, 64, "%s", sb_test_error_field(j));
+        json_decref(j);
+        free(reply);
+        free(xml);
+    }
+    return status;
+}
+
+Test(ingest_wechat_http, over_its_rate_the_token_gets_a_429_naming_signature, .timeout = 90,
+     .fini = restore_rate)
+{
+    PGconn *pg = sb_fixture_pg();
+    if (!pg)
+        cr_skip_test("SB_PG_DSN is not set");
+    char *row = sb_fixture_value(pg,
+                                 "SELECT id || ' ' || rate_per_s || ' ' || burst"
+                                 " FROM channel_credentials WHERE kind = 'wechat_token'"
+                                 " AND name = '' AND revoked_at IS NULL ORDER BY id LIMIT 1",
+                                 0, NULL);
+    PQfinish(pg);
+    cr_assert(row && sscanf(row, "%31s %31s %31s", saved_id, saved_rate, saved_burst) == 3,
+              "the WeChat token's row: %s", row ? row : "none");
+    free(row);
+    /* One token, refilled one a minute: every push is an event (nothing produced), and events
+     * take tokens too, since the token is taken before the body is read. */
+    set_rate("0.0167", "1");
+    char field[64], retry[64];
+    cr_assert_eq(push_event_until(429, field, retry), 429, "the lowered rate never applied");
+    cr_expect_str_eq(field, "signature", "the 429 names what the push authenticated with");
+    cr_expect_geq(atoi(retry), 1, "Retry-After '%s'", retry);
+    restore_rate();
+    cr_expect_eq(push_event_until(200, field, retry), 200, "the rate came back");
 }

@@ -127,22 +127,6 @@ static char *http_exchange_raw(const char *method, const char *url, const char *
     return reply;
 }
 
-/* Send the request and read the whole reply (Connection: close). */
-static char *http_exchange(const char *method, const char *url, const char *bearer,
-                           const char *body, size_t *len)
-{
-    size_t cap = (bearer ? strlen(bearer) : 0) + 128;
-    char *lines = malloc(cap);
-    if (!lines)
-        return NULL;
-    snprintf(lines, cap, "%s%s%s%s", bearer ? "Authorization: Bearer " : "",
-             bearer ? bearer : "", bearer ? "\r\n" : "",
-             body ? "Content-Type: application/json\r\n" : "");
-    char *reply = http_exchange_raw(method, url, lines, body, body ? strlen(body) : 0, len);
-    free(lines);
-    return reply;
-}
-
 /* Value of header name in the head (up to the blank line) into out, "" when absent. */
 static void http_find_header(const char *head, const char *end, const char *name, char *out,
                              unsigned outlen)
@@ -192,21 +176,31 @@ static int http_reply_parse(char *reply, size_t len, int *status, char **resp_bo
     return resp_body && !*resp_body ? -1 : 0;
 }
 
+int sb_test_http_request(const char *method, const char *url, const sb_test_request *rq,
+                         int *status, char **resp_body)
+{
+    const char *body = rq->body, *type = body ? rq->content_type : NULL;
+    char *lines = NULL;
+    if (asprintf(&lines, "%s%s%s%s%s%s%s", rq->bearer ? "Authorization: Bearer " : "",
+                 rq->bearer ? rq->bearer : "", rq->bearer ? "\r\n" : "",
+                 type ? "Content-Type: " : "", type ? type : "", type ? "\r\n" : "",
+                 rq->headers ? rq->headers : "") < 0)
+        return -1;
+    size_t len = 0, blen = body ? (rq->body_len ? rq->body_len : strlen(body)) : 0;
+    char *reply = http_exchange_raw(method, url, lines, body, blen, &len);
+    free(lines);
+    return http_reply_parse(reply, len, status, resp_body, rq->reply_header,
+                            rq->reply_header_out, rq->reply_header_len);
+}
+
 int sb_test_http_header(const char *method, const char *url, const char *bearer,
                         const char *body, int *status, char **resp_body, const char *header,
                         char *header_out, unsigned header_len)
 {
-    size_t len = 0;
-    char *reply = http_exchange(method, url, bearer, body, &len);
-    return http_reply_parse(reply, len, status, resp_body, header, header_out, header_len);
-}
-
-int sb_test_http_raw(const char *method, const char *url, const char *lines, const char *body,
-                     size_t body_len, int *status, char **resp_body)
-{
-    size_t len = 0;
-    char *reply = http_exchange_raw(method, url, lines ? lines : "", body, body_len, &len);
-    return http_reply_parse(reply, len, status, resp_body, NULL, NULL, 0);
+    sb_test_request rq = {.bearer = bearer, .content_type = "application/json", .body = body,
+                          .reply_header = header, .reply_header_out = header_out,
+                          .reply_header_len = header_len};
+    return sb_test_http_request(method, url, &rq, status, resp_body);
 }
 
 int sb_test_http(const char *method, const char *url, const char *bearer, const char *body,
@@ -225,37 +219,4 @@ json_t *sb_test_http_json(const char *method, const char *url, const char *beare
     json_t *v = json_loads(text, 0, NULL);
     free(text);
     return v;
-}
-
-int sb_test_http_typed(const char *method, const char *url, const char *bearer,
-                       const char *content_type, const char *body, int *status,
-                       char **resp_body, const char *header, char *header_out,
-                       unsigned header_len)
-{
-    char *lines = NULL;
-    if (asprintf(&lines, "%s%s%s%s%s%s", bearer ? "Authorization: Bearer " : "",
-                 bearer ? bearer : "", bearer ? "\r\n" : "",
-                 body && content_type ? "Content-Type: " : "",
-                 body && content_type ? content_type : "", body && content_type ? "\r\n" : "") < 0)
-        return -1;
-    size_t len = 0;
-    char *reply = http_exchange_raw(method, url, lines, body, body ? strlen(body) : 0, &len);
-    free(lines);
-    return http_reply_parse(reply, len, status, resp_body, header, header_out, header_len);
-}
-
-int sb_test_http_send(const char *method, const char *url, const char *bearer,
-                      const char *content_type, const char *body, size_t body_len, int *status,
-                      char **resp_body)
-{
-    char *lines = NULL;
-    if (asprintf(&lines, "%s%s%s%s%s%s", bearer ? "Authorization: Bearer " : "",
-                 bearer ? bearer : "", bearer ? "\r\n" : "",
-                 body && content_type ? "Content-Type: " : "",
-                 body && content_type ? content_type : "", body && content_type ? "\r\n" : "") < 0)
-        return -1;
-    size_t len = 0;
-    char *reply = http_exchange_raw(method, url, lines, body, body_len, &len);
-    free(lines);
-    return http_reply_parse(reply, len, status, resp_body, NULL, NULL, 0);
 }

@@ -2,6 +2,7 @@
 #ifndef SB_TEST_HTTP_CLIENT_H
 #define SB_TEST_HTTP_CLIENT_H
 
+#include <stddef.h>
 #include <jansson.h>
 
 /* One request to url ("http://host:port/path?query"; plain http only), with
@@ -19,22 +20,23 @@ int sb_test_http_header(const char *method, const char *url, const char *bearer,
                         const char *body, int *status, char **resp_body, const char *header,
                         char *header_out, unsigned header_len);
 
-/* Same with the body sent as content_type (no Content-Type header when NULL), e.g. text/xml
- * for the WeChat adapter. */
-int sb_test_http_typed(const char *method, const char *url, const char *bearer,
-                       const char *content_type, const char *body, int *status,
-                       char **resp_body, const char *header, char *header_out,
-                       unsigned header_len);
-/* One request with exactly the header lines given (each "Name: value\r\n"; NULL for none;
- * Content-Length is added) and body_len bytes of body: for endpoints that need their own
- * headers (X-Signature) or media types. Results as sb_test_http. */
-int sb_test_http_raw(const char *method, const char *url, const char *lines, const char *body,
-                     size_t body_len, int *status, char **resp_body);
-/* One request with a body of body_len bytes (any bytes, NULs too) sent as content_type
- * (no Content-Type header when content_type is NULL); otherwise as sb_test_http. */
-int sb_test_http_send(const char *method, const char *url, const char *bearer,
-                      const char *content_type, const char *body, size_t body_len, int *status,
-                      char **resp_body);
+/* What a request sends besides its method and URL, and the reply header wanted back; a
+ * member left 0 / NULL sends or asks nothing. */
+typedef struct sb_test_request {
+    const char *bearer;            /* "Authorization: Bearer <bearer>" */
+    const char *content_type;      /* Content-Type, sent only with a body */
+    const char *headers;           /* more header lines, each "Name: value\r\n" (X-Signature) */
+    const char *body;              /* NULL: none */
+    size_t      body_len;          /* its bytes (any, NULs too); 0: strlen(body) */
+    const char *reply_header;      /* a reply header to return (case-insensitive) ... */
+    char       *reply_header_out;  /* ... into this, "" when absent */
+    unsigned    reply_header_len;
+} sb_test_request;
+
+/* One request as rq says, for endpoints that need their own media types or headers (the
+ * native channel adapters); results as sb_test_http. */
+int sb_test_http_request(const char *method, const char *url, const sb_test_request *rq,
+                         int *status, char **resp_body);
 
 /* sb_test_http with the reply parsed as JSON: NULL when the request failed or the body is not
  * JSON (*status is still set when a reply arrived). Caller json_decref()s. */

@@ -107,6 +107,26 @@ Test(json, str_is_lenient)
     json_decref(o);
 }
 
+Test(json, only_keys_names_the_first_unknown_member)
+{
+    static const char *const known[] = {"id", "name", NULL};
+    json_t *o = obj("{\"id\":\"1\",\"name\":\"x\"}");
+    sb_error err = {0};
+    cr_assert_eq(sb_json_only_keys(o, known, "customer.", &err), 0);
+    json_decref(o);
+    o = obj("{\"id\":\"1\",\"nmae\":\"x\"}");
+    cr_assert_eq(sb_json_only_keys(o, known, "customer.", &err), -1);
+    cr_assert_eq(err.status, 400);
+    cr_assert_str_eq(err.code, "unknown_field");
+    cr_assert_str_eq(err.field, "customer.nmae");
+    json_decref(o);
+    /* A member named "" still gets a field to name. */
+    o = obj("{\"\":1}");
+    cr_assert_eq(sb_json_only_keys(o, known, "", &err), -1);
+    cr_assert_str_eq(err.field, "\"\"");
+    json_decref(o);
+}
+
 Test(json, dump_is_compact_and_keeps_order)
 {
     json_t *o = json_pack("{s:i,s:s,s:[i,i]}", "z", 1, "a", "b", "l", 1, 2);
