@@ -1,21 +1,11 @@
 /* fuzz_text.c - customer text from outside: the term extractor (classifier, knowledge-base
  * search) and the order-reference finder (threading) on arbitrary bytes. */
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#define FUZZ_NAME "fuzz_text"
+#include "fuzz.h"
 
 #include "common/textfeat.h"
 #include "common/utf8.h"
 #include "services/classify/orders.h"
-
-#define CHECK(cond, what)                                                                     \
-    do {                                                                                      \
-        if (!(cond)) {                                                                        \
-            fprintf(stderr, "fuzz_text: property failed: %s (%s)\n", #cond, what);            \
-            abort();                                                                          \
-        }                                                                                     \
-    } while (0)
 
 /* Every term is non-empty, bounded and well-formed UTF-8 without separators. */
 static int check_term(void *ctx, const char *term, size_t len)
@@ -34,11 +24,9 @@ static int check_term(void *ctx, const char *term, size_t len)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *text = malloc(size + 1);
+    char *text = fuzz_cstring(data, size);
     if (!text)
         return 0;
-    memcpy(text, data, size);
-    text[size] = '\0';
 
     size_t seen = 0;
     size_t n = sb_textfeat_terms(text, size, SB_TEXTFEAT_ALL, check_term, &seen);

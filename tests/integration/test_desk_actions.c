@@ -167,14 +167,14 @@ Test(desk_actions, a_retry_with_the_same_idempotency_key_is_answered_not_repeate
 {
     char number[40], id[37], *token;
     quality_ticket(number, id, &token);
-    char url[512], lines[512], *b1 = NULL, *b2 = NULL;
+    char url[512], *b1 = NULL, *b2 = NULL;
     snprintf(url, sizeof url, "%s/v1/tickets/%s/resolve", desk_url, number);
-    snprintf(lines, sizeof lines, "Authorization: Bearer %s\r\nContent-Type: application/json\r\n"
-             "Idempotency-Key: retry-1\r\n", token);
-    const char *body = "{\"resolution\":\"fully\",\"solution\":\"Sent a new charger.\"}";
+    sb_test_request rq = {.bearer = token, .content_type = "application/json",
+                          .headers = "Idempotency-Key: retry-1\r\n",
+                          .body = "{\"resolution\":\"fully\",\"solution\":\"Sent a new charger.\"}"};
     int s1 = 0, s2 = 0;
-    cr_assert_eq(sb_test_http_raw("POST", url, lines, body, strlen(body), &s1, &b1), 0);
-    cr_assert_eq(sb_test_http_raw("POST", url, lines, body, strlen(body), &s2, &b2), 0);
+    cr_assert_eq(sb_test_http_request("POST", url, &rq, &s1, &b1), 0);
+    cr_assert_eq(sb_test_http_request("POST", url, &rq, &s2, &b2), 0);
     cr_expect_eq(s1, 200);
     cr_expect_eq(s2, 200, "a retry after success is answered like the first time");
     json_t *j1 = json_loads(b1, 0, NULL), *j2 = json_loads(b2, 0, NULL);
