@@ -29,7 +29,7 @@
 typedef struct mp_event {
     const char *event_id, *event_type, *created_at;
     const char *buyer_id, *nick, *phone;
-    const char *order_id;
+    const char *order_id, *amount, *currency;
     const char *text;
     json_t     *images;   /* validated array (borrowed), or NULL */
 } mp_event;
@@ -158,7 +158,7 @@ static int mp_currency_ok(const char *s)
 static int mp_order(const json_t *body, mp_event *e, sb_error *err)
 {
     json_t *o;
-    const char *amount, *currency;
+    const char *amount = NULL, *currency = NULL;
     if (sb_json_get_obj(body, "", "order", 0, &o, err) != 0)
         return -1;
     if (!o)
@@ -174,6 +174,8 @@ static int mp_order(const json_t *body, mp_event *e, sb_error *err)
     if (currency && !mp_currency_ok(currency))
         return sb_error_set(err, 400, "invalid_field", "order.currency",
                             "order.currency must be an ISO 4217 code such as CNY");
+    e->amount = amount;
+    e->currency = currency;
     return 0;
 }
 
@@ -284,7 +286,10 @@ static json_t *mp_build(const char *name, const mp_event *e, const char *categor
     json_t *customer = json_pack("{s:s, s:s*, s:s*}", "id", customer_id, "name", e->nick,
                                  "phone", e->phone);
     json_t *attachments = e->images ? mp_attachments(e->images) : NULL;
-    json_t *hints = json_pack("{s:s*, s:s*}", "order_id", e->order_id, "category", category);
+    /* The order's value lets priority rules treat big orders first (classify reads it). */
+    json_t *hints = json_pack("{s:s*, s:s*, s:s*, s:s*}", "order_id", e->order_id,
+                              "category", category, "order_value", e->amount,
+                              "order_currency", e->currency);
     if (!customer || (e->images && !attachments) || !hints) {
         json_decref(customer);
         json_decref(attachments);

@@ -29,7 +29,7 @@ static const struct {
     const char *key;
     size_t      max;
 } norm_hints[] = {{"category", 64}, {"urgency", 64}, {"ivr_path", 256}, {"order_id", 128},
-                   {"subject", 300}};
+                   {"subject", 300}, {"order_value", 32}, {"order_currency", 8}};
 
 #define NORM_HINTS (sizeof norm_hints / sizeof norm_hints[0])
 

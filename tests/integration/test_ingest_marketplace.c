@@ -95,7 +95,7 @@ Test(ingest_marketplace, tmall_buyer_message)
         "{\"channel\":\"marketplace\",\"external_id\":\"tmall:evt-tm-20261122-000187\","
         "\"customer\":{\"id\":\"tmall:b-2208841\",\"name\":\"小雨点\",\"phone\":\"13812345678\"},"
         "\"text\":\"亲，我11号下的单怎么还没发货？双十一买的急用。\","
-        "\"hints\":{\"order_id\":\"3920118844771\"},\"sent_at\":\"2026-11-22T09:41:27+08:00\"}");
+        "\"hints\":{\"order_id\":\"3920118844771\",\"order_value\":\"199.00\",\"order_currency\":\"CNY\"},\"sent_at\":\"2026-11-22T09:41:27+08:00\"}");
     json_decref(b);
 }
 
@@ -113,7 +113,7 @@ Test(ingest_marketplace, jd_after_sale_request_with_images_and_a_masked_phone)
         "\"url\":\"https://img.jd.example/afs/2026/11/22/crack-2.png?x-oss-process=image/resize,w_800\"},"
         "{\"name\":\"image-3\",\"content_type\":\"image/jpeg\","
         "\"url\":\"https://img.jd.example/afs/2026/11/22/\"}],"
-        "\"hints\":{\"order_id\":\"285511930021\",\"category\":\"after-sales\"},"
+        "\"hints\":{\"order_id\":\"285511930021\",\"order_value\":\"2999\",\"order_currency\":\"CNY\",\"category\":\"after-sales\"},"
         "\"sent_at\":\"2026-11-22T02:10:05Z\"}");
     json_decref(b);
 }
@@ -138,7 +138,7 @@ Test(ingest_marketplace, amazon_dispute_is_a_complaint)
         "\"text\":\"The item arrived broken and the seller has not answered in 3 days. I am filing an A-to-z claim.\","
         "\"attachments\":[{\"name\":\"71aBcD.jpg\",\"content_type\":\"image/jpeg\","
         "\"url\":\"https://m.media-amazon.example/images/I/71aBcD.jpg\"}],"
-        "\"hints\":{\"order_id\":\"114-7788123-0045511\",\"category\":\"complaint\"},"
+        "\"hints\":{\"order_id\":\"114-7788123-0045511\",\"order_value\":\"45.99\",\"order_currency\":\"USD\",\"category\":\"complaint\"},"
         "\"sent_at\":\"2026-11-22T13:05:44.512Z\"}");
     json_decref(b);
 }
@@ -162,7 +162,7 @@ Test(ingest_marketplace, shopee_after_sale_with_no_images)
         "{\"channel\":\"marketplace\",\"external_id\":\"shopee_sg:shp-rr-2611220031\","
         "\"customer\":{\"id\":\"shopee_sg:77120033\",\"name\":\"mei.lin\"},"
         "\"text\":\"Wrong colour received, I ordered blue. Requesting return & refund.\","
-        "\"hints\":{\"order_id\":\"261122ABCD1234\",\"category\":\"after-sales\"},"
+        "\"hints\":{\"order_id\":\"261122ABCD1234\",\"order_value\":\"0.99\",\"order_currency\":\"SGD\",\"category\":\"after-sales\"},"
         "\"sent_at\":\"2026-11-22T16:45:00+08:00\"}");
     json_decref(b);
 }
