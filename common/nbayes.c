@@ -68,10 +68,12 @@ static uint64_t nb_hash(const char *s, size_t len)
     return h;
 }
 
+/* alpha stays well away from 0: log(tokens + alpha * V) must never be log(0). */
 static int nb_params_valid(const sb_nb_params *p)
 {
-    return p->flags >= 1 && p->flags <= SB_TEXTFEAT_ALL && isfinite(p->alpha) && p->alpha > 0 &&
-           p->alpha <= 1000 && (p->binary == 0 || p->binary == 1) && p->min_count <= 1000000;
+    return p->flags >= 1 && p->flags <= SB_TEXTFEAT_ALL && isfinite(p->alpha) &&
+           p->alpha >= 1e-6 && p->alpha <= 1000 && (p->binary == 0 || p->binary == 1) &&
+           p->min_count <= 1000000;
 }
 
 sb_nb_model *sb_nb_new_with(const sb_nb_params *p)
@@ -526,11 +528,58 @@ size_t sb_nb_docs(const sb_nb_model *m) { return (size_t)m->ndocs; }
 size_t sb_nb_vocabulary(const sb_nb_model *m) { return m->nterms; }
 const sb_nb_params *sb_nb_params_of(const sb_nb_model *m) { return &m->p; }
 
+/* A growing byte buffer for the term lines. */
+typedef struct nb_buf {
+    char  *p;
+    size_t len, cap;
+} nb_buf;
+
+/* Appends n bytes; 0 or -1. */
+static int nb_buf_add(nb_buf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p)
+            return -1;
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+    return 0;
+}
+
+/* The term counts as lines "term label:count label:count\n": one JSON string instead of a
+ * JSON value per number, so a model of tens of thousands of terms loads in milliseconds. */
+static json_t *nb_terms_string(const sb_nb_model *m)
+{
+    nb_buf b = {0};
+    int bad = nb_buf_add(&b, "", 0);
+    for (size_t t = 0; t < m->nterms && !bad; t++) {
+        const nb_term *nt = &m->terms[t];
+        bad = nb_buf_add(&b, nt->text, strlen(nt->text));
+        for (uint32_t i = 0; i < nt->ncounts && !bad; i++) {
+            char pair[32];
+            int n = snprintf(pair, sizeof(pair), " %u:%u", nt->counts[i].label,
+                             nt->counts[i].count);
+            bad = nb_buf_add(&b, pair, (size_t)n);
+        }
+        bad = bad || nb_buf_add(&b, "\n", 1);
+    }
+    json_t *j = bad ? NULL : json_stringn(b.p, b.len);
+    free(b.p);
+    return j;
+}
+
 json_t *sb_nb_to_json(const sb_nb_model *m)
 {
     if (!m || !m->finished)
         return NULL;
-    json_t *labels = json_array(), *terms = json_object();
+    json_t *labels = json_array(), *terms = nb_terms_string(m);
     json_t *j = json_pack("{s:s, s:i, s:{s:i, s:f, s:b, s:I}, s:o, s:o}", "format", NB_FORMAT,
                           "format_version", NB_FORMAT_VERSION, "params", "flags",
                           (int)m->p.flags, "alpha", m->p.alpha, "binary", m->p.binary,
@@ -543,14 +592,6 @@ json_t *sb_nb_to_json(const sb_nb_model *m)
         bad = json_array_append_new(labels, json_pack("{s:s, s:I, s:I}", "label", m->labels[l],
                                                       "docs", (json_int_t)m->docs[l], "tokens",
                                                       (json_int_t)m->tokens[l])) != 0;
-    for (size_t t = 0; t < m->nterms && !bad; t++) {
-        json_t *pairs = json_array();
-        for (uint32_t i = 0; pairs && i < m->terms[t].ncounts; i++)
-            if (json_array_append_new(pairs, json_integer(m->terms[t].counts[i].label)) != 0 ||
-                json_array_append_new(pairs, json_integer(m->terms[t].counts[i].count)) != 0)
-                bad = 1;
-        bad = json_object_set_new(terms, m->terms[t].text, pairs) != 0 || bad;
-    }
     if (bad) {
         json_decref(j);
         return NULL;
@@ -590,7 +631,8 @@ static int nb_json_params(const json_t *j, sb_nb_params *p, sb_error *err)
     p->alpha = json_number_value(alpha);
     p->binary = json_is_true(binary);
     if (!nb_params_valid(p))
-        return sb_error_set(err, 400, "invalid_field", "params.alpha", "alpha must be in (0, 1000]");
+        return sb_error_set(err, 400, "invalid_field", "params.alpha",
+                            "alpha must be in [0.000001, 1000]");
     return 0;
 }
 
@@ -619,42 +661,82 @@ static int nb_json_labels(const json_t *j, sb_nb_model *m, sb_error *err)
     return 0;
 }
 
-/* One term's [label, count, label, count, ...] into m; used[] sums counts per label. */
-static int nb_json_term(sb_nb_model *m, const char *key, const json_t *pairs, uint64_t *used,
-                        sb_error *err)
+/* A decimal number of 1..10 digits at *s, up to max; advances *s. 0 or -1. */
+static int nb_parse_uint(const char **s, const char *end, uint64_t max, uint64_t *out)
 {
-    size_t klen = strlen(key), n = json_array_size(pairs);
-    if (klen == 0 || klen > SB_TEXTFEAT_TERM_MAX)
-        return sb_error_set(err, 400, "invalid_field", "terms", "a term must be 1..%d bytes",
-                            SB_TEXTFEAT_TERM_MAX);
-    if (!json_is_array(pairs) || n == 0 || n % 2 != 0 || n / 2 > m->nlabels)
+    const char *p = *s;
+    uint64_t v = 0;
+    while (p < end && *p >= '0' && *p <= '9' && p - *s < 10)
+        v = v * 10 + (uint64_t)(*p++ - '0');
+    if (p == *s || v > max || (p < end && *p >= '0' && *p <= '9'))
+        return -1;
+    *s = p;
+    *out = v;
+    return 0;
+}
+
+/* One line "term label:count ...\n" (without its newline) into m; used[] sums counts per
+ * label. 0 or -1 with err. */
+static int nb_parse_term_line(sb_nb_model *m, const char *s, const char *end, uint64_t *used,
+                              sb_error *err)
+{
+    const char *sp = s;
+    while (sp < end && (unsigned char)*sp > ' ')
+        sp++;
+    size_t klen = (size_t)(sp - s);
+    if (klen == 0 || klen > SB_TEXTFEAT_TERM_MAX || sp == end || *sp != ' ')
         return sb_error_set(err, 400, "invalid_field", "terms",
-                            "term \"%.64s\" needs [label, count, ...] pairs", key);
-    long t = nb_intern(m, key, klen);
+                            "a line is a term of 1..%d bytes and its label:count pairs",
+                            SB_TEXTFEAT_TERM_MAX);
+    long t = nb_intern(m, s, klen);
     if (t < 0)
         return sb_error_set(err, 500, "out_of_memory", "", "out of memory loading the model");
     nb_term *nt = &m->terms[t];
-    if (nt->ncounts > 0)   /* two keys the same (jansson keeps the last; be strict anyway) */
-        return sb_error_set(err, 400, "invalid_field", "terms", "term \"%.64s\" repeats", key);
-    for (size_t i = 0; i < n; i += 2) {
-        const json_t *lv = json_array_get(pairs, i), *cv = json_array_get(pairs, i + 1);
-        if (!json_is_integer(lv) || json_integer_value(lv) < 0 ||
-            json_integer_value(lv) >= (json_int_t)m->nlabels || !json_is_integer(cv) ||
-            json_integer_value(cv) < 1 || json_integer_value(cv) > UINT32_MAX)
+    if (nt->ncounts > 0)
+        return sb_error_set(err, 400, "invalid_field", "terms", "term \"%.*s\" repeats",
+                            (int)klen, s);
+    const char *p = sp;
+    while (p < end) {
+        uint64_t label, count;
+        if (*p++ != ' ' || nb_parse_uint(&p, end, m->nlabels - 1, &label) != 0 || p == end ||
+            *p++ != ':' || nb_parse_uint(&p, end, UINT32_MAX, &count) != 0 || count == 0)
             return sb_error_set(err, 400, "invalid_field", "terms",
-                                "term \"%.64s\": label index or count out of range", key);
-        uint32_t label = (uint32_t)json_integer_value(lv);
+                                "term \"%.*s\": label:count pairs out of range", (int)klen, s);
         for (uint32_t k = 0; k < nt->ncounts; k++)
             if (nt->counts[k].label == label)
                 return sb_error_set(err, 400, "invalid_field", "terms",
-                                    "term \"%.64s\" names a label twice", key);
-        uint32_t count = (uint32_t)json_integer_value(cv);
-        if (nb_count_add(nt, label, count) != 0)
+                                    "term \"%.*s\" names a label twice", (int)klen, s);
+        if (nb_count_add(nt, (uint32_t)label, (uint32_t)count) != 0)
             return sb_error_set(err, 500, "out_of_memory", "", "out of memory loading the model");
         used[label] += count;
         if (used[label] > m->tokens[label])
             return sb_error_set(err, 400, "invalid_field", "labels.tokens",
-                                "the terms of label %u count more than its tokens", label);
+                                "the terms of label %u count more than its tokens",
+                                (unsigned)label);
+    }
+    return 0;
+}
+
+/* The "terms" string: lines, each ending in a newline. 0 or -1 with err. */
+static int nb_parse_terms(sb_nb_model *m, const json_t *terms, sb_error *err)
+{
+    if (!json_is_string(terms))
+        return sb_error_set(err, 400, "invalid_field", "terms", "terms must be a string");
+    const char *s = json_string_value(terms), *end = s + json_string_length(terms);
+    uint64_t used[SB_NB_MAX_LABELS] = {0};
+    size_t lines = 0;
+    for (const char *p = s; p < end; p++)
+        lines += *p == '\n';
+    if (nb_rehash(m, lines) != 0)
+        return sb_error_set(err, 500, "out_of_memory", "", "out of memory loading the model");
+    while (s < end) {
+        const char *nl = memchr(s, '\n', (size_t)(end - s));
+        if (!nl)
+            return sb_error_set(err, 400, "invalid_field", "terms",
+                                "every term line ends with a newline");
+        if (nb_parse_term_line(m, s, nl, used, err) != 0)
+            return -1;
+        s = nl + 1;
     }
     return 0;
 }
@@ -671,28 +753,13 @@ sb_nb_model *sb_nb_from_json(const json_t *j, sb_error *err)
     if (nb_json_int(j, "format_version", NB_FORMAT_VERSION, NB_FORMAT_VERSION, "format_version",
                     &version, err) != 0 || nb_json_params(j, &p, err) != 0)
         return NULL;
-    const json_t *terms = json_object_get(j, "terms");
-    if (!json_is_object(terms)) {
-        sb_error_set(err, 400, "invalid_field", "terms", "terms must be an object");
-        return NULL;
-    }
     sb_nb_model *m = sb_nb_new_with(&p);
     if (!m) {
         sb_error_set(err, 500, "out_of_memory", "", "out of memory loading the model");
         return NULL;
     }
-    uint64_t used[SB_NB_MAX_LABELS] = {0};
-    const char *key;
-    json_t *pairs;
-    int rc = nb_json_labels(j, m, err);
-    if (rc == 0 && nb_rehash(m, json_object_size(terms)) != 0)
-        rc = sb_error_set(err, 500, "out_of_memory", "", "out of memory loading the model");
-    json_object_foreach((json_t *)terms, key, pairs) {
-        if (rc != 0)
-            break;
-        rc = nb_json_term(m, key, pairs, used, err);
-    }
-    if (rc != 0 || sb_nb_finish(m, err) != 0) {
+    if (nb_json_labels(j, m, err) != 0 || nb_parse_terms(m, json_object_get(j, "terms"), err) != 0 ||
+        sb_nb_finish(m, err) != 0) {
         sb_nb_free(m);
         return NULL;
     }

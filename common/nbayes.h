@@ -19,7 +19,7 @@
 /* How a model is trained; sb_nb_params_default() gives what the benchmark found best. */
 typedef struct sb_nb_params {
     unsigned flags;       /* SB_TEXTFEAT_* terms used */
-    double   alpha;       /* Lidstone smoothing added to every term count (1 = Laplace) */
+    double   alpha;       /* Lidstone smoothing added to every count, 1e-6..1000 (1 = Laplace) */
     int      binary;      /* count a term once per document (binarized multinomial NB) */
     unsigned min_count;   /* terms seen fewer times than this in training are dropped */
 } sb_nb_params;

@@ -30,5 +30,7 @@ json_t *desk_cell(const PGresult *res, int row, int col);
 int desk_ticket_routes(sb_service *s);
 /* GET /v1/tickets. 0 or -1. */
 int desk_list_routes(sb_service *s);
+/* POST /v1/admin/classifier/train, GET /v1/admin/classifier (classifier_admin.c). 0 or -1. */
+int desk_classifier_routes(sb_service *s);
 
 #endif
