@@ -74,7 +74,7 @@ static double classifier_holdout(const PGresult *res)
             labels[r] = PQgetvalue(res, (int)r, 0);
             texts[r] = PQgetvalue(res, (int)r, 1);
         }
-        if (sb_nb_split(labels, texts, n, is_test) == 0) {
+        if (sb_nb_split(labels, texts, n, SB_NB_HOLDOUT_FOLD, is_test) == 0) {
             for (size_t r = 0; r < n; r++)
                 tested += is_test[r];
             acc = -1;

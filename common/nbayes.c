@@ -9,7 +9,6 @@
 
 #define NB_FORMAT         "sb-nbayes"
 #define NB_FORMAT_VERSION 1
-#define NB_HOLDOUT_EVERY  5        /* sb_nb_split holds out one document in five */
 #define NB_DEDUP_SLOTS    1024     /* distinct terms of one text tracked in binary mode */
 #define NB_COUNT_MAX      ((json_int_t)1 << 40)   /* sanity bound on counts read from JSON */
 
@@ -22,7 +21,7 @@ typedef struct nb_count {
 typedef struct nb_term {
     char     *text;        /* owned, NUL-terminated */
     uint32_t  hash;
-    uint32_t  ncounts, capcounts;
+    size_t    ncounts, capcounts;
     nb_count *counts;      /* sparse: only the labels it occurred with */
     uint64_t  last_doc;    /* the training document that counted it last (binary mode) */
 } nb_term;
@@ -108,6 +107,21 @@ void sb_nb_free(sb_nb_model *m)
     free(m);
 }
 
+/* arr (capacity *cap elements of size elem) with room for need >= 1 elements, doubling from
+ * first: arr itself or its reallocation, *cap updated. NULL when out of memory (arr untouched). */
+static void *nb_grow(void *arr, size_t *cap, size_t need, size_t elem, size_t first)
+{
+    if (need <= *cap)
+        return arr;
+    size_t n = *cap ? *cap : first;
+    while (n < need)
+        n *= 2;
+    void *p = realloc(arr, n * elem);
+    if (p)
+        *cap = n;
+    return p;
+}
+
 /* Index of the term, or -1. */
 static long nb_find(const sb_nb_model *m, const char *term, size_t len, uint32_t hash)
 {
@@ -156,14 +170,10 @@ static long nb_intern(sb_nb_model *m, const char *term, size_t len)
         return -1;
     if ((m->nterms + 1) * 2 > m->nslots && nb_rehash(m, m->nterms + 1) != 0)
         return -1;
-    if (m->nterms == m->capterms) {
-        size_t cap = m->capterms ? m->capterms * 2 : 256;
-        nb_term *terms = realloc(m->terms, cap * sizeof(*terms));
-        if (!terms)
-            return -1;
-        m->terms = terms;
-        m->capterms = cap;
-    }
+    nb_term *terms = nb_grow(m->terms, &m->capterms, m->nterms + 1, sizeof(nb_term), 256);
+    if (!terms)
+        return -1;
+    m->terms = terms;
     char *text = malloc(len + 1);
     if (!text)
         return -1;
@@ -181,19 +191,15 @@ static long nb_intern(sb_nb_model *m, const char *term, size_t len)
 /* Adds n to the term's count for label. 0 or -1. */
 static int nb_count_add(nb_term *t, uint32_t label, uint32_t n)
 {
-    for (uint32_t i = 0; i < t->ncounts; i++)
+    for (size_t i = 0; i < t->ncounts; i++)
         if (t->counts[i].label == label) {
             t->counts[i].count += n;
             return 0;
         }
-    if (t->ncounts == t->capcounts) {
-        uint32_t cap = t->capcounts ? t->capcounts * 2 : 2;
-        nb_count *c = realloc(t->counts, cap * sizeof(*c));
-        if (!c)
-            return -1;
-        t->counts = c;
-        t->capcounts = cap;
-    }
+    nb_count *counts = nb_grow(t->counts, &t->capcounts, t->ncounts + 1, sizeof(nb_count), 2);
+    if (!counts)
+        return -1;
+    t->counts = counts;
     t->counts[t->ncounts++] = (nb_count){label, n};
     return 0;
 }
@@ -281,7 +287,7 @@ static int nb_prune(sb_nb_model *m)
     size_t kept = 0;
     for (size_t t = 0; t < m->nterms; t++) {
         uint64_t total = 0;
-        for (uint32_t i = 0; i < m->terms[t].ncounts; i++)
+        for (size_t i = 0; i < m->terms[t].ncounts; i++)
             total += m->terms[t].counts[i].count;
         if (total >= m->p.min_count && total > 0) {
             m->terms[kept++] = m->terms[t];
@@ -320,7 +326,7 @@ int sb_nb_finish(sb_nb_model *m, sb_error *err)
         float *row = m->logp + t * L;
         for (size_t l = 0; l < L; l++)
             row[l] = (float)unseen[l];
-        for (uint32_t i = 0; i < m->terms[t].ncounts; i++) {
+        for (size_t i = 0; i < m->terms[t].ncounts; i++) {
             const nb_count *c = &m->terms[t].counts[i];
             row[c->label] = (float)(log((double)c->count + m->p.alpha) - denom[c->label]);
         }
@@ -537,16 +543,10 @@ typedef struct nb_buf {
 /* Appends n bytes; 0 or -1. */
 static int nb_buf_add(nb_buf *b, const char *s, size_t n)
 {
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p)
-            return -1;
-        b->p = p;
-        b->cap = cap;
-    }
+    char *p = nb_grow(b->p, &b->cap, b->len + n + 1, 1, 4096);
+    if (!p)
+        return -1;
+    b->p = p;
     memcpy(b->p + b->len, s, n);
     b->len += n;
     b->p[b->len] = '\0';
@@ -562,7 +562,7 @@ static json_t *nb_terms_string(const sb_nb_model *m)
     for (size_t t = 0; t < m->nterms && !bad; t++) {
         const nb_term *nt = &m->terms[t];
         bad = nb_buf_add(&b, nt->text, strlen(nt->text));
-        for (uint32_t i = 0; i < nt->ncounts && !bad; i++) {
+        for (size_t i = 0; i < nt->ncounts && !bad; i++) {
             char pair[32];
             int n = snprintf(pair, sizeof(pair), " %u:%u", nt->counts[i].label,
                              nt->counts[i].count);
@@ -702,7 +702,7 @@ static int nb_parse_term_line(sb_nb_model *m, const char *s, const char *end, ui
             *p++ != ':' || nb_parse_uint(&p, end, UINT32_MAX, &count) != 0 || count == 0)
             return sb_error_set(err, 400, "invalid_field", "terms",
                                 "term \"%.*s\": label:count pairs out of range", (int)klen, s);
-        for (uint32_t k = 0; k < nt->ncounts; k++)
+        for (size_t k = 0; k < nt->ncounts; k++)
             if (nt->counts[k].label == label)
                 return sb_error_set(err, 400, "invalid_field", "terms",
                                     "term \"%.*s\" names a label twice", (int)klen, s);
@@ -787,10 +787,10 @@ static int nb_split_cmp(const void *a, const void *b)
     return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
-int sb_nb_split(const char *const *labels, const char *const *texts, size_t n,
+int sb_nb_split(const char *const *labels, const char *const *texts, size_t n, unsigned fold,
                 unsigned char *is_test)
 {
-    nb_split_item *items = malloc((n ? n : 1) * sizeof(*items));
+    nb_split_item *items = fold < SB_NB_FOLDS ? malloc((n ? n : 1) * sizeof(*items)) : NULL;
     if (!items)
         return -1;
     for (size_t i = 0; i < n; i++)
@@ -799,7 +799,7 @@ int sb_nb_split(const char *const *labels, const char *const *texts, size_t n,
     size_t pos = 0;
     for (size_t i = 0; i < n; i++) {
         pos = (i > 0 && strcmp(items[i].label, items[i - 1].label) == 0) ? pos + 1 : 0;
-        is_test[items[i].idx] = pos % NB_HOLDOUT_EVERY == NB_HOLDOUT_EVERY - 1;
+        is_test[items[i].idx] = pos % SB_NB_FOLDS == fold;
     }
     free(items);
     return 0;

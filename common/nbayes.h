@@ -83,10 +83,14 @@ json_t      *sb_nb_to_json(const sb_nb_model *m);
 sb_nb_model *sb_nb_from_json(const json_t *j, sb_error *err);
 void         sb_nb_free(sb_nb_model *m);
 
-/* Deterministic stratified split for evaluation: within each label, documents ordered by a hash
- * of their text, every fifth one is held out (is_test[i] = 1). The same data always splits the
- * same way, whatever order it comes in. */
-int  sb_nb_split(const char *const *labels, const char *const *texts, size_t n,
-                 unsigned char *is_test);   /* 0, or -1 when out of memory */
+/* Deterministic stratified split for evaluation into SB_NB_FOLDS folds: within each label,
+ * documents ordered by a hash of their text, the k-th goes to fold k mod SB_NB_FOLDS; is_test[i]
+ * = 1 for the documents of fold. The same data always splits the same way, whatever order it
+ * comes in. SB_NB_HOLDOUT_FOLD is the fifth the benchmark and the stored holdout accuracy use.
+ * 0, or -1 when out of memory or fold is out of range. */
+#define SB_NB_FOLDS        5
+#define SB_NB_HOLDOUT_FOLD (SB_NB_FOLDS - 1)
+int  sb_nb_split(const char *const *labels, const char *const *texts, size_t n, unsigned fold,
+                 unsigned char *is_test);
 
 #endif

@@ -362,9 +362,19 @@ Test(nbayes, split_is_stratified_and_order_independent)
         labels_rev[N - 1 - i] = labels[i];
         tp_rev[N - 1 - i] = tp[i];
     }
-    unsigned char test[N] = {0}, test_rev[N] = {0};
-    cr_assert_eq(sb_nb_split(labels, tp, N, test), 0);
-    cr_assert_eq(sb_nb_split(labels_rev, tp_rev, N, test_rev), 0);
+    unsigned char test[N] = {0}, test_rev[N] = {0}, fold[N] = {0};
+    cr_assert_eq(sb_nb_split(labels, tp, N, SB_NB_HOLDOUT_FOLD, test), 0);
+    cr_assert_eq(sb_nb_split(labels_rev, tp_rev, N, SB_NB_HOLDOUT_FOLD, test_rev), 0);
+    cr_expect_eq(sb_nb_split(labels, tp, N, SB_NB_FOLDS, fold), -1, "fold out of range");
+    /* the folds partition the documents */
+    int times[N] = {0};
+    for (unsigned f = 0; f < SB_NB_FOLDS; f++) {
+        cr_assert_eq(sb_nb_split(labels, tp, N, f, fold), 0);
+        for (int i = 0; i < N; i++)
+            times[i] += fold[i];
+    }
+    for (int i = 0; i < N; i++)
+        cr_expect_eq(times[i], 1, "document %d is in %d folds", i, times[i]);
     int per_label[LABELS] = {0};
     for (int i = 0; i < N; i++) {
         per_label[i % LABELS] += test[i];
