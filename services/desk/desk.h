@@ -35,5 +35,7 @@ int desk_ticket_routes(sb_service *s);
 int desk_list_routes(sb_service *s);
 /* POST /v1/tickets/{number}/{action}; relay is kicked after each action. 0 or -1. */
 int desk_action_routes(sb_service *s, sb_outbox_relay *relay);
+/* POST /v1/admin/classifier/train, GET /v1/admin/classifier (classifier_admin.c). 0 or -1. */
+int desk_classifier_routes(sb_service *s);
 
 #endif
