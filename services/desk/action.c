@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/audit.h"
+#include "common/classifier.h"
 #include "common/clock.h"
 #include "common/http.h"
 #include "common/ids.h"
@@ -147,6 +148,24 @@ static int action_in_tx(desk_action_call *c, const desk_action_def *def, const d
     if (action_commit_effects(c, def->name, next, event_id, event_out) != 0)
         return sb_error_set(err, 503, "unavailable", "", "cannot record the action now");
     return 0;
+}
+
+int desk_action_learn(desk_action_call *c, const char *category, const char *subtopic,
+                      const char *source)
+{
+    if (!*category || !*subtopic || strcmp(subtopic, "unclassified") == 0)
+        return 0;
+    const char *p[] = {c->t.id};
+    PGresult *res = sb_pg_query(c->s->pg,
+        "SELECT left(body, 20000) FROM messages WHERE ticket_id = $1::uuid AND body <> ''"
+        " ORDER BY received_at LIMIT 1", 1, p);
+    if (!res)
+        return -1;
+    int rc = PQntuples(res) == 0 ? 0
+             : sb_classifier_add_example(c->s->pg, c->t.id, PQgetvalue(res, 0, 0), category,
+                                         subtopic, source, c->who->subject);
+    PQclear(res);
+    return rc;
 }
 
 /* Splits "NUMBER/ACTION"; the action's definition or NULL. */

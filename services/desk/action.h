@@ -26,6 +26,12 @@ typedef struct desk_action_call {
  * event. 0, or -1 with err (4xx: nothing is committed). */
 typedef int (*desk_action_fn)(desk_action_call *c, sb_error *err);
 
+/* Records the ticket's first message as a labelled example for the classifier (source "person"
+ * or "resolved"), in the action's transaction; a triage label (other/unclassified) teaches
+ * nothing and is skipped. 0 or -1. */
+int desk_action_learn(desk_action_call *c, const char *category, const char *subtopic,
+                      const char *source);
+
 /* reclassify.c / resolve.c */
 int desk_reclassify_apply(desk_action_call *c, sb_error *err);
 int desk_resolve_apply(desk_action_call *c, sb_error *err);

@@ -94,6 +94,9 @@ int desk_reclassify_apply(desk_action_call *c, sb_error *err)
                    "  decided_by = 'person', updated_at = now() WHERE id = $1::uuid",
                    6, p) != 0)
         return sb_error_set(err, 503, "unavailable", "", "cannot update the ticket now");
+    /* The correction teaches the classifier: the next training run learns from it. */
+    if (desk_action_learn(c, r.category, r.subtopic, "person") != 0)
+        return sb_error_set(err, 503, "unavailable", "", "cannot record the training example now");
     c->event_type = "reclassified";
     c->data = json_pack("{s:o, s:o, s:s}",
                         "before", decision_of(t->category, t->subtopic, t->urgency, t->priority,

@@ -52,6 +52,11 @@ int desk_resolve_apply(desk_action_call *c, sb_error *err)
     json_t *tags = resolve_tags(c->body, err);
     if (!tags)
         return -1;
+    /* A resolved ticket's category is confirmed by the work done on it: a training example. */
+    if (desk_action_learn(c, c->t.category, c->t.subtopic, "resolved") != 0) {
+        json_decref(tags);
+        return sb_error_set(err, 503, "unavailable", "", "cannot record the training example now");
+    }
     c->event_type = "resolved";
     c->data = json_pack("{s:s, s:s, s:o}", "resolution", resolution, "solution", solution,
                         "tags", tags);

@@ -208,3 +208,35 @@ Test(desk_actions, unauthenticated_unknown_action_and_bad_number)
     json_decref(r);
     free(token);
 }
+
+Test(desk_actions, reclassify_and_resolve_teach_the_classifier)
+{
+    char number[40], id[37], *token;
+    quality_ticket(number, id, &token);
+    char mid[37], ext[24];
+    sb_fixture_uuid(mid);
+    sb_fixture_hex(ext, 16);
+    const char *p[] = {mid, id, ext};
+    cr_assert_eq(sb_fixture_exec(pg,
+        "INSERT INTO messages (message_id, ticket_id, channel, external_id, body, received_at)"
+        " VALUES ($1::uuid, $2::uuid, 'web', $3, '我被扣了两次钱，请退回多扣的那笔', now())", 3, p), 0);
+    int status = 0;
+    json_t *r = act(number, "reclassify", token,
+                    "{\"category\":\"complaint\",\"subtopic\":\"overcharge\","
+                    "\"reason\":\"charged twice\"}", &status);
+    cr_assert_eq(status, 200, "status %d", status);
+    json_decref(r);
+    char *ex = value1("SELECT category || '/' || subtopic || ' ' || source || ' ' || created_by"
+                      " FROM training_examples WHERE ticket_id = $1::uuid AND source = 'person'", id);
+    cr_expect_str_eq(ex, "complaint/overcharge person quality-01");
+    free(ex);
+    r = act(number, "resolve", token, "{\"resolution\":\"fully\",\"solution\":\"Refunded the second charge.\"}",
+            &status);
+    cr_assert_eq(status, 200, "status %d", status);
+    json_decref(r);
+    ex = value1("SELECT category || '/' || subtopic FROM training_examples"
+                " WHERE ticket_id = $1::uuid AND source = 'resolved'", id);
+    cr_expect_str_eq(ex, "complaint/overcharge");
+    free(ex);
+    free(token);
+}
