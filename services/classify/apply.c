@@ -269,8 +269,12 @@ static int apply_in_tx(classify_ctx *cx, classify_item *items, size_t n, json_t 
         int64_t now = sb_clock_now_ms();
         for (size_t i = 0; i < n && rc == 0; i++)
             if (items[i].is_new) {
-                sb_rules_decide(&cx->rules, items[i].text, items[i].tier,
-                                json_object_get(items[i].ev, "hints"), &items[i].decision);
+                const json_t *hints = json_object_get(items[i].ev, "hints");
+                const char *ivr = json_string_value(json_object_get(hints, "ivr_path"));
+                sb_rule_input in = {.text = items[i].text, .channel = items[i].channel,
+                                    .tier = items[i].tier, .ivr_path = ivr ? ivr : "",
+                                    .order_value = -1, .hints = hints};
+                sb_rules_decide(&cx->rules, &in, NULL, NULL, &items[i].decision);
                 build_events(&items[i], now, out);
             }
         if (rc == 0)

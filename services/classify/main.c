@@ -86,7 +86,7 @@ static int classify_ctx_init(classify_ctx *cx, sb_service *s)
     cx->h_apply_ms = sb_metrics_histogram(s->metrics, "classify_apply_ms",
                                           "Batch decode + PostgreSQL transaction, ms", NULL,
                                           sb_metrics_latency_ms, 12);
-    return sb_rules_load(s->pg, &cx->rules);
+    return sb_rules_load_active(s->pg, &cx->rules);
 }
 
 int main(void)

@@ -30,5 +30,7 @@ json_t *desk_cell(const PGresult *res, int row, int col);
 int desk_ticket_routes(sb_service *s);
 /* GET /v1/tickets. 0 or -1. */
 int desk_list_routes(sb_service *s);
+/* /v1/admin/rule-sets (rules_admin.c). 0 or -1. */
+int desk_rules_admin_routes(sb_service *s);
 
 #endif
