@@ -69,7 +69,17 @@ int  sb_taxonomy_add_category(sb_taxonomy *t, const char *id, const char *depart
 int  sb_taxonomy_add_subtopic(sb_taxonomy *t, const char *category, const char *id,
                               const char *default_urgency);
 int  sb_taxonomy_add_department(sb_taxonomy *t, const char *id);
+/* A deep copy of src into dst. 0 or -1 (dst then holds what was copied: free it). */
+int  sb_taxonomy_copy(sb_taxonomy *dst, const sb_taxonomy *src);
 void sb_taxonomy_free(sb_taxonomy *t);
+/* Lookups, NULL / 0 when absent. category NULL: the sub-topic id in any category. */
+const sb_taxonomy_category *sb_taxonomy_category_find(const sb_taxonomy *t, const char *id);
+const sb_taxonomy_subtopic *sb_taxonomy_subtopic_find(const sb_taxonomy *t, const char *category,
+                                                      const char *id);
+int  sb_taxonomy_has_department(const sb_taxonomy *t, const char *id);
+/* The sub-topic a category gets when only the category is known (a channel's hint): its
+ * default_subtopic, else its first sub-topic, else "general". */
+const char *sb_taxonomy_default_subtopic(const sb_taxonomy *t, const char *category);
 
 struct sb_rule;           /* one compiled rule: rules.c */
 struct sb_rules_mem;      /* what a set owns: its strings, PCRE2 match data, a text buffer */

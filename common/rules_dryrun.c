@@ -88,11 +88,13 @@ static json_t *sorted_tags(const sb_decision *d)
 static json_t *before_of(const PGresult *res, int row)
 {
     json_t *tags = json_loads(PQgetvalue(res, row, DR_TAGS), 0, NULL);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "category", PQgetvalue(res, row, DR_CATEGORY),
-                     "subtopic", PQgetvalue(res, row, DR_SUBTOPIC), "urgency",
-                     PQgetvalue(res, row, DR_URGENCY), "priority", PQgetvalue(res, row, DR_PRIORITY),
-                     "department", PQgetvalue(res, row, DR_DEPARTMENT), "tags",
-                     tags ? tags : json_array());
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}",
+                     "category", PQgetvalue(res, row, DR_CATEGORY),
+                     "subtopic", PQgetvalue(res, row, DR_SUBTOPIC),
+                     "urgency", PQgetvalue(res, row, DR_URGENCY),
+                     "priority", PQgetvalue(res, row, DR_PRIORITY),
+                     "department", PQgetvalue(res, row, DR_DEPARTMENT),
+                     "tags", tags ? tags : json_array());
 }
 
 static json_t *after_of(const sb_decision *d)

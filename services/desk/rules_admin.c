@@ -25,7 +25,8 @@ static const char ra_sets_sql[] =
     "         'created_by', s.created_by, 'created_at', " DESK_SQL_ISO("s.created_at") ","
     "         'activated_by', s.activated_by, 'activated_at', " DESK_SQL_ISO("s.activated_at") ","
     "         'retired_at', " DESK_SQL_ISO("s.retired_at") ","
-    "         'rule_count', (SELECT count(*) FROM rule_set_rules r WHERE r.version = s.version))::text"
+    "         'rule_count', (SELECT count(*) FROM rule_set_rules r"
+    "                        WHERE r.version = s.version))::text"
     " FROM rule_sets s WHERE $1::int IS NULL OR s.version = $1::int"
     " ORDER BY s.version DESC LIMIT 200";   /* the newest 200 versions */
 
@@ -115,6 +116,17 @@ static int ra_compile(sb_pg *pg, int version, sb_ruleset *out, sb_error *err)
     return rc;
 }
 
+/* Records the change (detail stolen) in the open transaction; -1 with err 503 when it cannot. */
+static int ra_audit(sb_pg *pg, const sb_principal *who, const char *action, int version,
+                    json_t *detail, sb_error *err)
+{
+    char target[32];
+    snprintf(target, sizeof(target), "rule_set:%d", version);
+    if (sb_audit_record(pg, who, action, target, detail) != 0)
+        return sb_error_set(err, 503, "unavailable", "", "cannot audit %s now", action);
+    return 0;
+}
+
 /* Runs the statement; -1 with err 503 when it fails. */
 static int ra_exec(sb_pg *pg, const char *sql, int n, const char *const *p, sb_error *err)
 {
@@ -160,9 +172,8 @@ static int ra_read_body(const json_t *body, int allow_from, ra_body *b, sb_error
 static int ra_store(sb_pg *pg, const sb_principal *who, const char *action, int version,
                     const ra_body *b, size_t nrules, sb_error *err)
 {
-    char v[16], target[32];
+    char v[16];
     snprintf(v, sizeof(v), "%d", version);
-    snprintf(target, sizeof(target), "rule_set:%d", version);
     char *rules = sb_json_dump(b->rules);
     if (!rules)
         return sb_error_set(err, 503, "overloaded", "", "out of memory");
@@ -172,10 +183,9 @@ static int ra_store(sb_pg *pg, const sb_principal *who, const char *action, int 
     const char *pn[] = {v, b->note};
     if (rc == 0 && b->note)
         rc = ra_exec(pg, "UPDATE rule_sets SET note = $2 WHERE version = $1::int", 2, pn, err);
-    if (rc == 0 &&
-        sb_audit_record(pg, who, action, target,
-                        json_pack("{s:I, s:s*}", "rules", (json_int_t)nrules, "note", b->note)) != 0)
-        rc = sb_error_set(err, 503, "unavailable", "", "cannot audit the change now");
+    if (rc == 0)
+        rc = ra_audit(pg, who, action, version,
+                      json_pack("{s:I, s:s*}", "rules", (json_int_t)nrules, "note", b->note), err);
     return rc;
 }
 
@@ -406,14 +416,11 @@ static void ra_dryrun(struct evhttp_request *req, sb_service *s, const sb_princi
      * (common/rules.h, sb_rules_dryrun). */
     if (rc == 0 && sb_rules_dryrun(s->pg, &rs, days, examples, NULL, NULL, &report) != 0)
         rc = sb_error_set(&err, 503, "unavailable", "", "cannot replay tickets now");
-    char target[32];
-    snprintf(target, sizeof(target), "rule_set:%d", version);
-    if (rc == 0 &&
-        sb_audit_record(s->pg, who, "rule_set.dry_run", target,
-                        json_pack("{s:i, s:O, s:O}", "days", days, "evaluated",
-                                  json_object_get(report, "evaluated"), "changed",
-                                  json_object_get(report, "changed"))) != 0)
-        rc = sb_error_set(&err, 503, "unavailable", "", "cannot audit the dry-run now");
+    if (rc == 0)
+        rc = ra_audit(s->pg, who, "rule_set.dry_run", version,
+                      json_pack("{s:i, s:O, s:O}", "days", days,
+                                "evaluated", json_object_get(report, "evaluated"),
+                                "changed", json_object_get(report, "changed")), &err);
     if (rc == 0)
         sb_http_reply_json(req, 200, json_incref(report));
     else
@@ -436,9 +443,8 @@ static void ra_activate(struct evhttp_request *req, sb_service *s, const sb_prin
         sb_http_reply_error(req, &err);
         return;
     }
-    char v[16], status[16] = "", target[32];
+    char v[16], status[16] = "";
     snprintf(v, sizeof(v), "%d", version);
-    snprintf(target, sizeof(target), "rule_set:%d", version);
     const char *p[] = {v, who->subject};
     int retired = 0;
     rc = sb_pg_begin(s->pg) == 0 ? 0 : sb_error_set(&err, 503, "unavailable", "", "database");
@@ -464,10 +470,10 @@ static void ra_activate(struct evhttp_request *req, sb_service *s, const sb_prin
         rc = ra_exec(s->pg, "UPDATE rule_sets SET status = 'active', activated_by = $2,"
                             " activated_at = now(), retired_at = NULL WHERE version = $1::int",
                      2, p, &err);
-    if (rc == 0 &&
-        sb_audit_record(s->pg, who, "rule_set.activate", target,
-                        retired ? json_pack("{s:i}", "retired", retired) : json_pack("{s:n}", "retired")) != 0)
-        rc = sb_error_set(&err, 503, "unavailable", "", "cannot audit the activation now");
+    if (rc == 0)
+        rc = ra_audit(s->pg, who, "rule_set.activate", version,
+                      retired ? json_pack("{s:i}", "retired", retired)
+                              : json_pack("{s:n}", "retired"), &err);
     ra_finish(s, req, rc, 200, version, &err);
 }
 
