@@ -179,19 +179,28 @@ void sb_rules_decide(const sb_ruleset *rs, const sb_rule_input *in, sb_rules_fal
  *  "label", "confidence"} (when a model decided), "priority_reason", "tags": [...]}. */
 json_t *sb_decision_explain(const sb_decision *d);
 
-/* Replays draft over the tickets created in the last days days (newest first, read in pages,
- * at most SB_RULES_DRYRUN_MAX tickets, never decided ones skipped) and compares with each
- * ticket's stored decision. Input per ticket: its first message's text, channel, the customer's
- * (current) tier, ivr_path, no order value, and the customer's history at the ticket's creation
- * (tickets in the 90 days before it, and of those the ones not resolved or closed by then).
- * With fb NULL, a ticket whose category no draft rule decides keeps its stored category,
- * sub-topic and urgency: the classifier's answer does not depend on the rules, and hints are not
- * stored. *report (new reference): {"rule_set", "days", "evaluated", "changed", "capped",
- * "changed_fields": {"category", "subtopic", "urgency", "priority", "department", "tags"},
- * "transitions": [{"from": "complaint/overcharge P2", "to": "complaint/overcharge P1",
- * "count"}] (top 10), "examples": [{"ticket", "before", "after", "rules"}] (the newest
- * max_examples changes)}. 0 or -1 (database failure, logged). */
+/* Tickets one dry-run replays at most (newest first): it runs inside desk's request. */
 #define SB_RULES_DRYRUN_MAX 20000
+
+/* Replays draft over the tickets created in the last days days (newest first, read in pages of
+ * 500, at most SB_RULES_DRYRUN_MAX, tickets never decided skipped) and compares each with the
+ * ticket's stored decision. Input per ticket: its first message's text, channel, the customer's
+ * current tier, ivr_path, no order value (none is stored), no hints (not stored), and the
+ * customer's history as it stood at the ticket's creation (tickets of the 90 days before it, and
+ * of those the ones no resolved or closed event had ended by then).
+ * With fb NULL, a ticket whose category no draft rule decides keeps its stored category,
+ * sub-topic and (unless a draft rule sets it) urgency: the classifier's answer does not depend on
+ * the rules, and replaying it here would only add noise. Such a ticket whose stored category came
+ * from the rules is counted in "undecided": with the draft, the classifier would decide it.
+ * *report (new reference):
+ *   {"rule_set": N, "days": D, "evaluated": n, "changed": n, "capped": bool, "undecided": n,
+ *    "changed_fields": {"category", "subtopic", "urgency", "priority", "department", "tags"},
+ *    "transitions": [{"from": "complaint/overcharge P2", "to": "complaint/overcharge P1",
+ *                     "count": n}]   (the 10 most frequent),
+ *    "examples": [{"ticket", "before": {category, subtopic, urgency, priority, department, tags},
+ *                  "after": {... the same, "source"}, "rules": [as in the explanation]}]
+ *                (the newest max_examples changes)}
+ * 0, or -1 when the database failed (logged). */
 int sb_rules_dryrun(sb_pg *pg, const sb_ruleset *draft, int days, int max_examples,
                     sb_rules_fallback_fn fb, void *fb_ctx, json_t **report);
 
