@@ -109,7 +109,7 @@ Test(rules_store, the_active_set_loads)
     cr_assert_gt(v, 0, "a rule set is active");
     sb_ruleset rs;
     cr_assert_eq(sb_rules_load_active(spg, &rs), 0);
-    cr_expect_eq(rs.version, v);
+    cr_expect_geq(rs.version, v, "this one or one activated since (tests run concurrently)");
     cr_expect_gt(rs.nclassify, 0);
     cr_expect_gt(rs.nrules, rs.nclassify, "it has priority rules");
     sb_rules_free(&rs);
@@ -152,7 +152,9 @@ Test(rules_store, the_default_set_keeps_the_centres_priority_rules)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         sb_decision d = decide(&rs, cases[i].text, cases[i].channel, cases[i].tier, cases[i].ivr,
                                NULL);
-        char *why = json_dumps(sb_decision_explain(&d), JSON_COMPACT);
+        json_t *e = sb_decision_explain(&d);
+        char *why = json_dumps(e, JSON_COMPACT);
+        json_decref(e);
         cr_expect_str_eq(d.category, cases[i].category, "case %zu: %s", i, why);
         cr_expect_str_eq(d.subtopic, cases[i].subtopic, "case %zu: %s", i, why);
         cr_expect_str_eq(d.priority, cases[i].priority, "case %zu: %s", i, why);
@@ -229,34 +231,49 @@ Test(rules_admin, only_admins)
 
 Test(rules_admin, bad_drafts_are_refused_naming_the_field)
 {
-    static const struct { const char *body; int status; const char *code, *field; } cases[] = {
-        {"{\"note\":\"x\"}", 400, "missing_field", "rules"},
-        {"{\"rules\":[],\"colour\":1}", 400, "unknown_field", "colour"},
-        {"{\"rules\":[],\"from\":1}", 400, "invalid_field", "from"},
-        {"{\"from\":\"1\"}", 400, "invalid_field", "from"},
-        {"{\"from\":999999}", 404, "not_found", "from"},
-        {"{\"note\":7,\"rules\":[]}", 400, "invalid_field", "note"},
-        {"{\"rules\":{}}", 400, "invalid_field", "rules"},
-        {"{\"rules\":[{\"name\":\"ok\",\"stage\":\"classify\",\"actions\":{\"urgency\":\"low\"}},"
+    /* Bodies after {"note": "<marker>", (raw ones as they are): the marker finds anything stored
+     * (the other tests of this binary create sets at the same time). */
+    static const struct {
+        const char *body;
+        int         raw, status;
+        const char *code, *field;
+    } cases[] = {
+        {"}", 0, 400, "missing_field", "rules"},
+        {"\"rules\":[],\"colour\":1}", 0, 400, "unknown_field", "colour"},
+        {"\"rules\":[],\"from\":1}", 0, 400, "invalid_field", "from"},
+        {"\"from\":\"1\"}", 0, 400, "invalid_field", "from"},
+        {"\"from\":999999}", 0, 404, "not_found", "from"},
+        {"{\"note\":7,\"rules\":[]}", 1, 400, "invalid_field", "note"},
+        {"\"rules\":{}}", 0, 400, "invalid_field", "rules"},
+        {"\"rules\":[{\"name\":\"ok\",\"stage\":\"classify\",\"actions\":{\"urgency\":\"low\"}},"
          "{\"name\":\"bad\",\"stage\":\"classify\",\"conditions\":{\"regex\":\"([a-z\"},"
-         "\"actions\":{\"urgency\":\"low\"}}]}", 400, "invalid_regex", "rules[1].conditions.regex"},
-        {"{\"rules\":[{\"name\":\"d\",\"stage\":\"priority\",\"actions\":{\"department\":\"nowhere\"}}]}",
-         400, "invalid_field", "rules[0].actions.department"},
-        {"{\"rules\":[{\"name\":\"s\",\"stage\":\"classify\",\"actions\":{\"category\":\"complaint\","
-         "\"subtopic\":\"invoice\"}}]}", 400, "invalid_field", "rules[0].actions.subtopic"},
-        {"not json", 400, "invalid_json", NULL},
+         "\"actions\":{\"urgency\":\"low\"}}]}", 0, 400, "invalid_regex",
+         "rules[1].conditions.regex"},
+        {"\"rules\":[{\"name\":\"d\",\"stage\":\"priority\",\"actions\":{\"department\":\"nowhere\"}}]}",
+         0, 400, "invalid_field", "rules[0].actions.department"},
+        {"\"rules\":[{\"name\":\"s\",\"stage\":\"classify\",\"actions\":{\"category\":\"complaint\","
+         "\"subtopic\":\"invoice\"}}]}", 0, 400, "invalid_field", "rules[0].actions.subtopic"},
+        {"not json", 1, 400, "invalid_json", NULL},
     };
-    char *before = sb_fixture_value(pg, "SELECT count(*)::text FROM rule_sets", 0, NULL);
+    char marker[24] = "refused-";
+    sb_fixture_hex(marker + 8, 12);
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char body[1024];
+        if (cases[i].raw)
+            snprintf(body, sizeof(body), "%s", cases[i].body);
+        else
+            snprintf(body, sizeof(body), "{\"note\":\"%s\"%s%s", marker,
+                     cases[i].body[0] == '}' ? "" : ",", cases[i].body);
         int status;
-        json_t *r = call("POST", "/v1/admin/rule-sets", admin_token, cases[i].body, &status);
+        json_t *r = call("POST", "/v1/admin/rule-sets", admin_token, body, &status);
         assert_error(r, status, cases[i].status, cases[i].code, cases[i].field);
         json_decref(r);
     }
-    char *after = sb_fixture_value(pg, "SELECT count(*)::text FROM rule_sets", 0, NULL);
-    cr_expect_str_eq(after, before, "nothing was stored");
-    free(before);
-    free(after);
+    const char *pm[] = {marker};
+    char *stored = sb_fixture_value(pg, "SELECT count(*)::text FROM rule_sets WHERE note = $1", 1,
+                                    pm);
+    cr_expect_str_eq(stored, "0", "nothing was stored");
+    free(stored);
     int status;
     json_t *r = call("GET", "/v1/admin/rule-sets/abc", admin_token, NULL, &status);
     assert_error(r, status, 400, "invalid_field", "version");
@@ -282,7 +299,7 @@ Test(rules_admin, create_read_edit_a_draft_audited)
     char body[1024];
     snprintf(body, sizeof(body), "{\"note\":\"vip refunds first\",\"rules\":%s}", rules);
     int v = create_draft(body);
-    cr_assert_gt(v, active_version(), "a new version number");
+    cr_assert_gt(v, 1, "a new version number");
 
     char path[64];
     snprintf(path, sizeof(path), "/v1/admin/rule-sets/%d", v);
@@ -426,13 +443,14 @@ Test(rules_admin, dry_run_reports_what_would_change)
          *other = make_customer("regular");
     char text[64], old[32], t1[32], t2[32], t3[32], same[32];
     snprintf(text, sizeof(text), "about %s, please check", marker);
-    /* Outside the one-day window: not replayed, but history for t1 (still open). */
+    /* Outside the one-day window: not replayed, but history for t1 (still open). Ours are
+     * created a few milliseconds ago: newer than any other ticket, so first among the examples. */
     plant(repeat, "3 days", text, "consultation", "product-feature", "low", "P2", "presales", old);
-    plant(repeat, "5 minutes", text, "consultation", "product-feature", "low", "P2", "presales", t1);
-    plant(fresh, "4 minutes", text, "consultation", "product-feature", "low", "P2", "presales", t2);
-    plant(fresh, "3 minutes", text, "consultation", "product-feature", "low", "P2", "presales", t3);
+    plant(repeat, "4 ms", text, "consultation", "product-feature", "low", "P2", "presales", t1);
+    plant(fresh, "3 ms", text, "consultation", "product-feature", "low", "P2", "presales", t2);
+    plant(fresh, "2 ms", text, "consultation", "product-feature", "low", "P2", "presales", t3);
     /* Stored as the draft decides it: replayed, unchanged. */
-    plant(other, "2 minutes", "建议增加夜间模式", "suggestion", "product-idea", "low", "P3", "product",
+    plant(other, "1 ms", "建议增加夜间模式", "suggestion", "product-idea", "low", "P3", "product",
           same);
 
     json_t *r1 = dry_run(v);
@@ -558,13 +576,14 @@ Test(rules_admin, a_stored_set_that_no_longer_validates_is_not_switched_on)
     cr_assert_eq(sb_fixture_exec(pg, "INSERT INTO rule_set_rules (version, position, name, stage,"
                                      " actions) VALUES ($1::int, 0, 'gone', 'priority',"
                                      " '{\"department\": \"closed-down\"}')", 1, p), 0);
-    int before = active_version();
     char path[64];
     snprintf(path, sizeof(path), "/v1/admin/rule-sets/%s/activate", v);
     int status;
     json_t *r = call("POST", path, admin_token, NULL, &status);
     assert_error(r, status, 409, "invalid_rule_set", "rules[0].actions.department");
     json_decref(r);
-    cr_expect_eq(active_version(), before, "nothing changed");
+    char *st = sb_fixture_value(pg, "SELECT status FROM rule_sets WHERE version = $1::int", 1, p);
+    cr_expect_str_eq(st, "draft", "it stays a draft");
+    free(st);
     free(v);
 }
