@@ -77,7 +77,7 @@ sb_as_root() {
 sb_install_deps() {
   local pkgs="build-essential cmake pkg-config librdkafka-dev libpq-dev libjansson-dev
     libevent-dev libgmime-3.0-dev libcriterion-dev postgresql postgresql-client uuid-dev
-    libssl-dev libexpat1-dev curl docker-compose clang valgrind jq $*"
+    libssl-dev libexpat1-dev libpcre2-dev curl docker-compose clang valgrind jq $*"
   local missing=() p
   for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")

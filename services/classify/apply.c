@@ -191,7 +191,7 @@ static void build_events(const classify_item *it, int64_t now, json_t *events)
                                    "category", d->category, "subtopic", d->subtopic,
                                    "urgency", d->urgency, "priority", d->priority,
                                    "department", d->department, "explanation",
-                                   sb_decision_explain(d));
+                                   json_deep_copy(it->explain));
     json_array_append_new(events, sb_ticket_event_new("opened", it->opened_id, it->message_id,
                                                       it->ticket_id, it->number, now, opened));
     json_array_append_new(events, sb_ticket_event_new("classified", it->classified_id,
@@ -233,18 +233,31 @@ static int insert_tickets(sb_pg *pg, const classify_item *items, size_t n)
             "number", it->number, "channel", it->channel, "customer_id", (json_int_t)it->customer_id,
             "category", d->category, "subtopic", d->subtopic, "urgency", d->urgency,
             "priority", d->priority, "department", d->department, "subject", subject_of(it->subject ? it->subject : it->text),
-            "explanation", sb_decision_explain(d), "created_at", it->received_at,
+            "explanation", json_deep_copy(it->explain), "created_at", it->received_at,
             "ivr_path", it->ivr_path));
+        json_t *row = json_array_get(tickets, json_array_size(tickets) - 1);
+        json_t *tags = json_array();
+        for (int k = 0; k < d->ntags; k++)
+            json_array_append_new(tags, json_string(d->tags[k]));
+        json_object_set_new(row, "tags", tags);
+        json_object_set_new(row, "decided_by", json_string(classify_decided_by(d)));
+        json_object_set_new(row, "rule_version", d->rule_version ? json_integer(d->rule_version) : json_null());
+        json_object_set_new(row, "model_version", d->model_version ? json_integer(d->model_version) : json_null());
+        json_object_set_new(row, "confidence", d->model_version ? json_real(d->confidence) : json_null());
     }
     int rc = exec_json(pg,
         "INSERT INTO tickets (id, number, channel, customer_id, status, category, subtopic, urgency,"
-        "  priority, department_id, subject, explanation, created_at, ivr_path)"
+        "  priority, department_id, subject, explanation, created_at, ivr_path, tags, decided_by,"
+        "  rule_version, model_version, confidence)"
         " SELECT id, number, channel, customer_id, 'classified', category, subtopic, urgency,"
-        "  priority, department, subject, explanation, created_at, ivr_path"
+        "  priority, department, subject, explanation, created_at, ivr_path,"
+        "  ARRAY(SELECT jsonb_array_elements_text(tags)), decided_by, rule_version, model_version,"
+        "  confidence"
         " FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, number text, channel text,"
         "  customer_id bigint, category text, subtopic text, urgency text, priority text,"
         "  department text, subject text, explanation jsonb, created_at timestamptz,"
-        "  ivr_path text)",
+        "  ivr_path text, tags jsonb, decided_by text, rule_version int, model_version int,"
+        "  confidence real)",
         tickets);
     if (rc == 0)
         rc = exec_json(pg,
@@ -342,8 +355,7 @@ static int apply_in_tx(classify_ctx *cx, classify_item *items, size_t n, json_t 
         int64_t now = sb_clock_now_ms();
         for (size_t i = 0; i < n && rc == 0; i++) {
             if (opens_ticket(&items[i])) {
-                sb_rules_decide(&cx->rules, items[i].text, items[i].tier,
-                                json_object_get(items[i].ev, "hints"), &items[i].decision);
+                classify_decide(cx, &items[i]);
                 build_events(&items[i], now, out);
             } else if (items[i].is_new) {
                 build_appended(&items[i], now, out);

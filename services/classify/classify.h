@@ -5,7 +5,10 @@
 #include <stdint.h>
 #include <jansson.h>
 
+#include <event2/event.h>
+
 #include "common/ids.h"
+#include "common/nbayes.h"
 #include "common/kafka.h"
 #include "common/pg.h"
 #include "common/rules.h"
@@ -43,17 +46,36 @@ typedef struct classify_item {
     char           classified_id[SB_UUID_STRLEN];
     char           appended_id[SB_UUID_STRLEN];
     sb_decision    decision;
+    json_t        *explain;        /* the decision's explanation (owned) */
+    int            predicted;      /* the classifier was asked: prediction is set */
+    sb_nb_prediction prediction;
 } classify_item;
 
 typedef struct classify_ctx {
     sb_pg         *pg;
     sb_producer   *producer;
     sb_consumer   *consumer;
-    sb_ruleset     rules;
+    sb_ruleset     rules;          /* the active rule set, swapped when an admin activates one */
+    sb_nb_model   *model;          /* the newest classifier model, swapped when one is trained */
+    int            model_version;
+    double         min_confidence; /* below it the triage desk decides, not the model */
+    struct event  *refresh;        /* looks for a newer rule set and model */
+    char          *textbuf;        /* subject + body of an e-mail being decided */
+    size_t         textcap;
     unsigned char  seal_key[32];
     sb_counter    *c_tickets, *c_replays, *c_deadletters;
     sb_histogram  *h_apply_ms;       /* the PostgreSQL transaction alone */
 } classify_ctx;
+
+/* decide.c: rules, hints, classifier or triage for an item that opens a ticket; fills
+ * it->decision and it->explain. */
+void classify_decide(classify_ctx *cx, classify_item *it);
+/* tickets.decided_by for a decision. */
+const char *classify_decided_by(const sb_decision *d);
+/* Loads the active rule set and the newest model (training the first one when there is none)
+ * and arms the refresh timer. 0 or -1. */
+int  classify_decide_init(classify_ctx *cx, struct event_base *base);
+void classify_decide_close(classify_ctx *cx);
 
 /* decode.c: inbound_message bytes -> item; 0, or -1 with a reason for the dead-letter topic. */
 int  classify_decode(classify_ctx *cx, const sb_kmsg *msg, classify_item *it, const char **reason);

@@ -91,5 +91,6 @@ void classify_item_release(classify_item *it)
 {
     json_decref(it->contact);
     json_decref(it->ev);
-    it->contact = it->ev = NULL;
+    json_decref(it->explain);
+    it->contact = it->ev = it->explain = NULL;
 }

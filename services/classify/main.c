@@ -86,7 +86,7 @@ static int classify_ctx_init(classify_ctx *cx, sb_service *s)
     cx->h_apply_ms = sb_metrics_histogram(s->metrics, "classify_apply_ms",
                                           "Batch decode + PostgreSQL transaction, ms", NULL,
                                           sb_metrics_latency_ms, 12);
-    return sb_rules_load(s->pg, &cx->rules);
+    return classify_decide_init(cx, s->base);
 }
 
 int main(void)
@@ -100,8 +100,8 @@ int main(void)
         const char *topics[] = {SB_TOPIC_INBOUND};
         rc = sb_service_consume(&s, "classify", topics, 1, CLASSIFY_MAX_BATCH, classify_on_batch, &cx,
                                 &cx.consumer) == 0 ? 0 : 1;
-        sb_rules_free(&cx.rules);
     }
+    classify_decide_close(&cx);
     sb_service_close(&s);
     return rc;
 }

@@ -37,5 +37,7 @@ int desk_list_routes(sb_service *s);
 int desk_action_routes(sb_service *s, sb_outbox_relay *relay);
 /* POST /v1/admin/classifier/train, GET /v1/admin/classifier (classifier_admin.c). 0 or -1. */
 int desk_classifier_routes(sb_service *s);
+/* /v1/admin/rule-sets (rules_admin.c). 0 or -1. */
+int desk_rules_admin_routes(sb_service *s);
 
 #endif

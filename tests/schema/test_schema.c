@@ -595,7 +595,10 @@ Test(proto, ticket_classified)
         "\"source_event_id\":\"" UUID2 "\",\"ticket_id\":\"" UUID1 "\","
         "\"ticket_number\":\"WX-20261122-000123\",\"data\":{\"category\":\"complaint\","
         "\"subtopic\":\"logistics-delay\",\"urgency\":\"high\",\"priority\":\"P1\","
-        "\"department\":\"quality\",\"explanation\":{\"rules\":[\"logistics delay\",\"vip complaint high\"],"
+        "\"department\":\"quality\",\"explanation\":{\"source\":\"rules\",\"rule_set\":3,"
+        "\"rules\":[{\"name\":\"logistics delay\",\"stage\":\"classify\",\"set\":{\"category\":\"complaint\","
+        "\"subtopic\":\"logistics-delay\"}},{\"name\":\"VIP + complaint + high urgency\",\"stage\":\"priority\","
+        "\"set\":{\"priority\":\"P1\",\"tags\":[\"vip\"]}}],\"tags\":[\"vip\"],"
         "\"priority_reason\":\"VIP + complaint + high urgency\"}}}";
     static const mutation bad[] = {
         TICKET_ENVELOPE_BAD,
@@ -608,13 +611,17 @@ Test(proto, ticket_classified)
         { "/data/urgency", "\"urgent\"", "/data/urgency: value not in enum" },
         { "/data/department", "\"\"", "/data/department: string shorter than minLength 1" },
         { "/data/explanation/rules", NULL, "/data/explanation/rules: required property missing" },
-        { "/data/explanation/rules/0", "3", "/data/explanation/rules/0: expected type string" },
+        { "/data/explanation/rules/0", "3", "/data/explanation/rules/0: expected type object" },
+        { "/data/explanation/rules/0/stage", "\"later\"", "/data/explanation/rules/0/stage: value not in enum" },
+        { "/data/explanation/rules/1/set/colour", "\"red\"", "/data/explanation/rules/1/set/colour: additional property not allowed" },
+        { "/data/explanation/rule_set", "-1", "/data/explanation/rule_set: value below minimum 0" },
         { "/source_event_id", "\"nope\"", "/source_event_id: string does not match" },
         { NULL, NULL, NULL },
     };
     static const mutation fine[] = {
         { "/data/explanation/kb_articles", "[1,2]", NULL },
         { "/data/explanation/rules", "[]", NULL },
+        { "/data/explanation/classifier", "{\"model\":2,\"label\":\"complaint/overcharge\",\"confidence\":0.93}", NULL },
         { NULL, NULL, NULL },
     };
     proto_case pc = { "tickets/classified.v1.json", good, bad, fine };
@@ -942,7 +949,8 @@ Test(proto, http_ticket)
         "{\"number\":\"WX-20261122-000123\",\"status\":\"assigned\",\"channel\":\"wechat\","
         "\"category\":\"complaint\",\"subtopic\":\"logistics-delay\",\"urgency\":\"high\",\"priority\":\"P1\","
         "\"department\":\"quality\",\"assignee\":\"quality-01\","
-        "\"explanation\":{\"rules\":[\"logistics delay\"],\"priority_reason\":\"VIP + complaint + high urgency\"},"
+        "\"explanation\":{\"source\":\"rules\",\"rule_set\":1,\"rules\":[{\"name\":\"logistics delay\",\"stage\":\"classify\","
+        "\"set\":{\"category\":\"complaint\",\"subtopic\":\"logistics-delay\"}}],\"priority_reason\":\"VIP + complaint + high urgency\"},"
         "\"customer\":{\"display_name\":\"\xe5\xbc\xa0**\",\"phone_masked\":\"138****5678\","
         "\"email_masked\":\"z***@example.com\",\"tier\":\"vip\"},\"created_at\":" TS1 ","
         "\"timeline\":[{\"event_id\":\"" UUID2 "\",\"type\":\"opened\",\"occurred_at\":" TS1 ",\"data\":{}},"

@@ -180,9 +180,17 @@ static int lg_customer(char *buf, size_t len, uint64_t salt, uint64_t seq, uint6
     return n;
 }
 
-/* Optional members after "text": attachments now and then, hints the channel knows. */
-static int lg_extras(char *buf, size_t len, uint64_t seq, const char *channel, uint64_t h)
+void lg_order_id(char out[32], uint64_t salt, uint64_t seq)
 {
+    snprintf(out, 32, "SO%08" PRIu64 "%010" PRIu64, lg_hash64(salt) % 100000000u, seq % 10000000000u);
+}
+
+/* Optional members after "text": attachments now and then, hints the channel knows. */
+static int lg_extras(char *buf, size_t len, uint64_t salt, uint64_t seq, const char *channel,
+                     uint64_t h)
+{
+    char order[32];
+    lg_order_id(order, salt, seq);
     int n = 0;
     if (h % 16 == 0)
         n = snprintf(buf, len, ",\"attachments\":[{\"name\":\"photo-%" PRIu64 ".jpg\","
@@ -193,8 +201,8 @@ static int lg_extras(char *buf, size_t len, uint64_t seq, const char *channel, u
         return -1;
     const char *ivr = strcmp(channel, "phone") == 0 ? ",\"ivr_path\":\"1>3>2\"" : "";
     int m = (h >> 8) % 4 == 0
-                ? snprintf(buf + n, len - (size_t)n, ",\"hints\":{\"order_id\":\"SO%012" PRIu64
-                           "\"%s}", seq, ivr)
+                ? snprintf(buf + n, len - (size_t)n, ",\"hints\":{\"order_id\":\"%s\"%s}", order,
+                           ivr)
                 : snprintf(buf + n, len - (size_t)n, "%s%s%s", *ivr ? ",\"hints\":{" : "",
                            *ivr ? ivr + 1 : "", *ivr ? "}" : "");
     return m < 0 || (size_t)m >= len - (size_t)n ? -1 : n + m;
@@ -207,7 +215,7 @@ int lg_body(char *buf, size_t len, const char *run_id, uint64_t salt, uint64_t s
     uint64_t h = lg_hash64(seq ^ salt);
     int cn = lg_customer(cust, sizeof cust, salt, seq, customers);
     if (cn < 0 || (size_t)cn >= sizeof cust ||
-        lg_extras(extras, sizeof extras, seq, channel, h) < 0)
+        lg_extras(extras, sizeof extras, salt, seq, channel, h) < 0)
         return -1;
     const char *text = lg_text_of(salt, seq);
     int n = snprintf(buf, len, "{\"channel\":\"%s\",\"external_id\":\"%s-%" PRIu64 "\","

@@ -36,6 +36,9 @@ typedef struct lg_person {
 void lg_person_of(uint64_t salt, uint64_t seq, uint64_t customers, lg_person *p);
 /* What message seq says (no quote, backslash, '<' or '&': safe in JSON and XML as it is). */
 const char *lg_text_of(uint64_t salt, uint64_t seq);
+/* The order number message seq names: unique per run (salt), so classify, which joins a message
+ * to the open ticket naming the same order, never threads one run into another's tickets. */
+void lg_order_id(char out[32], uint64_t salt, uint64_t seq);
 
 /* The POST body of message seq on channel into buf. Returns its length, or -1 if it does not
  * fit (a buffer of LG_BODY_MAX always does). */

@@ -173,7 +173,7 @@ static int lg_marketplace(char *buf, size_t len, lg_native_req *r, const char *r
                           uint64_t salt, uint64_t seq, const lg_person *p,
                           const lg_native_secrets *s, int64_t now_s)
 {
-    char created[32], event_id[160];
+    char created[32], event_id[160], order[32];
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned mdlen = 0;
     if (!s->marketplace_secret)
@@ -181,12 +181,13 @@ static int lg_marketplace(char *buf, size_t len, lg_native_req *r, const char *r
     const char *name = lg_marketplaces[lg_hash64(seq) % 4];
     lg_rfc3339(now_s, created);
     snprintf(event_id, sizeof event_id, "%s-%" PRIu64, run_id, seq);
+    lg_order_id(order, salt, seq);
     int n = snprintf(buf, len,
                      "{\"event_id\":\"%s\",\"event_type\":\"buyer_message\",\"shop_id\":\"shop-01\","
                      "\"created_at\":\"%s\",\"buyer\":{\"id\":\"%s\",\"nick\":\"%s\"},"
-                     "\"order\":{\"id\":\"SO%012" PRIu64 "\",\"amount\":\"199.00\","
+                     "\"order\":{\"id\":\"%s\",\"amount\":\"199.00\","
                      "\"currency\":\"CNY\"},\"message\":{\"text\":\"%s\"}}",
-                     event_id, created, p->id, p->name, seq, lg_text_of(salt, seq));
+                     event_id, created, p->id, p->name, order, lg_text_of(salt, seq));
     if (n < 0 || (size_t)n >= len)
         return -1;
     HMAC(EVP_sha256(), s->marketplace_secret, (int)strlen(s->marketplace_secret),
