@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "fixture.h"
+#include "inbound.h"
 
 /* A connection, or skip when the stack is not there. */
 static PGconn *pg_or_skip(void)
@@ -28,48 +29,17 @@ static void customer_key(char out[65])
     sb_fixture_hex(out, 64);
 }
 
-/* Now as RFC 3339 UTC with milliseconds. */
-static void now_iso(char out[32])
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + n, 32 - n, ".%03ldZ", ts.tv_nsec / 1000000);
-}
-
-/* Publishes an inbound_message for customer key on channel with text; extra (may be NULL)
- * is merged into the event (e.g. {"thread":{...}} or {"hints":{...}}). Writes the message id. */
+/* Publishes an inbound_message (see tests/support/inbound.h); writes the message id. */
 static void inbound(const char *channel, const char *key, const char *tier, const char *text,
                     json_t *extra, char message_id[37])
 {
-    char ext[48], when[32];
-    sb_fixture_uuid(message_id);
-    sb_fixture_hex(ext, 16);
-    now_iso(when);
-    json_t *ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s}, s:s}",
-                           "type", "inbound_message", "event_id", message_id,
-                           "message_id", message_id, "occurred_at", when, "channel", channel,
-                           "external_id", ext, "received_at", when, "customer", "key", key,
-                           "display_name", "C**", "phone_masked", "", "email_masked", "",
-                           "tier", tier, "text", text);
-    if (extra) {
-        json_object_update(ev, extra);
-        json_decref(extra);
-    }
-    char *s = json_dumps(ev, JSON_COMPACT);
-    cr_assert_eq(sb_fixture_publish("sb.inbound.v1", key, s), 0);
-    free(s);
-    json_decref(ev);
+    cr_assert_eq(sb_inbound_publish(channel, key, tier, text, extra, message_id), 0);
 }
 
 /* Waits until message id is stored and returns its ticket id (malloc'd). */
 static char *ticket_of(PGconn *c, const char *message_id)
 {
-    const char *p[] = {message_id};
-    char *t = sb_fixture_wait(c, "SELECT ticket_id::text FROM messages WHERE message_id = $1", 1,
-                              p, NULL, 20000);
+    char *t = sb_inbound_ticket(c, message_id, 20000);
     cr_assert(t, "message %s never reached a ticket", message_id);
     return t;
 }
@@ -190,7 +160,7 @@ Test(classify_threading, a_replayed_message_changes_nothing)
     PGconn *c = pg_or_skip();
     char key[65], when[32], ext[24], mid[37];
     customer_key(key);
-    now_iso(when);
+    sb_inbound_now(when);
     sb_fixture_hex(ext, 16);
     sb_fixture_uuid(mid);
     json_t *ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:s}",
