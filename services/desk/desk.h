@@ -26,9 +26,15 @@ int     desk_authorize(sb_service *s, struct evhttp_request *req, desk_scope *sc
 /* Cell (row, col) as a JSON string, or null when SQL NULL. */
 json_t *desk_cell(const PGresult *res, int row, int col);
 
+/* 1 when number is a well-formed ticket number of a known channel. */
+int     desk_ticket_number_valid(const char *number);
+
 /* GET /v1/tickets/{number}. 0 or -1. */
 int desk_ticket_routes(sb_service *s);
 /* GET /v1/tickets. 0 or -1. */
 int desk_list_routes(sb_service *s);
+/* The knowledge base: /v1/kb/articles..., /v1/kb/review, and the review scan's timer
+ * (SB_KB_REVIEW_INTERVAL_MS). 0 or -1. */
+int desk_kb_routes(sb_service *s);
 
 #endif
