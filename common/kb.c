@@ -545,14 +545,16 @@ int sb_kb_record_use(sb_pg *pg, int64_t id, const char *ticket_id, const char *a
 
 /* ------------------------------------------------------------------------------- review */
 
-/* Runs a flagging statement; adds the rows it changed to *flagged. */
-static int kb_flag(sb_pg *pg, const char *sql, int n, const char *const *p, int *flagged)
+/* Runs a flagging statement with its one parameter; *flagged (may be NULL) gets the number of
+ * articles it flagged. 0 or SB_KB_EDB. */
+static int kb_flag(sb_pg *pg, const char *sql, const char *param, int *flagged)
 {
-    PGresult *res = sb_pg_query(pg, sql, n, p);
+    const char *p[] = {param};
+    PGresult *res = sb_pg_query(pg, sql, 1, p);
+    if (flagged)
+        *flagged = res ? atoi(PQcmdTuples(res)) : 0;
     if (!res)
         return SB_KB_EDB;
-    if (flagged)
-        *flagged += atoi(PQcmdTuples(res));
     PQclear(res);
     return 0;
 }
@@ -566,7 +568,6 @@ int sb_kb_review_scan(sb_pg *pg, int stale_days, int *flagged)
 {
     char days[16];
     snprintf(days, sizeof(days), "%d", stale_days);
-    const char *p[] = {days};
     int n = 0;
     /* Unused: nothing happened to it (published, used, reviewed) for stale_days. A changed
      * category is flagged when it happens (sb_kb_category_changed), not here: once a reviewer
@@ -576,7 +577,7 @@ int sb_kb_review_scan(sb_pg *pg, int stale_days, int *flagged)
         " WHERE a.status = 'published' AND NOT 'unused' = ANY (a.review_reasons)"
         "   AND greatest(a.published_at, a.last_used, a.reviewed_at)"
         "       < now() - make_interval(days => $1::int)",
-        1, p, &n);
+        days, &n);
     if (flagged)
         *flagged = n;
     if (rc == 0 && n > 0)
@@ -588,16 +589,11 @@ int sb_kb_category_changed(sb_pg *pg, const char *ticket_id, int *flagged)
 {
     if (!ticket_id || !sb_uuid_valid(ticket_id))
         return SB_KB_EINPUT;
-    const char *p[] = {ticket_id};
-    int n = 0;
-    int rc = kb_flag(pg,
+    return kb_flag(pg,
         "UPDATE kb_articles a" KB_FLAG_SET("category_changed")
         " FROM tickets t"
         " WHERE t.id = $1::uuid AND a.source_tickets @> ARRAY[t.id] AND a.status <> 'retired'"
         "   AND t.category IS DISTINCT FROM a.category"
         "   AND NOT 'category_changed' = ANY (a.review_reasons)",
-        1, p, &n);
-    if (flagged)
-        *flagged = n;
-    return rc;
+        ticket_id, flagged);
 }

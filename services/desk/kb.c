@@ -143,6 +143,18 @@ static int kb_list_parse(struct evhttp_request *req, const desk_scope *scope, kb
     return kb_limit_parse(req, &l->limit, err);
 }
 
+/* 200 {"articles": out} when rc is 0, else the error of rc. */
+static void kb_reply_articles(struct evhttp_request *req, int rc, json_t *out)
+{
+    sb_error err;
+    if (rc != 0) {
+        kb_error(rc, "", &err);
+        sb_http_reply_error(req, &err);
+        return;
+    }
+    sb_http_reply_json(req, 200, json_pack("{s:o}", "articles", out));
+}
+
 /* GET /v1/kb/articles?q=&category=&status=&limit= */
 static void kb_list(struct evhttp_request *req, const char *tail, void *ctx)
 {
@@ -158,12 +170,7 @@ static void kb_list(struct evhttp_request *req, const char *tail, void *ctx)
         return;
     }
     int rc = sb_kb_search(s->pg, l.q_p, l.category_p, l.status, (int)l.limit, &out);
-    if (rc != 0) {
-        kb_error(rc, "", &err);
-        sb_http_reply_error(req, &err);
-        return;
-    }
-    sb_http_reply_json(req, 200, json_pack("{s:o}", "articles", out));
+    kb_reply_articles(req, rc, out);
 }
 
 /* GET /v1/kb/articles/{id}: agents see published articles only, and no source tickets. */
@@ -213,12 +220,7 @@ static void kb_review(struct evhttp_request *req, const char *tail, void *ctx)
         return;
     }
     int rc = sb_kb_review_list(s->pg, (int)limit, &out);
-    if (rc != 0) {
-        kb_error(rc, "", &err);
-        sb_http_reply_error(req, &err);
-        return;
-    }
-    sb_http_reply_json(req, 200, json_pack("{s:o}", "articles", out));
+    kb_reply_articles(req, rc, out);
 }
 
 /* ------------------------------------------------------------------------------ actions */

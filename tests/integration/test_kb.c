@@ -438,6 +438,15 @@ Test(kb, edit_publish_retire_follow_the_status)
     cr_expect_eq(sb_kb_publish(pg, 999999999999LL, "lead", prev), SB_KB_ENOTFOUND);
 }
 
+/* Article id's review reasons, comma-separated ("" when it needs no review). */
+static void expect_reasons(int64_t id, const char *want)
+{
+    char *r = value("SELECT array_to_string(review_reasons, ',') FROM kb_articles WHERE id = $1",
+                    num(id));
+    cr_expect_str_eq(r, want, "article %lld", (long long)id);
+    free(r);
+}
+
 Test(kb, review_scan_flags_unused_and_recategorised_articles)
 {
     char cat[32], t_hook[37], t_other[37];
@@ -480,22 +489,11 @@ Test(kb, review_scan_flags_unused_and_recategorised_articles)
     cr_expect_eq(n, 0, "the category of this one did not change");
     cr_assert_eq(sb_kb_review_scan(pg, SB_KB_STALE_DAYS, &n), 0);
     cr_expect_eq(n, 1, "only the stale one, got %d", n);
-    char *r;
-    r = value("SELECT array_to_string(review_reasons, ',') FROM kb_articles WHERE id = $1", num(stale));
-    cr_expect_str_eq(r, "unused");
-    free(r);
-    r = value("SELECT array_to_string(review_reasons, ',') FROM kb_articles WHERE id = $1", num(hook));
-    cr_expect_str_eq(r, "category_changed");
-    free(r);
-    r = value("SELECT needs_review::text FROM kb_articles WHERE id = $1", num(other));
-    cr_expect_str_eq(r, "false");
-    free(r);
-    r = value("SELECT needs_review::text FROM kb_articles WHERE id = $1", num(fresh));
-    cr_expect_str_eq(r, "false");
-    free(r);
-    r = value("SELECT needs_review::text FROM kb_articles WHERE id = $1", num(used));
-    cr_expect_str_eq(r, "false");
-    free(r);
+    expect_reasons(stale, "unused");
+    expect_reasons(hook, "category_changed");
+    expect_reasons(other, "");
+    expect_reasons(fresh, "");
+    expect_reasons(used, "");
     /* The review list has them; a use clears 'unused', a publish (the review) clears all. */
     json_t *list = NULL;
     cr_assert_eq(sb_kb_review_list(pg, 100, &list), 0);
@@ -504,13 +502,9 @@ Test(kb, review_scan_flags_unused_and_recategorised_articles)
     int counted = 0;
     cr_assert_eq(sb_kb_record_use(pg, stale, t_hook, "agent-x", &counted), 0);
     cr_expect_eq(counted, 1);
-    r = value("SELECT needs_review::text FROM kb_articles WHERE id = $1", num(stale));
-    cr_expect_str_eq(r, "false");
-    free(r);
+    expect_reasons(stale, "");
     cr_assert_eq(sb_kb_publish(pg, hook, "lead", NULL), 0);
-    r = value("SELECT needs_review::text FROM kb_articles WHERE id = $1", num(hook));
-    cr_expect_str_eq(r, "false");
-    free(r);
+    expect_reasons(hook, "");
     cr_assert_eq(sb_kb_review_scan(pg, SB_KB_STALE_DAYS, &n), 0);
     cr_expect_eq(n, 0, "a review is not undone by the next scan");
 }
