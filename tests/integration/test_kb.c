@@ -27,6 +27,10 @@ static void kb_setup(void)
     pg = sb_pg_connect(dsn, 3);
     cr_assert(pg, "cannot connect to %s", dsn);
     cr_assert_eq(sb_pg_begin(pg), 0);
+    /* One test at a time (Criterion runs them in parallel): each hides every article and
+     * bumps kb_meta, and two doing so at once could wait on each other's locks. */
+    cr_assert_eq(sb_pg_exec(pg, "SELECT pg_advisory_xact_lock(hashtext('integration_kb'))", 0, NULL),
+                 0);
     /* Other tests' articles out of sight, until the rollback. */
     cr_assert_eq(sb_pg_exec(pg, "UPDATE kb_articles SET status = 'retired' WHERE status <> 'retired'",
                             0, NULL), 0);
