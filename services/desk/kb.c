@@ -14,6 +14,7 @@
 #include "common/json.h"
 #include "common/kb.h"
 #include "common/log.h"
+#include "services/desk/kb_body.h"
 
 #define KB_LIMIT_DEFAULT   20
 #define KB_PARAM_MAX       80     /* longer than any valid category, status, limit */
@@ -32,22 +33,6 @@ static int kb_param(struct evhttp_request *req, const char *name, char *out, siz
     if (!sb_http_query_param(req, name, out, cap) || !out[0])
         return 0;
     return strlen(out) > cap - 2 ? -1 : 1;
-}
-
-/* 1 when s is one of the NULL-terminated list. */
-static int kb_one_of(const char *s, const char *const *list)
-{
-    for (size_t i = 0; list[i]; i++)
-        if (strcmp(list[i], s) == 0)
-            return 1;
-    return 0;
-}
-
-/* A category or sub-topic id as the taxonomy spells them. */
-static int kb_id_word(const char *s)
-{
-    size_t n = strlen(s);
-    return n > 0 && n <= 64 && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-_") == n;
 }
 
 /* An article id at the start of path: digits up to '/' or the end; *rest points after it.
@@ -129,11 +114,11 @@ static int kb_list_parse(struct evhttp_request *req, const desk_scope *scope, kb
                             SB_KB_QUERY_MAX);
     l->q_p = rc ? l->q : NULL;
     rc = kb_param(req, "category", l->category, sizeof(l->category));
-    if (rc < 0 || (rc && !kb_id_word(l->category)))
+    if (rc < 0 || (rc && !desk_kb_word_valid(l->category)))
         return sb_error_set(err, 400, "invalid_field", "category", "category must be a category id");
     l->category_p = rc ? l->category : NULL;
     rc = kb_param(req, "status", l->status, sizeof(l->status));
-    if (rc < 0 || (rc && !kb_one_of(l->status, kb_statuses)))
+    if (rc < 0 || (rc && !desk_kb_one_of(l->status, kb_statuses)))
         return sb_error_set(err, 400, "invalid_field", "status",
                             "status must be published, draft, retired or all");
     if (!rc)
@@ -258,65 +243,6 @@ static void kb_action(sb_service *s, struct evhttp_request *req, const desk_scop
     sb_http_reply_json(req, 200, reply);
 }
 
-/* The tags of an edit: an array of at most SB_KB_TAGS_MAX strings of 1..SB_KB_TAG_MAX bytes,
- * into tags (pointers into the body). 0 or -1 with err. */
-static int kb_edit_tags(const json_t *arr, const char **tags, sb_kb_edit *e, sb_error *err)
-{
-    size_t i;
-    json_t *v;
-    if (json_array_size(arr) > SB_KB_TAGS_MAX)
-        return sb_error_set(err, 400, "invalid_field", "tags", "at most %d tags", SB_KB_TAGS_MAX);
-    json_array_foreach(arr, i, v) {
-        if (!json_is_string(v) || json_string_length(v) == 0 ||
-            json_string_length(v) > SB_KB_TAG_MAX || strlen(json_string_value(v)) != json_string_length(v))
-            return sb_error_set(err, 400, "invalid_field", "tags",
-                                "each tag must be a string of 1..%d bytes", SB_KB_TAG_MAX);
-        tags[i] = json_string_value(v);
-    }
-    e->tags = tags;
-    e->ntags = json_array_size(arr);
-    e->set_tags = 1;
-    return 0;
-}
-
-/* 1 when s is empty or only whitespace. */
-static int kb_blank(const char *s) { return s && strspn(s, " \t\r\n") == strlen(s); }
-
-/* The body of POST /v1/kb/articles/{id} into e; tags backs e->tags. Unknown members are
- * refused by name, so a misspelt field is not silently ignored. 0 or -1 with err. */
-static int kb_edit_parse(const json_t *body, sb_kb_edit *e, const char **tags, sb_error *err)
-{
-    static const char *const known[] = {"title", "solution", "tags", "category", "subtopic", NULL};
-    const char *key;
-    json_t *v, *arr;
-    memset(e, 0, sizeof(*e));
-    json_object_foreach((json_t *)body, key, v)
-        if (!kb_one_of(key, known))
-            return sb_error_set(err, 400, "unknown_field", key, "%.64s is not an article field", key);
-    if (sb_json_get_str(body, "", "title", 0, SB_KB_TITLE_MAX, &e->title, err) != 0 ||
-        sb_json_get_str(body, "", "solution", 0, SB_KB_SOLUTION_MAX, &e->solution, err) != 0 ||
-        sb_json_get_str(body, "", "category", 0, 64, &e->category, err) != 0 ||
-        sb_json_get_str(body, "", "subtopic", 0, 64, &e->subtopic, err) != 0 ||
-        sb_json_get_arr(body, "", "tags", 0, &arr, err) != 0)
-        return -1;
-    if (kb_blank(e->title))
-        return sb_error_set(err, 400, "invalid_field", "title", "title must not be empty");
-    if (kb_blank(e->solution))
-        return sb_error_set(err, 400, "invalid_field", "solution", "solution must not be empty");
-    if (e->category && !kb_id_word(e->category))
-        return sb_error_set(err, 400, "invalid_field", "category", "category must be a category id");
-    if (json_is_null(json_object_get(body, "subtopic")))
-        e->subtopic = "";   /* null clears it */
-    else if (e->subtopic && !kb_id_word(e->subtopic))
-        return sb_error_set(err, 400, "invalid_field", "subtopic", "subtopic must be a sub-topic id");
-    if (arr && kb_edit_tags(arr, tags, e, err) != 0)
-        return -1;
-    if (json_object_size(body) == 0)
-        return sb_error_set(err, 400, "missing_field", "title",
-                            "give at least one of title, solution, tags, category, subtopic");
-    return 0;
-}
-
 /* The edit (arg: the request body, validated here). */
 static int kb_do_edit(sb_service *s, const desk_scope *scope, int64_t id, void *arg,
                       json_t **detail, json_t **reply, sb_error *err)
@@ -326,7 +252,7 @@ static int kb_do_edit(sb_service *s, const desk_scope *scope, int64_t id, void *
     const json_t *body = arg;
     sb_kb_edit e;
     const char *tags[SB_KB_TAGS_MAX];
-    if (kb_edit_parse(body, &e, tags, err) != 0)
+    if (desk_kb_edit_parse(body, &e, tags, err) != 0)
         return -1;
     int rc = sb_kb_edit_draft(s->pg, id, &e);
     if (rc != 0)
