@@ -42,6 +42,17 @@ static void vary(char *out, size_t len, const char *base, unsigned i)
              fillers[(i / NFILLERS + 3) % NFILLERS], i);
 }
 
+/* Runs sql with rows (stolen) as its one JSON parameter. 0 or -1. */
+static int exec_rows(sb_pg *pg, const char *sql, json_t *rows)
+{
+    char *body = sb_json_dump(rows);
+    json_decref(rows);
+    const char *p[] = {body};
+    int rc = body ? sb_pg_exec(pg, sql, 1, p) : -1;
+    free(body);
+    return rc;
+}
+
 /* M published articles in one statement: terms made by common/kb, vectors by kb_vector. */
 static int insert_articles(sb_pg *pg, unsigned m)
 {
@@ -57,18 +68,13 @@ static int insert_articles(sb_pg *pg, unsigned m)
                                               "category", s->category, "subtopic", s->subtopic,
                                               "solution", solution, "tt", tt, "st", st));
     }
-    char *body = sb_json_dump(rows);
-    json_decref(rows);
-    const char *p[] = {body};
-    int rc = sb_pg_exec(pg,
+    return exec_rows(pg,
         "INSERT INTO kb_articles (title, category, subtopic, solution, status, published_at,"
         "                         search)"
         " SELECT title, category, subtopic, solution, 'published', now(), kb_vector(tt, '', st)"
         " FROM jsonb_to_recordset($1::jsonb) AS x(title text, category text, subtopic text,"
         "      solution text, tt text, st text)",
-        1, p);
-    free(body);
-    return rc;
+        rows);
 }
 
 /* N tickets (and a customer) with fresh ids into ids. */
@@ -81,18 +87,13 @@ static int insert_tickets(sb_pg *pg, unsigned n, char (*ids)[SB_UUID_STRLEN], un
         snprintf(number, sizeof(number), "ST-20000101-9%02u%07u", round, i);
         json_array_append_new(rows, json_pack("{s:s, s:s}", "id", ids[i], "number", number));
     }
-    char *body = sb_json_dump(rows);
-    json_decref(rows);
-    const char *p[] = {body};
-    int rc = sb_pg_exec(pg,
+    return exec_rows(pg,
         "WITH c AS (INSERT INTO customers (customer_key) VALUES (gen_random_uuid()::text)"
         "           RETURNING id)"
         " INSERT INTO tickets (id, number, channel, customer_id)"
         " SELECT x.id, x.number, 'store', c.id FROM jsonb_to_recordset($1::jsonb)"
         "        AS x(id uuid, number text), c",
-        1, p);
-    free(body);
-    return rc;
+        rows);
 }
 
 /* For qsort over doubles. */

@@ -335,6 +335,11 @@ Test(kb, similar_resolutions_merge_and_different_ones_do_not)
     char *tags = value("SELECT array_to_string(tags, ',') FROM kb_articles WHERE id = $1", num(a));
     cr_expect_str_eq(tags, "物流,催件,补偿");
     free(tags);
+    /* The draft keeps both wordings for its supervisor: the second adds terms. */
+    char *solution = value("SELECT solution FROM kb_articles WHERE id = $1", num(a));
+    cr_expect(strstr(solution, "并给客户补偿5元优惠券。\n\n---\n已联系快递公司核实，") != NULL, "%s",
+              solution);
+    free(solution);
     /* A different problem in the same category is a second article. */
     int64_t c = archive("发票抬头开错了", cat, NULL, NULL,
                         "作废原电子发票，按客户提供的正确抬头和税号重新开具，48小时内发送到邮箱。",
