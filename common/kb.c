@@ -69,7 +69,9 @@ static char *kb_title_from(const char *title, const char *solution)
     free(t);
     char line[KB_TITLE_FROM_SOLUTION + 1];
     size_t n = strcspn(solution, "\r\n");
-    snprintf(line, sizeof(line), "%.*s", (int)(n < KB_TITLE_FROM_SOLUTION ? n : KB_TITLE_FROM_SOLUTION), solution);
+    if (n > KB_TITLE_FROM_SOLUTION)
+        n = KB_TITLE_FROM_SOLUTION;
+    snprintf(line, sizeof(line), "%.*s", (int)n, solution);
     line[kb_cut(line, KB_TITLE_FROM_SOLUTION)] = '\0';
     return kb_clean(line, SB_KB_TITLE_MAX);
 }
@@ -128,14 +130,8 @@ static void kb_tag_terms(const json_t *tags, sb_kb_buf *out)
 {
     size_t i;
     json_t *v;
-    json_array_foreach(tags, i, v) {
-        sb_kb_buf t = {0};
-        sb_kb_doc_terms(json_string_value(v), json_string_length(v), &t);
-        if (t.len && out->len)
-            sb_kb_buf_add(out, " ", 1);
-        sb_kb_buf_add(out, sb_kb_buf_str(&t), t.len);
-        sb_kb_buf_free(&t);
-    }
+    json_array_foreach(tags, i, v)
+        sb_kb_doc_terms(json_string_value(v), json_string_length(v), out);
 }
 
 /* Writes f: a new draft from ticket (id 0), or article id updated (ticket, when not NULL,
@@ -144,38 +140,35 @@ static void kb_tag_terms(const json_t *tags, sb_kb_buf *out)
  * (may be NULL) gets the id. 0 or SB_KB_EDB. */
 static int kb_write(sb_pg *pg, int64_t id, const kb_fields *f, const char *ticket, int64_t *out_id)
 {
-    static const char vocab_cte[] =
-        "WITH vocab AS (INSERT INTO kb_vocab (term)"
-        "  SELECT DISTINCT t FROM unnest(string_to_array($7 || ' ' || $8 || ' ' || $9, ' ')) t"
-        "  WHERE t ~ '^[a-z]{4,}$' AND NOT EXISTS (SELECT 1 FROM kb_vocab v WHERE v.term = t)) ";
-    static const char insert_sql[] =
-        "INSERT INTO kb_articles (title, category, subtopic, tags, solution, source_tickets, search)"
+#define KB_VOCAB_CTE \
+    "WITH vocab AS (INSERT INTO kb_vocab (term)" \
+    "  SELECT DISTINCT t FROM unnest(string_to_array($7 || ' ' || $8 || ' ' || $9, ' ')) t" \
+    "  WHERE t ~ '^[a-z]{4,}$' AND NOT EXISTS (SELECT 1 FROM kb_vocab v WHERE v.term = t)) "
+    static const char insert_sql[] = KB_VOCAB_CTE
+        "INSERT INTO kb_articles"
+        "  (title, category, subtopic, tags, solution, source_tickets, search)"
         " VALUES ($1, $2, $3, $4::text[], $5, ARRAY[$6::uuid], kb_vector($7, $8, $9))"
         " RETURNING id";
-    static const char update_sql[] =
+    static const char update_sql[] = KB_VOCAB_CTE
         "UPDATE kb_articles SET title = $1, category = $2, subtopic = $3, tags = $4::text[],"
         "  solution = $5, search = kb_vector($7, $8, $9), updated_at = now(),"
         "  source_tickets = CASE WHEN $6::uuid IS NULL OR source_tickets @> ARRAY[$6::uuid]"
         "                   THEN source_tickets ELSE source_tickets || $6::uuid END"
         " WHERE id = $10 RETURNING id";
-    sb_kb_buf title = {0}, tags = {0}, solution = {0}, sql = {0};
+#undef KB_VOCAB_CTE
+    sb_kb_buf title = {0}, tags = {0}, solution = {0};
     sb_kb_doc_terms(f->title, strlen(f->title), &title);
     kb_tag_terms(f->tags, &tags);
     sb_kb_doc_terms(f->solution, strlen(f->solution), &solution);
-    sb_kb_buf_add(&sql, vocab_cte, sizeof(vocab_cte) - 1);
-    if (id)
-        sb_kb_buf_add(&sql, update_sql, sizeof(update_sql) - 1);
-    else
-        sb_kb_buf_add(&sql, insert_sql, sizeof(insert_sql) - 1);
     char *tag_lit = kb_tags_literal(f->tags);
     char idbuf[24];
     snprintf(idbuf, sizeof(idbuf), "%lld", (long long)id);
     int rc = SB_KB_EDB;
-    if (tag_lit && !title.oom && !tags.oom && !solution.oom && !sql.oom) {
+    if (tag_lit && !title.oom && !tags.oom && !solution.oom) {
         const char *p[] = {f->title, f->category, f->subtopic, tag_lit, f->solution, ticket,
                            sb_kb_buf_str(&title), sb_kb_buf_str(&tags), sb_kb_buf_str(&solution),
                            idbuf};
-        PGresult *res = sb_pg_query(pg, sb_kb_buf_str(&sql), id ? 10 : 9, p);
+        PGresult *res = sb_pg_query(pg, id ? update_sql : insert_sql, id ? 10 : 9, p);
         if (res && PQntuples(res) == 1) {
             if (out_id)
                 *out_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
@@ -189,7 +182,6 @@ static int kb_write(sb_pg *pg, int64_t id, const kb_fields *f, const char *ticke
     sb_kb_buf_free(&title);
     sb_kb_buf_free(&tags);
     sb_kb_buf_free(&solution);
-    sb_kb_buf_free(&sql);
     return rc;
 }
 
@@ -200,7 +192,8 @@ static int kb_check_category(sb_pg *pg, const char *category, const char *subtop
     const char *p[] = {category, subtopic};
     PGresult *res = sb_pg_query(pg,
         "SELECT EXISTS (SELECT 1 FROM categories WHERE id = $1),"
-        "       $2::text IS NULL OR EXISTS (SELECT 1 FROM subtopics WHERE category = $1 AND id = $2)",
+        "       $2::text IS NULL"
+        "       OR EXISTS (SELECT 1 FROM subtopics WHERE category = $1 AND id = $2)",
         2, p);
     if (!res)
         return SB_KB_EDB;
@@ -222,15 +215,15 @@ typedef struct kb_resolution {
 
 /* The distinct terms of an article's (or resolution's) title, tags and solution into set. */
 static void kb_likeness_terms(const char *title, const json_t *tags, const char *solution,
-                              sb_kb_set *set, sb_kb_buf *query)
+                              sb_kb_set *set)
 {
     sb_kb_set_init(set, 0);
-    sb_kb_distinct_terms(title, strlen(title), set, query);
+    sb_kb_distinct_terms(title, strlen(title), set, NULL);
     size_t i;
     json_t *v;
     json_array_foreach(tags, i, v)
-        sb_kb_distinct_terms(json_string_value(v), json_string_length(v), set, query);
-    sb_kb_distinct_terms(solution, strlen(solution), set, query);
+        sb_kb_distinct_terms(json_string_value(v), json_string_length(v), set, NULL);
+    sb_kb_distinct_terms(solution, strlen(solution), set, NULL);
 }
 
 /* The candidate chosen for a merge. */
@@ -263,7 +256,7 @@ static kb_match kb_best_candidate(const PGresult *res, const kb_resolution *r)
         json_t *tags = json_loads(PQgetvalue(res, row, KC_TAGS), 0, NULL);
         sb_kb_set have;
         kb_likeness_terms(PQgetvalue(res, row, KC_TITLE), tags, PQgetvalue(res, row, KC_SOLUTION),
-                          &have, NULL);
+                          &have);
         double share = (double)sb_kb_set_common(&r->terms, &have) / (double)r->terms.n;
         sb_kb_set_free(&have);
         json_decref(tags);
@@ -313,12 +306,13 @@ static int kb_merge(sb_pg *pg, const PGresult *res, kb_match m, const kb_resolut
  * ticket: its article id, 0 when none, or SB_KB_EDB. */
 static int64_t kb_archive_lock(sb_pg *pg, const char *ticket, const char *category)
 {
-    const char *p[] = {ticket, category};
-    if (sb_pg_exec(pg, "SELECT pg_advisory_xact_lock(hashtextextended('kb.archive.ticket:' || $1, 0))",
-                   1, p) != 0 ||
-        sb_pg_exec(pg, "SELECT pg_advisory_xact_lock(hashtextextended('kb.archive.category:' || $1, 0))",
-                   1, p + 1) != 0)
+    static const char lock_sql[] =
+        "SELECT pg_advisory_xact_lock(hashtextextended('kb.archive.' || $1 || ':' || $2, 0))";
+    const char *ticket_lock[] = {"ticket", ticket}, *category_lock[] = {"category", category};
+    if (sb_pg_exec(pg, lock_sql, 2, ticket_lock) != 0 ||
+        sb_pg_exec(pg, lock_sql, 2, category_lock) != 0)
         return SB_KB_EDB;
+    const char *p[] = {ticket};
     PGresult *res = sb_pg_query(pg,
         "SELECT coalesce(min(id), 0) FROM kb_articles WHERE source_tickets @> ARRAY[$1::uuid]",
         1, p);
@@ -344,7 +338,7 @@ static int kb_resolution_init(kb_resolution *r, const char *title, const char *c
     r->f.solution = r->solution;
     r->f.category = category;
     r->f.subtopic = subtopic && *subtopic ? subtopic : NULL;
-    kb_likeness_terms(r->title, r->f.tags, r->solution, &r->terms, NULL);
+    kb_likeness_terms(r->title, r->f.tags, r->solution, &r->terms);
     /* The candidate query: the first distinct terms, in text order. */
     for (size_t i = 0; i < r->terms.n && i < KB_MERGE_QUERY_TERMS; i++) {
         if (i)

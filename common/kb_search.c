@@ -28,9 +28,17 @@
     "'review_reasons', a.review_reasons, 'flagged_at', " KB_ISO("a.flagged_at") "," \
     " 'reviewed_at', " KB_ISO("a.reviewed_at") "," \
     " 'review_due', CASE WHEN a.status = 'published' THEN " \
-    KB_ISO("greatest(a.published_at, a.last_used, a.reviewed_at) + make_interval(days => $2::int)") \
-    " END, 'sources', cardinality(a.source_tickets), 'created_at', " KB_ISO("a.created_at") "," \
+    KB_ISO("greatest(a.published_at, a.last_used, a.reviewed_at)" \
+           " + make_interval(days => $2::int)") " END," \
+    " 'sources', cardinality(a.source_tickets), 'created_at', " KB_ISO("a.created_at") "," \
     " 'published_at', " KB_ISO("a.published_at") ", 'published_by', a.published_by"
+
+/* limit clamped to 1..SB_KB_LIMIT_MAX, as a parameter into out (16 bytes). */
+static const char *kb_limit(int limit, char out[16])
+{
+    snprintf(out, 16, "%d", limit < 1 ? 1 : limit > SB_KB_LIMIT_MAX ? SB_KB_LIMIT_MAX : limit);
+    return out;
+}
 
 /* Runs sql, whose one row and column is JSON text, into *out. 0, SB_KB_ENOTFOUND (no row) or
  * SB_KB_EDB. */
@@ -76,7 +84,7 @@ int sb_kb_search(sb_pg *pg, const char *q, const char *category, const char *sta
                  json_t **out)
 {
     char lim[16];
-    snprintf(lim, sizeof(lim), "%d", limit < 1 ? 1 : limit > SB_KB_LIMIT_MAX ? SB_KB_LIMIT_MAX : limit);
+    kb_limit(limit, lim);
     sb_kb_set set;
     sb_kb_buf terms = {0};
     sb_kb_set_init(&set, KB_SEARCH_TERMS);
@@ -125,7 +133,7 @@ int sb_kb_get(sb_pg *pg, int64_t id, int with_sources, json_t **out)
 int sb_kb_review_list(sb_pg *pg, int limit, json_t **out)
 {
     char lim[16], days[16];
-    snprintf(lim, sizeof(lim), "%d", limit < 1 ? 1 : limit > SB_KB_LIMIT_MAX ? SB_KB_LIMIT_MAX : limit);
+    kb_limit(limit, lim);
     snprintf(days, sizeof(days), "%d", SB_KB_STALE_DAYS);
     const char *p[] = {lim, days};
     return kb_json_query(pg,

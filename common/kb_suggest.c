@@ -208,7 +208,8 @@ static int kb_index_doc(kb_index *ix, uint32_t a, const char *title, const char 
     kb_doc_field(&d, solution, strlen(solution), KB_W_SOLUTION);
     int rc = d.oom ? -1 : 0;
     for (size_t t = 0; t < d.terms.n && rc == 0; t++) {
-        float c = (d.wjm[t] + d.resj[t] - d.wjm[t] / (float)((d.jm[t] + 1) * (d.jm[t] + 1))) / KB_PI2_6;
+        float first = (float)((d.jm[t] + 1) * (d.jm[t] + 1));
+        float c = (d.wjm[t] + d.resj[t] - d.wjm[t] / first) / KB_PI2_6;
         rc = kb_index_post(ix, d.terms.items[t], a, c);
     }
     ix->docs[a].norm = d.positions ? (float)(log(2.0) / log((double)d.positions + 1.0)) : 0.0f;
@@ -247,7 +248,8 @@ static int kb_index_build(kb_index *ix, const PGresult *res)
         ix->ndocs++;
         if (d->category < 0 || ix->labels.oom ||
             kb_index_doc(ix, (uint32_t)(ix->ndocs - 1), PQgetvalue(res, (int)r, KL_TITLE),
-                         PQgetvalue(res, (int)r, KL_TAGS), PQgetvalue(res, (int)r, KL_SOLUTION)) != 0)
+                         PQgetvalue(res, (int)r, KL_TAGS),
+                         PQgetvalue(res, (int)r, KL_SOLUTION)) != 0)
             return -1;
     }
     return ix->terms.oom ? -1 : 0;

@@ -21,10 +21,11 @@ CREATE TABLE kb_articles (
     tags           text[] NOT NULL DEFAULT '{}',
     solution       text NOT NULL CHECK (solution <> ''),
     source_tickets uuid[] NOT NULL DEFAULT '{}',   -- the resolved tickets it was archived from
-    status         text NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'published', 'retired')),
+    status         text NOT NULL DEFAULT 'draft'
+                   CHECK (status IN ('draft', 'published', 'retired')),
     times_used     bigint NOT NULL DEFAULT 0,      -- distinct tickets an agent used it on
     last_used      timestamptz,
-    review_reasons text[] NOT NULL DEFAULT '{}',   -- why it needs review: 'unused', 'category_changed'
+    review_reasons text[] NOT NULL DEFAULT '{}',   -- why: 'unused', 'category_changed'
     needs_review   boolean GENERATED ALWAYS AS (cardinality(review_reasons) > 0) STORED,
     flagged_at     timestamptz,
     reviewed_at    timestamptz,                    -- last publish or re-publish (a review)

@@ -56,7 +56,8 @@ static int kb_error(int rc, const char *why, sb_error *err)
     case SB_KB_ESTATUS:
         return sb_error_set(err, 409, "conflict", "status", "%s", why);
     case SB_KB_ECATEGORY:
-        return sb_error_set(err, 400, "invalid_field", "category", "category must be a category id");
+        return sb_error_set(err, 400, "invalid_field", "category",
+                            "category must be a category id");
     case SB_KB_ESUBTOPIC:
         return sb_error_set(err, 400, "invalid_field", "subtopic",
                             "subtopic must be a sub-topic of the article's category");
@@ -115,7 +116,8 @@ static int kb_list_parse(struct evhttp_request *req, const desk_scope *scope, kb
     l->q_p = rc ? l->q : NULL;
     rc = kb_param(req, "category", l->category, sizeof(l->category));
     if (rc < 0 || (rc && !desk_kb_word_valid(l->category)))
-        return sb_error_set(err, 400, "invalid_field", "category", "category must be a category id");
+        return sb_error_set(err, 400, "invalid_field", "category",
+                            "category must be a category id");
     l->category_p = rc ? l->category : NULL;
     rc = kb_param(req, "status", l->status, sizeof(l->status));
     if (rc < 0 || (rc && !desk_kb_one_of(l->status, kb_statuses)))
@@ -272,7 +274,8 @@ static int kb_do_status(sb_service *s, const desk_scope *scope, int64_t id, void
 {
     (void)reply;
     char prev[16];
-    int rc = arg ? sb_kb_retire(s->pg, id, prev) : sb_kb_publish(s->pg, id, scope->who.subject, prev);
+    int rc = arg ? sb_kb_retire(s->pg, id, prev)
+                 : sb_kb_publish(s->pg, id, scope->who.subject, prev);
     if (rc != 0)
         return kb_error(rc, "", err);
     *detail = json_pack("{s:s}", "from", prev);

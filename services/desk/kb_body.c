@@ -80,11 +80,13 @@ int desk_kb_edit_parse(const json_t *body, sb_kb_edit *e, const char **tags, sb_
     if (kb_blank(e->solution))
         return sb_error_set(err, 400, "invalid_field", "solution", "solution must not be empty");
     if (e->category && !desk_kb_word_valid(e->category))
-        return sb_error_set(err, 400, "invalid_field", "category", "category must be a category id");
+        return sb_error_set(err, 400, "invalid_field", "category",
+                            "category must be a category id");
     if (json_is_null(json_object_get(body, "subtopic")))
         e->subtopic = "";   /* null clears it */
     else if (e->subtopic && !desk_kb_word_valid(e->subtopic))
-        return sb_error_set(err, 400, "invalid_field", "subtopic", "subtopic must be a sub-topic id");
+        return sb_error_set(err, 400, "invalid_field", "subtopic",
+                            "subtopic must be a sub-topic id");
     if (arr && kb_edit_tags(arr, tags, e, err) != 0)
         return -1;
     if (json_object_size(body) == 0)

@@ -29,11 +29,11 @@ static void kb_setup(void)
     cr_assert_eq(sb_pg_begin(pg), 0);
     /* One test at a time (Criterion runs them in parallel): each hides every article and
      * bumps kb_meta, and two doing so at once could wait on each other's locks. */
-    cr_assert_eq(sb_pg_exec(pg, "SELECT pg_advisory_xact_lock(hashtext('integration_kb'))", 0, NULL),
-                 0);
+    cr_assert_eq(sb_pg_exec(pg, "SELECT pg_advisory_xact_lock(hashtext('integration_kb'))", 0,
+                            NULL), 0);
     /* Other tests' articles out of sight, until the rollback. */
-    cr_assert_eq(sb_pg_exec(pg, "UPDATE kb_articles SET status = 'retired' WHERE status <> 'retired'",
-                            0, NULL), 0);
+    cr_assert_eq(sb_pg_exec(pg, "UPDATE kb_articles SET status = 'retired'"
+                                " WHERE status <> 'retired'", 0, NULL), 0);
 }
 
 static void kb_teardown(void)
@@ -329,7 +329,8 @@ Test(kb, similar_resolutions_merge_and_different_ones_do_not)
                         "补偿客户5元优惠券。", &merged, t2);
     cr_expect_eq(merged, SB_KB_MERGED);
     cr_expect_eq(b, a);
-    char *sources = value("SELECT cardinality(source_tickets) FROM kb_articles WHERE id = $1", num(a));
+    char *sources = value("SELECT cardinality(source_tickets) FROM kb_articles WHERE id = $1",
+                          num(a));
     cr_expect_str_eq(sources, "2");
     free(sources);
     char *tags = value("SELECT array_to_string(tags, ',') FROM kb_articles WHERE id = $1", num(a));
@@ -358,7 +359,8 @@ Test(kb, similar_resolutions_merge_and_different_ones_do_not)
     cr_expect_eq(merged, SB_KB_MERGED);
     cr_expect_eq(e, d);
     int64_t f = archive("Cannot log in", cat, NULL, NULL,
-                        "Reset the password and turned on two-factor authentication.", &merged, NULL);
+                        "Reset the password and turned on two-factor authentication.", &merged,
+                        NULL);
     cr_expect_eq(merged, SB_KB_NEW_DRAFT);
     cr_expect_neq(f, d);
 }
@@ -423,8 +425,8 @@ Test(kb, edit_publish_retire_follow_the_status)
     sb_kb_edit e = {.title = "App crashes when it starts", .tags = tags, .ntags = 3,
                     .set_tags = 1};
     cr_assert_eq(sb_kb_edit_draft(pg, a, &e), 0);
-    char *t = value("SELECT title || '|' || array_to_string(tags, ',') FROM kb_articles WHERE id = $1",
-                    num(a));
+    char *t = value("SELECT title || '|' || array_to_string(tags, ',') FROM kb_articles"
+                    " WHERE id = $1", num(a));
     cr_expect_str_eq(t, "App crashes when it starts|app,crash");
     free(t);
     /* The edit is searchable at once. */
@@ -488,7 +490,8 @@ Test(kb, review_scan_flags_unused_and_recategorised_articles)
                                "Explained which box to tick.", &hook, &merged), 0);
     cr_assert_eq(sb_kb_archive(pg, t_other, "Late parcel", cat, NULL, NULL, 0,
                                "Chased the carrier for the parcel.", &other, &merged), 0);
-    cr_assert_eq(sb_pg_exec(pg, "UPDATE tickets SET category = 'complaint' WHERE id = $1", 1, tp), 0);
+    cr_assert_eq(sb_pg_exec(pg, "UPDATE tickets SET category = 'complaint' WHERE id = $1", 1, tp),
+                 0);
     int n = -1;
     cr_assert_eq(sb_kb_category_changed(pg, t_hook, &n), 0);
     cr_expect_eq(n, 1);

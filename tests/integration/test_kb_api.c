@@ -111,7 +111,8 @@ static char *make_agent(char dept[32], char agent[48])
     snprintf(dept, 32, "kbapi-%s", hex);
     snprintf(agent, 48, "%s-agent", dept);
     const char *d[] = {dept}, *a[] = {agent, dept};
-    cr_assert_eq(sb_fixture_exec(pg, "INSERT INTO departments (id, name) VALUES ($1, $1)", 1, d), 0);
+    cr_assert_eq(sb_fixture_exec(pg, "INSERT INTO departments (id, name) VALUES ($1, $1)", 1, d),
+                 0);
     cr_assert_eq(sb_fixture_exec(pg, "INSERT INTO agents (id, name, department_id)"
                                      " VALUES ($1, $1, $2)", 2, a), 0);
     char *token = sb_fixture_token(pg, agent, "agent");
@@ -315,7 +316,8 @@ Test(kb_api, a_supervisor_edits_drafts_only)
     assert_error(body, status, 403, NULL);
     json_decref(body);
     body = desk("POST", path, lead_token,
-                "{\"title\":\"Turning on dark mode\",\"tags\":[\"Display\",\"app\"],\"subtopic\":null}",
+                "{\"title\":\"Turning on dark mode\",\"tags\":[\"Display\",\"app\"],"
+                "\"subtopic\":null}",
                 &status);
     cr_assert_eq(status, 200);
     cr_expect_str_eq(json_string_value(json_object_get(body, "title")), "Turning on dark mode");
@@ -419,9 +421,10 @@ Test(kb_api, supervisors_see_the_review_list)
     char num[24];
     snprintf(num, sizeof(num), "%lld", (long long)id);
     const char *p[] = {num};
-    cr_assert_eq(sb_fixture_exec(pg, "UPDATE kb_articles SET published_at = now() - interval '120 days',"
-                                     " reviewed_at = now() - interval '120 days' WHERE id = $1::bigint",
-                                     1, p), 0);
+    cr_assert_eq(sb_fixture_exec(pg, "UPDATE kb_articles"
+                                     " SET published_at = now() - interval '120 days',"
+                                     "     reviewed_at = now() - interval '120 days'"
+                                     " WHERE id = $1::bigint", 1, p), 0);
     int flagged = 0;
     cr_assert_eq(sb_kb_review_scan(kb, SB_KB_STALE_DAYS, &flagged), 0);
     cr_expect_geq(flagged, 1);

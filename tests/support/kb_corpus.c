@@ -24,7 +24,8 @@ const sb_kb_sample sb_kb_corpus[] = {
      {"退货", "七天无理由", NULL},
      "商品签收7天内、不影响二次销售即可申请无理由退货。在订单页点击申请售后，选择退货，填写原因并上传"
      "照片，审核通过后按地址寄回，运费由买家承担（质量问题除外）。"},
-    {"exchange-en", "after-sales", "return-exchange", "How to exchange an item for a different size",
+    {"exchange-en", "after-sales", "return-exchange",
+     "How to exchange an item for a different size",
      {"exchange", "size", NULL},
      "Open the order, choose Return or exchange and pick the new size. We email a prepaid label; "
      "ship the item back unworn with its tags within 30 days. The replacement ships once the "
@@ -116,4 +117,5 @@ const char *const sb_kb_customer_texts[] = {
     "The agent on the phone was very rude to me and hung up",
     "Where is my order? It says paid but not shipped yet",
 };
-const size_t sb_kb_customer_texts_len = sizeof(sb_kb_customer_texts) / sizeof(sb_kb_customer_texts[0]);
+const size_t sb_kb_customer_texts_len =
+    sizeof(sb_kb_customer_texts) / sizeof(sb_kb_customer_texts[0]);
