@@ -309,6 +309,27 @@ static int link_orders_and_touch(sb_pg *pg, const classify_item *items, size_t n
     return rc;
 }
 
+/* The top knowledge-base articles for each new ticket, stored with it (one statement). A
+ * ticket waiting for triage has no category to favour. */
+static int suggest_articles(classify_ctx *cx, const classify_item *items, size_t n)
+{
+    sb_kb_query *q = calloc(n ? n : 1, sizeof(*q));
+    if (!q)
+        return -1;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!opens_ticket(&items[i]))
+            continue;
+        const sb_decision *d = &items[i].decision;
+        int triage = strcmp(d->source, "triage") == 0;
+        q[m++] = (sb_kb_query){items[i].ticket_id, items[i].text, triage ? NULL : d->category,
+                               triage ? NULL : d->subtopic};
+    }
+    int rc = m ? sb_kb_suggest_batch(cx->pg, cx->suggester, q, m) : 0;
+    free(q);
+    return rc == 0 ? 0 : -1;
+}
+
 /* Events a replayed message implies, as stored when it was first applied. */
 static int load_replayed(sb_pg *pg, const classify_item *items, size_t n, json_t *out)
 {
@@ -365,6 +386,8 @@ static int apply_in_tx(classify_ctx *cx, classify_item *items, size_t n, json_t 
             rc = insert_tickets(cx->pg, items, n);
         if (rc == 0)
             rc = link_orders_and_touch(cx->pg, items, n);
+        if (rc == 0)
+            rc = suggest_articles(cx, items, n);
         if (rc == 0)
             rc = sb_ticket_events_store(cx->pg, out);
     }

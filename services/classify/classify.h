@@ -8,6 +8,7 @@
 #include <event2/event.h>
 
 #include "common/ids.h"
+#include "common/kb.h"
 #include "common/nbayes.h"
 #include "common/kafka.h"
 #include "common/pg.h"
@@ -60,6 +61,7 @@ typedef struct classify_ctx {
     int            model_version;
     double         min_confidence; /* below it the triage desk decides, not the model */
     struct event  *refresh;        /* looks for a newer rule set and model */
+    sb_kb_suggester *suggester;    /* published knowledge-base articles, for suggestions */
     char          *textbuf;        /* subject + body of an e-mail being decided */
     size_t         textcap;
     unsigned char  seal_key[32];

@@ -148,7 +148,8 @@ int classify_decide_init(classify_ctx *cx, struct event_base *base)
         return -1;
     }
     if (sb_rules_load_active(cx->pg, &cx->rules) != 0 ||
-        sb_classifier_ensure(cx->pg, &cx->model, &cx->model_version) != 0)
+        sb_classifier_ensure(cx->pg, &cx->model, &cx->model_version) != 0 ||
+        !(cx->suggester = sb_kb_suggester_new()))
         return -1;
     const char *ms = getenv("SB_CLASSIFY_REFRESH_MS");
     long every = ms && *ms ? strtol(ms, NULL, 10) : CLASSIFY_REFRESH_MS_DEFAULT;
@@ -169,5 +170,6 @@ void classify_decide_close(classify_ctx *cx)
         event_free(cx->refresh);
     sb_rules_free(&cx->rules);
     sb_nb_free(cx->model);
+    sb_kb_suggester_free(cx->suggester);
     free(cx->textbuf);
 }

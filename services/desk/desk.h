@@ -39,5 +39,8 @@ int desk_action_routes(sb_service *s, sb_outbox_relay *relay);
 int desk_classifier_routes(sb_service *s);
 /* /v1/admin/rule-sets (rules_admin.c). 0 or -1. */
 int desk_rules_admin_routes(sb_service *s);
+/* The knowledge base: /v1/kb/articles..., /v1/kb/review, and the review scan's timer
+ * (SB_KB_REVIEW_INTERVAL_MS). 0 or -1. */
+int desk_kb_routes(sb_service *s);
 
 #endif

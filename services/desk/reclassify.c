@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "common/json.h"
+#include "common/kb.h"
 
 #define RECLASSIFY_REASON_MAX 1000
 
@@ -94,6 +95,9 @@ int desk_reclassify_apply(desk_action_call *c, sb_error *err)
                    "  decided_by = 'person', updated_at = now() WHERE id = $1::uuid",
                    6, p) != 0)
         return sb_error_set(err, 503, "unavailable", "", "cannot update the ticket now");
+    /* Articles archived from this ticket were filed under the old category: flag for review. */
+    if (strcmp(r.category, t->category) != 0 && sb_kb_category_changed(c->s->pg, t->id, NULL) != 0)
+        return sb_error_set(err, 503, "unavailable", "", "cannot flag the knowledge base now");
     /* The correction teaches the classifier: the next training run learns from it. */
     if (desk_action_learn(c, r.category, r.subtopic, "person") != 0)
         return sb_error_set(err, 503, "unavailable", "", "cannot record the training example now");

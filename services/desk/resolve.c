@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "common/json.h"
+#include "common/kb.h"
 #include "common/utf8.h"
 
 #define RESOLVE_SOLUTION_MAX 65536
@@ -38,6 +39,31 @@ static json_t *resolve_tags(const json_t *body, sb_error *err)
     return out;
 }
 
+/* A (partly) working solution becomes knowledge: a draft, or merged into a similar article.
+ * Adds {"kb_article", "kb_merged"} to data when archived. 0 or -1 with err. */
+static int resolve_archive(desk_action_call *c, const char *resolution, const char *solution,
+                           const json_t *tags, json_t *data, sb_error *err)
+{
+    if (strcmp(resolution, "not") == 0 || !*c->t.category || !strcmp(c->t.subtopic, "unclassified"))
+        return 0;
+    const char *tagv[RESOLVE_TAGS_MAX];
+    size_t ntags = 0, i;
+    json_t *v;
+    json_array_foreach(tags, i, v)
+        tagv[ntags++] = json_string_value(v);
+    int64_t article = 0;
+    int merged = 0;
+    int rc = sb_kb_archive(c->s->pg, c->t.id, c->t.subject, c->t.category, c->t.subtopic, tagv,
+                           ntags, solution, &article, &merged);
+    if (rc == SB_KB_EINPUT || rc == SB_KB_ECATEGORY)
+        return 0;                              /* nothing to learn from; the ticket still resolves */
+    if (rc != 0)
+        return sb_error_set(err, 503, "unavailable", "", "cannot archive the solution now");
+    json_object_set_new(data, "kb_article", json_integer(article));
+    json_object_set_new(data, "kb_merged", json_boolean(merged == SB_KB_MERGED));
+    return 0;
+}
+
 int desk_resolve_apply(desk_action_call *c, sb_error *err)
 {
     const char *resolution = NULL, *solution = NULL;
@@ -60,5 +86,7 @@ int desk_resolve_apply(desk_action_call *c, sb_error *err)
     c->event_type = "resolved";
     c->data = json_pack("{s:s, s:s, s:o}", "resolution", resolution, "solution", solution,
                         "tags", tags);
-    return 0;
+    return c->data ? resolve_archive(c, resolution, solution, json_object_get(c->data, "tags"),
+                                     c->data, err)
+                   : sb_error_set(err, 503, "unavailable", "", "out of memory");
 }

@@ -9,13 +9,14 @@
 enum {
     TK_NUMBER, TK_STATUS, TK_CHANNEL, TK_CATEGORY, TK_SUBTOPIC, TK_URGENCY, TK_PRIORITY,
     TK_DEPARTMENT, TK_ASSIGNEE, TK_EXPLANATION, TK_CUST_NAME, TK_CUST_PHONE, TK_CUST_EMAIL,
-    TK_CUST_TIER, TK_CREATED, TK_UPDATED, TK_TIMELINE,
+    TK_CUST_TIER, TK_CREATED, TK_UPDATED, TK_TIMELINE, TK_SUGGESTIONS,
 };
 
 /* One statement: the ticket, its customer (masked columns only: raw contact needs the audited
- * read of issue 5) and its events oldest first (seq keeps one millisecond's events in order), built by PostgreSQL as one JSON array. An
- * agent ($2) matches only tickets of their own department, so another department's ticket is
- * a 404 and its existence is not revealed. */
+ * read of issue 5), its events oldest first (seq keeps one millisecond's events in order), built
+ * by PostgreSQL as one JSON array, and the knowledge-base articles suggested when it was opened
+ * (those still published, best first). An agent ($2) matches only tickets of their own
+ * department, so another department's ticket is a 404 and its existence is not revealed. */
 static const char desk_ticket_sql[] =
     "SELECT t.number, t.status, t.channel, t.category, t.subtopic, t.urgency, t.priority,"
     "       t.department_id, t.assignee, t.explanation::text,"
@@ -27,7 +28,12 @@ static const char desk_ticket_sql[] =
     "                 'data', CASE jsonb_typeof(e.payload->'data')"
     "                         WHEN 'object' THEN e.payload->'data' ELSE '{}'::jsonb END)"
     "               ORDER BY e.occurred_at, e.seq), '[]'::json)"
-    "        FROM ticket_events e WHERE e.ticket_id = t.id)::text"
+    "        FROM ticket_events e WHERE e.ticket_id = t.id)::text,"
+    "       (SELECT coalesce(json_agg(json_build_object("
+    "                 'article_id', k.id, 'title', k.title, 'score', round(g.score::numeric, 4))"
+    "               ORDER BY g.rank), '[]'::json)"
+    "        FROM ticket_suggestions g JOIN kb_articles k ON k.id = g.article_id"
+    "        WHERE g.ticket_id = t.id AND k.status = 'published')::text"
     " FROM tickets t JOIN customers c ON c.id = t.customer_id"
     " WHERE t.number = $1"
     "   AND ($2::text IS NULL"
@@ -63,6 +69,7 @@ static json_t *desk_ticket_json(const PGresult *res)
                                   "email_masked", desk_cell(res, 0, TK_CUST_EMAIL),
                                   "tier", desk_cell(res, 0, TK_CUST_TIER)));
     json_object_set_new(t, "timeline", desk_json_cell(res, TK_TIMELINE, json_array()));
+    json_object_set_new(t, "suggestions", desk_json_cell(res, TK_SUGGESTIONS, json_array()));
     return t;
 }
 

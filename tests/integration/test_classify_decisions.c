@@ -6,9 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
+#include "common/kb.h"
+#include "common/pg.h"
 #include "fixture.h"
 #include "http_client.h"
 #include "inbound.h"
@@ -165,7 +169,8 @@ Test(classify_decisions, an_activated_rule_set_takes_over_without_a_restart)
     char want[16], msg[128];
     snprintf(want, sizeof want, "%d", version);
     int seen = 0;
-    for (int i = 0; i < 40 && !seen; i++) {
+    time_t deadline = time(NULL) + 30;
+    for (int i = 0; !seen && time(NULL) < deadline; i++) {
         snprintf(msg, sizeof msg, "please resend the paper for %s (%d)", marker, i);
         char *t = ticket_for(msg, "regular", NULL);
         char *v = col(t, "rule_version");
@@ -178,7 +183,53 @@ Test(classify_decisions, an_activated_rule_set_takes_over_without_a_restart)
         }
         free(v);
         free(t);
+        if (!seen)
+            usleep(250 * 1000);
     }
     cr_expect(seen, "classify never decided with rule set %d", version);
     free(active);
+}
+
+Test(classify_decisions, a_new_ticket_is_stored_with_its_knowledge_base_suggestions)
+{
+    /* A published article on a subject nobody else writes about (a marker word). */
+    char marker[17], number[40], tid[37], title[128], solution[256];
+    sb_fixture_hex(marker, 16);
+    for (char *m = marker; *m; m++)            /* letters only: one latin term */
+        if (*m >= '0' && *m <= '9')
+            *m = (char)('g' + (*m - '0'));
+    sb_fixture_ticket src = {.channel = "web", .status = "resolved", .category = "after-sales",
+                             .subtopic = "warranty", .department = "after-sales"};
+    cr_assert_eq(sb_fixture_ticket_new(pg, &src, number, tid), 0);
+    snprintf(title, sizeof title, "Warranty claim for the %s blender", marker);
+    snprintf(solution, sizeof solution, "The %s blender has a two year warranty: book a pickup "
+             "and we replace the motor base.", marker);
+    sb_pg *db = sb_pg_connect(getenv("SB_PG_DSN"), 3);
+    cr_assert(db);
+    int64_t article = 0;
+    int merged = 0;
+    cr_assert_eq(sb_pg_begin(db), 0);
+    cr_assert_eq(sb_kb_archive(db, tid, title, "after-sales", "warranty", NULL, 0, solution,
+                               &article, &merged), 0);
+    cr_assert_eq(sb_kb_publish(db, article, "classify-test", NULL), 0);
+    cr_assert_eq(sb_pg_commit(db), 0);
+    sb_pg_free(db);
+
+    /* classify reloads published articles within about 10 s: ask until it suggests ours. */
+    char text[160], want[32];
+    snprintf(want, sizeof want, "%lld", (long long)article);
+    int found = 0;
+    time_t deadline = time(NULL) + 30;
+    for (int i = 0; !found && time(NULL) < deadline; i++) {
+        snprintf(text, sizeof text, "is my %s blender still under warranty? (%d)", marker, i);
+        char *t = ticket_for(text, "regular", NULL);
+        char *first = col(t, "(SELECT article_id FROM ticket_suggestions s"
+                             "  WHERE s.ticket_id = tickets.id AND s.rank = 1)");
+        found = strcmp(first, want) == 0;
+        free(first);
+        free(t);
+        if (!found)
+            usleep(250 * 1000);
+    }
+    cr_expect(found, "article %s was never suggested first", want);
 }

@@ -240,3 +240,37 @@ Test(desk_actions, reclassify_and_resolve_teach_the_classifier)
     free(ex);
     free(token);
 }
+
+Test(desk_actions, a_working_solution_becomes_a_knowledge_base_draft_a_failed_one_does_not)
+{
+    char number[40], id[37], *token;
+    quality_ticket(number, id, &token);
+    int status = 0;
+    char body[256], marker[17];
+    sb_fixture_hex(marker, 16);
+    snprintf(body, sizeof body, "{\"resolution\":\"partly\",\"solution\":\"Re-trained the shift %s "
+             "on the refund script and called the customer back.\",\"tags\":[\"coaching\"]}", marker);
+    json_t *r = act(number, "resolve", token, body, &status);
+    cr_assert_eq(status, 200, "status %d", status);
+    json_t *data = json_object_get(json_object_get(r, "event"), "data");
+    json_int_t article = json_integer_value(json_object_get(data, "kb_article"));
+    cr_expect_gt(article, 0, "the event names the article");
+    json_decref(r);
+    char *row = value1("SELECT status || ' ' || category || ' ' || array_to_string(tags, ',')"
+                       " FROM kb_articles WHERE $1::uuid = ANY (source_tickets)", id);
+    cr_expect_str_eq(row, "draft complaint coaching");
+    free(row);
+
+    char n2[40], id2[37], *t2;
+    quality_ticket(n2, id2, &t2);
+    r = act(n2, "resolve", t2, "{\"resolution\":\"not\",\"solution\":\"Customer stopped answering.\"}",
+            &status);
+    cr_assert_eq(status, 200);
+    cr_expect_null(json_object_get(json_object_get(json_object_get(r, "event"), "data"), "kb_article"));
+    json_decref(r);
+    char *none = value1("SELECT count(*) FROM kb_articles WHERE $1::uuid = ANY (source_tickets)", id2);
+    cr_expect_str_eq(none, "0");
+    free(none);
+    free(t2);
+    free(token);
+}

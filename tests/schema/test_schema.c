@@ -970,9 +970,16 @@ Test(proto, http_ticket)
         { "/timeline", NULL, "/timeline: required property missing" },
         { "/explanation", "null", "/explanation: expected type object" },
         { "/assignee", NULL, "/assignee: required property missing" },
+        { "/suggestions", "[{\"article_id\":\"7\",\"title\":\"x\",\"score\":0.5}]",
+          "/suggestions/0/article_id: expected type integer" },
+        { "/suggestions", "[{\"article_id\":7,\"title\":\"x\"}]",
+          "/suggestions/0/score: required property missing" },
         { NULL, NULL, NULL },
     };
     static const mutation fine[] = {
+        { "/suggestions", "[{\"article_id\":7,\"title\":\"\u9000\u6b3e\",\"score\":0.0421}]",
+          NULL },
+        { "/suggestions", "[]", NULL },
         { "/priority", "null", NULL },
         { "/category", "null", NULL },
         { "/assignee", "null", NULL },
