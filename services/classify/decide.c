@@ -28,7 +28,7 @@ static void classify_fallback(void *ctx, const sb_rule_input *in, sb_decision *d
     f->it->predicted = known;
     d->model_version = known ? f->cx->model_version : 0;
     d->confidence = known ? p->category_confidence : 0.0;
-    snprintf(d->model_label, sizeof d->model_label, "%s", known ? p->label : "");
+    snprintf(d->model_label, sizeof d->model_label, "%.63s", known ? p->label : "");
     if (known && p->category_confidence >= f->cx->min_confidence) {
         snprintf(d->category, sizeof d->category, "%s", p->category);
         snprintf(d->subtopic, sizeof d->subtopic, "%s", p->subtopic);
