@@ -1,5 +1,6 @@
 /* reclassify.c - a person corrects a ticket's category, sub-topic, urgency or priority. */
 #include "services/desk/action.h"
+#include "services/desk/action_body.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -7,40 +8,23 @@
 #include "common/json.h"
 #include "common/kb.h"
 
-#define RECLASSIFY_REASON_MAX 1000
-
 /* The requested decision, validated against the taxonomy. */
 typedef struct reclass_request {
     const char *category, *subtopic, *urgency, *priority, *reason;
     char        department[32];    /* the category's lead department */
 } reclass_request;
 
-/* 1 when s is one of the NULL-terminated words. */
-static int one_of(const char *s, const char *const *words)
-{
-    for (; *words; words++)
-        if (strcmp(s, *words) == 0)
-            return 1;
-    return 0;
-}
-
-/* Reads and checks the body's fields. 0 or -1 with err naming the field. */
+/* Reads the body into r (action_body.c checks every field). */
 static int reclass_read(const json_t *body, reclass_request *r, sb_error *err)
 {
-    static const char *const urgencies[] = {"high", "medium", "low", NULL};
-    static const char *const priorities[] = {"P1", "P2", "P3", NULL};
-    if (sb_json_get_str(body, "", "category", 1, 31, &r->category, err) != 0 ||
-        sb_json_get_str(body, "", "subtopic", 1, 47, &r->subtopic, err) != 0 ||
-        sb_json_get_str(body, "", "urgency", 0, 7, &r->urgency, err) != 0 ||
-        sb_json_get_str(body, "", "priority", 0, 3, &r->priority, err) != 0 ||
-        sb_json_get_str(body, "", "reason", 1, RECLASSIFY_REASON_MAX, &r->reason, err) != 0)
+    desk_reclass_body b;
+    if (desk_reclass_body_read(body, &b, err) != 0)
         return -1;
-    if (r->urgency && !one_of(r->urgency, urgencies))
-        return sb_error_set(err, 400, "invalid_field", "urgency", "urgency is high, medium or low");
-    if (r->priority && !one_of(r->priority, priorities))
-        return sb_error_set(err, 400, "invalid_field", "priority", "priority is P1, P2 or P3");
-    if (!*r->reason)
-        return sb_error_set(err, 400, "invalid_field", "reason", "say why the ticket is reclassified");
+    r->category = b.category;
+    r->subtopic = b.subtopic;
+    r->urgency = b.urgency;
+    r->priority = b.priority;
+    r->reason = b.reason;
     return 0;
 }
 

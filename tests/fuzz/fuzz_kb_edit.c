@@ -1,24 +1,11 @@
 /* fuzz_kb_edit.c - bodies of desk's POST /v1/kb/articles/{id} through the edit validation:
  * what it accepts keeps every limit; what it refuses is a 400 naming a field, in an error that
  * can be written as JSON. */
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#define FUZZ_NAME "fuzz_kb_edit"
+#include "fuzz.h"
 
 #include "common/json.h"
 #include "services/desk/kb_body.h"
-
-/* A violated property: print why and abort, which libFuzzer reports as a crash with the input. */
-#define CHECK(cond, ...)                                                                        \
-    do {                                                                                        \
-        if (!(cond)) {                                                                          \
-            fprintf(stderr, "fuzz_kb_edit: property failed: %s: ", #cond);                      \
-            fprintf(stderr, __VA_ARGS__);                                                       \
-            fputc('\n', stderr);                                                                \
-            abort();                                                                            \
-        }                                                                                       \
-    } while (0)
 
 /* An accepted edit: something to change, and every value within its limits. */
 static void check_accepted(const json_t *body, const sb_kb_edit *e)

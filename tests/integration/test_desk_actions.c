@@ -111,6 +111,8 @@ Test(desk_actions, reclassify_refuses_bad_taxonomy_missing_reason_and_no_change)
     quality_ticket(number, id, &token);
     static const struct { const char *body; int status; const char *field; } cases[] = {
         {"{\"category\":\"billing\",\"subtopic\":\"refund\",\"reason\":\"x\"}", 400, "category"},
+        {"{\"category\":\"complaint\",\"subtopic\":\"\",\"reason\":\"x\"}", 400, "subtopic"},
+        {"{\"category\":\"\",\"subtopic\":\"refund\",\"reason\":\"x\"}", 400, "category"},
         {"{\"category\":\"complaint\",\"subtopic\":\"refund\",\"reason\":\"x\"}", 400, "subtopic"},
         {"{\"category\":\"other\",\"subtopic\":\"unclassified\",\"reason\":\"x\"}", 400, "subtopic"},
         {"{\"category\":\"complaint\",\"subtopic\":\"overcharge\"}", 400, "reason"},

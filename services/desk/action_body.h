@@ -1,0 +1,31 @@
+/* action_body.h - the bodies of desk's ticket actions checked without the database or HTTP
+ * (pure, so tests/fuzz/fuzz_desk_action.c drives them). */
+#ifndef DESK_ACTION_BODY_H
+#define DESK_ACTION_BODY_H
+
+#include <jansson.h>
+#include "common/error.h"
+
+#define DESK_REASON_MAX    1000
+#define DESK_SOLUTION_MAX  65536
+#define DESK_TAGS_MAX      32
+#define DESK_TAG_MAX       64
+
+/* POST .../reclassify: strings point into the body; urgency and priority may be NULL. */
+typedef struct desk_reclass_body {
+    const char *category, *subtopic, *urgency, *priority, *reason;
+} desk_reclass_body;
+
+/* POST .../resolve: strings point into the body; tags is a new reference (an array). */
+typedef struct desk_resolve_body {
+    const char *resolution, *solution;
+    json_t     *tags;
+} desk_resolve_body;
+
+/* Reads and checks the fields (the taxonomy itself is checked against the database later).
+ * 0, or -1 with a 400 in err naming the field. */
+int desk_reclass_body_read(const json_t *body, desk_reclass_body *r, sb_error *err);
+/* Same; on success the caller owns r->tags. */
+int desk_resolve_body_read(const json_t *body, desk_resolve_body *r, sb_error *err);
+
+#endif
