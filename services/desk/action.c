@@ -22,12 +22,27 @@ typedef struct desk_action_def {
     const char    *name;          /* the path's last segment, and the state machine's action */
     sb_role        min_role;
     desk_action_fn apply;
+    /* When the state machine's action depends on the body (status): it, or NULL for a body
+     * apply will refuse. NULL: the name is the action. */
+    const char  *(*state_of)(const json_t *body);
 } desk_action_def;
 
 static const desk_action_def desk_actions[] = {
-    {"reclassify", SB_ROLE_AGENT, desk_reclassify_apply},
-    {"resolve",    SB_ROLE_AGENT, desk_resolve_apply},
+    {"ack",        SB_ROLE_AGENT,      desk_acknowledge_apply, NULL},
+    {"status",     SB_ROLE_AGENT,      desk_status_apply,      desk_status_action},
+    {"note",       SB_ROLE_AGENT,      desk_note_apply,        NULL},
+    {"urge",       SB_ROLE_SUPERVISOR, desk_urge_apply,        NULL},
+    {"reclassify", SB_ROLE_AGENT,      desk_reclassify_apply,  NULL},
+    {"resolve",    SB_ROLE_AGENT,      desk_resolve_apply,     NULL},
 };
+
+/* The state machine's word for an action (the path says "ack"). */
+static const char *state_action_of(const desk_action_def *def, const json_t *body)
+{
+    if (def->state_of)
+        return def->state_of(body);
+    return strcmp(def->name, "ack") == 0 ? "acknowledge" : def->name;
+}
 
 typedef struct desk_action_env {
     sb_service      *s;
@@ -139,7 +154,10 @@ static int action_in_tx(desk_action_call *c, const desk_action_def *def, const d
     action_event_id(req, &c->t, def->name, event_id);
     if ((*event_out = event_stored(c->s->pg, event_id)) != NULL)
         return 0;                                   /* a retry: the first answer again */
-    const char *next = sb_ticket_state_next(c->t.status, def->name);
+    const char *state_action = state_action_of(def, c->body);
+    if (!state_action)
+        return def->apply(c, err) != 0 ? -1 : sb_error_set(err, 400, "invalid_body", "", "bad body");
+    const char *next = sb_ticket_state_next(c->t.status, state_action);
     if (!next)
         return sb_error_set(err, 409, "invalid_state", "status", "cannot %s a ticket that is %s",
                             def->name, c->t.status);

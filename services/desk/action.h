@@ -35,5 +35,13 @@ int desk_action_learn(desk_action_call *c, const char *category, const char *sub
 /* reclassify.c / resolve.c */
 int desk_reclassify_apply(desk_action_call *c, sb_error *err);
 int desk_resolve_apply(desk_action_call *c, sb_error *err);
+/* progress.c */
+int desk_acknowledge_apply(desk_action_call *c, sb_error *err);
+int desk_status_apply(desk_action_call *c, sb_error *err);
+int desk_note_apply(desk_action_call *c, sb_error *err);
+int desk_urge_apply(desk_action_call *c, sb_error *err);
+/* The state machine's action a status body asks for ("resume" | "await_customer"), or NULL
+ * when the body is not valid (desk_status_apply then says why). */
+const char *desk_status_action(const json_t *body);
 
 #endif

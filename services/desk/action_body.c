@@ -82,3 +82,34 @@ int desk_resolve_body_read(const json_t *body, desk_resolve_body *r, sb_error *e
     r->tags = resolve_tags(body, err);
     return r->tags ? 0 : -1;
 }
+
+int desk_status_body_read(const json_t *body, const char **action, const char **note,
+                          sb_error *err)
+{
+    const char *to = NULL;
+    if (sb_json_get_str(body, "", "status", 1, 32, &to, err) != 0 ||
+        sb_json_get_str(body, "", "note", 0, DESK_MESSAGE_MAX, note, err) != 0)
+        return -1;
+    if (strcmp(to, "in_progress") == 0)
+        *action = "resume";
+    else if (strcmp(to, "awaiting_customer") == 0)
+        *action = "await_customer";
+    else
+        return sb_error_set(err, 400, "invalid_field", "status",
+                            "status is in_progress or awaiting_customer");
+    return 0;
+}
+
+int desk_note_body_read(const json_t *body, const char **text, sb_error *err)
+{
+    if (sb_json_get_str(body, "", "text", 1, DESK_NOTE_MAX, text, err) != 0)
+        return -1;
+    if (strspn(*text, " \t\r\n") == strlen(*text))
+        return sb_error_set(err, 400, "invalid_field", "text", "the note is empty");
+    return 0;
+}
+
+int desk_urge_body_read(const json_t *body, const char **message, sb_error *err)
+{
+    return sb_json_get_str(body, "", "message", 0, DESK_MESSAGE_MAX, message, err);
+}

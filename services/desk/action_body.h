@@ -28,4 +28,16 @@ int desk_reclass_body_read(const json_t *body, desk_reclass_body *r, sb_error *e
 /* Same; on success the caller owns r->tags. */
 int desk_resolve_body_read(const json_t *body, desk_resolve_body *r, sb_error *err);
 
+#define DESK_NOTE_MAX      4000
+#define DESK_MESSAGE_MAX   1000
+
+/* POST .../status {"status": "in_progress" | "awaiting_customer", "note"?}: the state machine's
+ * action for it ("resume" | "await_customer") into *action. 0 or -1 with err. */
+int desk_status_body_read(const json_t *body, const char **action, const char **note,
+                          sb_error *err);
+/* POST .../note {"text"}. 0 or -1 with err. */
+int desk_note_body_read(const json_t *body, const char **text, sb_error *err);
+/* POST .../urge {"message"?}. 0 or -1 with err. */
+int desk_urge_body_read(const json_t *body, const char **message, sb_error *err);
+
 #endif

@@ -1,5 +1,5 @@
-/* fuzz_desk_action.c - bodies of desk's POST /v1/tickets/{number}/reclassify and /resolve
- * through their validation: what is accepted keeps every limit, what is refused is a 400
+/* fuzz_desk_action.c - bodies of desk's POST /v1/tickets/{number}/{reclassify, resolve,
+ * status, note, urge} through their validation: what is accepted keeps every limit, what is refused is a 400
  * naming a field. */
 #define FUZZ_NAME "fuzz_desk_action"
 #include "fuzz.h"
@@ -62,6 +62,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         check_refused(&err);
     }
+    const char *action = NULL, *note = NULL, *text = NULL, *message = NULL;
+    sb_error_clear(&err);
+    if (desk_status_body_read(body, &action, &note, &err) == 0)
+        CHECK((!strcmp(action, "resume") || !strcmp(action, "await_customer")) &&
+              (!note || strlen(note) <= DESK_MESSAGE_MAX), "status");
+    else
+        check_refused(&err);
+    sb_error_clear(&err);
+    if (desk_note_body_read(body, &text, &err) == 0)
+        CHECK(text && strlen(text) <= DESK_NOTE_MAX && strspn(text, " \t\r\n") < strlen(text), "note");
+    else
+        check_refused(&err);
+    sb_error_clear(&err);
+    if (desk_urge_body_read(body, &message, &err) == 0)
+        CHECK(!message || strlen(message) <= DESK_MESSAGE_MAX, "urge");
+    else
+        check_refused(&err);
     json_decref(body);
     return 0;
 }

@@ -276,3 +276,95 @@ Test(desk_actions, a_working_solution_becomes_a_knowledge_base_draft_a_failed_on
     free(t2);
     free(token);
 }
+
+/* The type of the event an action answered with ("" when none). */
+static const char *event_type(const json_t *r)
+{
+    const char *t = json_string_value(json_object_get(json_object_get(r, "event"), "type"));
+    return t ? t : "";
+}
+
+/* The ticket's status now (malloc'd). */
+static char *status_of(const char *id)
+{
+    return value1("SELECT status FROM tickets WHERE id = $1::uuid", id);
+}
+
+Test(desk_actions, only_the_assignee_acknowledges_then_work_moves_to_awaiting_and_back)
+{
+    char number[40], id[37], *token;
+    quality_ticket(number, id, &token);          /* assigned to quality-01 */
+    char *other = sb_fixture_token(pg, "quality-02", "agent");
+    int status = 0;
+    json_t *r = act(number, "ack", other, "{}", &status);
+    cr_expect_eq(status, 403);
+    cr_expect_str_eq(error_field(r), "assignee");
+    json_decref(r);
+    r = act(number, "ack", token, "{}", &status);
+    cr_assert_eq(status, 200, "status %d", status);
+    cr_expect_str_eq(event_type(r), "acknowledged");
+    json_decref(r);
+    char *st = status_of(id);
+    cr_expect_str_eq(st, "acknowledged");
+    free(st);
+    r = act(number, "ack", token, "{}", &status);
+    cr_expect_eq(status, 409, "acknowledged twice");
+    json_decref(r);
+
+    r = act(number, "status", token, "{\"status\":\"sleeping\"}", &status);
+    cr_expect_eq(status, 400);
+    cr_expect_str_eq(error_field(r), "status");
+    json_decref(r);
+    r = act(number, "status", token, "{\"status\":\"awaiting_customer\",\"note\":\"asked for a photo\"}",
+            &status);
+    cr_assert_eq(status, 200, "status %d", status);
+    cr_expect_str_eq(event_type(r), "status_changed");
+    json_decref(r);
+    st = status_of(id);
+    cr_expect_str_eq(st, "awaiting_customer");
+    free(st);
+    r = act(number, "status", token, "{\"status\":\"awaiting_customer\"}", &status);
+    cr_expect_eq(status, 409, "already awaiting");
+    json_decref(r);
+    r = act(number, "status", token, "{\"status\":\"in_progress\"}", &status);
+    cr_expect_eq(status, 200);
+    json_decref(r);
+    st = status_of(id);
+    cr_expect_str_eq(st, "acknowledged");
+    free(st);
+    free(other);
+    free(token);
+}
+
+Test(desk_actions, notes_for_agents_and_urges_for_supervisors_only)
+{
+    char number[40], id[37], *token;
+    quality_ticket(number, id, &token);
+    int status = 0;
+    json_t *r = act(number, "note", token, "{\"text\":\"   \"}", &status);
+    cr_expect_eq(status, 400);
+    cr_expect_str_eq(error_field(r), "text");
+    json_decref(r);
+    r = act(number, "note", token, "{\"text\":\"客户希望晚上6点后电话联系\"}", &status);
+    cr_assert_eq(status, 200, "status %d", status);
+    cr_expect_str_eq(event_type(r), "note_added");
+    json_decref(r);
+
+    r = act(number, "urge", token, "{\"message\":\"hurry\"}", &status);
+    cr_expect_eq(status, 403, "agents do not urge");
+    json_decref(r);
+    char *lead = sb_fixture_token(pg, "quality-lead", "supervisor");
+    r = act(number, "urge", lead, "{\"message\":\"overdue: call the customer today\"}", &status);
+    cr_assert_eq(status, 200, "status %d", status);
+    cr_expect_str_eq(event_type(r), "urged");
+    json_decref(r);
+    char *audit = value1("SELECT string_agg(action, ',' ORDER BY id) FROM audit_log WHERE target = $1",
+                         number);
+    cr_expect_str_eq(audit, "ticket.note,ticket.urge");
+    free(audit);
+    char *st = status_of(id);
+    cr_expect_str_eq(st, "assigned", "notes and urges do not move the ticket");
+    free(st);
+    free(lead);
+    free(token);
+}

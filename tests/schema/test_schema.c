@@ -706,6 +706,90 @@ Test(proto, ticket_reclassified)
     run_case(&pc);
 }
 
+Test(proto, ticket_acknowledged)
+{
+    static const char good[] =
+        "{\"type\":\"acknowledged\",\"event_id\":\"" UUID3 "\",\"occurred_at\":" TS1 ","
+        "\"ticket_id\":\"" UUID1 "\",\"ticket_number\":\"WB-20261122-000042\","
+        "\"data\":{\"by\":{\"subject\":\"quality-01\",\"role\":\"agent\"}}}";
+    static const mutation bad[] = {
+        TICKET_ENVELOPE_BAD,
+        { "/data/by", NULL, "/data/by: required property missing" },
+        { "/data/by/role", "\"root\"", "/data/by/role: value not in enum" },
+        { NULL, NULL, NULL },
+    };
+    static const mutation fine[] = {
+        { "/data/note", "\"extra fields are fine\"", NULL },
+        { NULL, NULL, NULL },
+    };
+    proto_case pc = { "tickets/acknowledged.v1.json", good, bad, fine };
+    run_case(&pc);
+}
+
+Test(proto, ticket_status_changed)
+{
+    static const char good[] =
+        "{\"type\":\"status_changed\",\"event_id\":\"" UUID3 "\",\"occurred_at\":" TS1 ","
+        "\"ticket_id\":\"" UUID1 "\",\"ticket_number\":\"WB-20261122-000042\","
+        "\"data\":{\"from\":\"acknowledged\",\"to\":\"awaiting_customer\",\"note\":\"asked for a photo\",\"by\":{\"subject\":\"quality-01\",\"role\":\"agent\"}}}";
+    static const mutation bad[] = {
+        TICKET_ENVELOPE_BAD,
+        { "/data/by", NULL, "/data/by: required property missing" },
+        { "/data/by/role", "\"root\"", "/data/by/role: value not in enum" },
+        { "/data/to", "\"sleeping\"", "/data/to: value not in enum" },
+        { "/data/from", NULL, "/data/from: required property missing" },
+        { NULL, NULL, NULL },
+    };
+    static const mutation fine[] = {
+        { "/data/note", NULL, NULL },
+        { NULL, NULL, NULL },
+    };
+    proto_case pc = { "tickets/status_changed.v1.json", good, bad, fine };
+    run_case(&pc);
+}
+
+Test(proto, ticket_note_added)
+{
+    static const char good[] =
+        "{\"type\":\"note_added\",\"event_id\":\"" UUID3 "\",\"occurred_at\":" TS1 ","
+        "\"ticket_id\":\"" UUID1 "\",\"ticket_number\":\"WB-20261122-000042\","
+        "\"data\":{\"text\":\"prefers calls after 6pm\",\"by\":{\"subject\":\"quality-01\",\"role\":\"agent\"}}}";
+    static const mutation bad[] = {
+        TICKET_ENVELOPE_BAD,
+        { "/data/by", NULL, "/data/by: required property missing" },
+        { "/data/by/role", "\"root\"", "/data/by/role: value not in enum" },
+        { "/data/text", "\"\"", "/data/text: string shorter than minLength 1" },
+        { "/data/text", NULL, "/data/text: required property missing" },
+        { NULL, NULL, NULL },
+    };
+    static const mutation fine[] = {
+        { NULL, NULL, NULL },
+    };
+    proto_case pc = { "tickets/note_added.v1.json", good, bad, fine };
+    run_case(&pc);
+}
+
+Test(proto, ticket_urged)
+{
+    static const char good[] =
+        "{\"type\":\"urged\",\"event_id\":\"" UUID3 "\",\"occurred_at\":" TS1 ","
+        "\"ticket_id\":\"" UUID1 "\",\"ticket_number\":\"WB-20261122-000042\","
+        "\"data\":{\"message\":\"overdue: call today\",\"by\":{\"subject\":\"quality-01\",\"role\":\"agent\"}}}";
+    static const mutation bad[] = {
+        TICKET_ENVELOPE_BAD,
+        { "/data/by", NULL, "/data/by: required property missing" },
+        { "/data/by/role", "\"root\"", "/data/by/role: value not in enum" },
+        { "/data/message", "1", "/data/message: expected type string" },
+        { NULL, NULL, NULL },
+    };
+    static const mutation fine[] = {
+        { "/data/message", NULL, NULL },
+        { NULL, NULL, NULL },
+    };
+    proto_case pc = { "tickets/urged.v1.json", good, bad, fine };
+    run_case(&pc);
+}
+
 Test(proto, task_notice)
 {
     static const char good[] =
@@ -1011,7 +1095,9 @@ Test(proto, new_ticket_with_nothing_decided_yet)
 /* The schemas the proto tests above give examples for; a new file must be added here. */
 static const char *const COVERED[] = {
     "inbound/inbound_message.v1.json", "tickets/opened.v1.json", "tickets/classified.v1.json",
-    "tickets/message_appended.v1.json", "tickets/reclassified.v1.json", "tickets/assigned.v1.json", "tickets/resolved.v1.json", "notifications/task_notice.v1.json",
+    "tickets/message_appended.v1.json", "tickets/reclassified.v1.json", "tickets/assigned.v1.json",
+    "tickets/acknowledged.v1.json", "tickets/status_changed.v1.json", "tickets/note_added.v1.json",
+    "tickets/urged.v1.json", "tickets/resolved.v1.json", "notifications/task_notice.v1.json",
     "deadletter/deadletter.v1.json", "http/message_request.v1.json",
     "http/message_accepted.v1.json", "http/error.v1.json", "http/ticket.v1.json",
     "http/call_record.v1.json", "http/marketplace_event.v1.json", NULL
