@@ -64,7 +64,7 @@ static char *col(const char *ticket_id, const char *expr)
 }
 
 /* Asserts col(ticket, expr) == want. */
-static void expect_col(const char *ticket_id, const char *expr, const char *want)
+static void assert_col(const char *ticket_id, const char *expr, const char *want)
 {
     char *v = col(ticket_id, expr);
     cr_expect_str_eq(v, want, "%s", expr);
@@ -74,13 +74,13 @@ static void expect_col(const char *ticket_id, const char *expr, const char *want
 Test(classify_decisions, a_seed_rule_decides_account_safety_as_p1_and_says_so)
 {
     char *t = ticket_for("我的账号被盗了，昨晚有人异地登录还改了密码", "regular", NULL);
-    expect_col(t, "category || '/' || subtopic", "complaint/account-safety");
-    expect_col(t, "priority", "P1");
-    expect_col(t, "decided_by", "rules");
+    assert_col(t, "category || '/' || subtopic", "complaint/account-safety");
+    assert_col(t, "priority", "P1");
+    assert_col(t, "decided_by", "rules");
     char *active = sb_fixture_value(pg, "SELECT version::text FROM rule_sets WHERE status = 'active'", 0, NULL);
-    expect_col(t, "rule_version", active);
-    expect_col(t, "explanation->>'rule_set'", active);
-    expect_col(t, "explanation->'rules'->0->>'stage'", "classify");
+    assert_col(t, "rule_version", active);
+    assert_col(t, "explanation->>'rule_set'", active);
+    assert_col(t, "explanation->'rules'->0->>'stage'", "classify");
     free(active);
     free(t);
 }
@@ -88,22 +88,22 @@ Test(classify_decisions, a_seed_rule_decides_account_safety_as_p1_and_says_so)
 Test(classify_decisions, without_a_rule_the_classifier_decides_and_explains)
 {
     char *t = ticket_for("能不能在APP里加一个夜间模式，晚上看眼睛太累了", "regular", NULL);
-    expect_col(t, "decided_by", "classifier");
-    expect_col(t, "category || '/' || subtopic", "suggestion/app-experience");
-    expect_col(t, "confidence >= 0.9", "true");
-    expect_col(t, "model_version > 0", "true");
-    expect_col(t, "jsonb_array_length(explanation->'classifier'->'alternatives') > 0", "true");
-    expect_col(t, "jsonb_array_length(explanation->'classifier'->'terms') > 0", "true");
+    assert_col(t, "decided_by", "classifier");
+    assert_col(t, "category || '/' || subtopic", "suggestion/app-experience");
+    assert_col(t, "confidence >= 0.9", "true");
+    assert_col(t, "model_version > 0", "true");
+    assert_col(t, "jsonb_array_length(explanation->'classifier'->'alternatives') > 0", "true");
+    assert_col(t, "jsonb_array_length(explanation->'classifier'->'terms') > 0", "true");
     free(t);
 }
 
 Test(classify_decisions, an_unsure_classifier_hands_the_ticket_to_triage)
 {
     char *t = ticket_for("zxqv blorp wibble", "regular", NULL);
-    expect_col(t, "decided_by", "triage");
-    expect_col(t, "category || '/' || subtopic", "other/unclassified");
-    expect_col(t, "department_id", "triage");
-    expect_col(t, "confidence < 0.9", "true");
+    assert_col(t, "decided_by", "triage");
+    assert_col(t, "category || '/' || subtopic", "other/unclassified");
+    assert_col(t, "department_id", "triage");
+    assert_col(t, "confidence < 0.9", "true");
     free(t);
 }
 
@@ -115,9 +115,9 @@ Test(classify_decisions, a_vip_complaint_of_high_urgency_is_p1)
     cr_assert_eq(sb_fixture_exec(pg, "INSERT INTO vip_customers (customer_key, added_by)"
                                      " VALUES ($1, 'test')", 1, p), 0);
     char *t = ticket_for("你们客服态度太差了，我要投诉！", "regular", key);
-    expect_col(t, "category", "complaint");
-    expect_col(t, "urgency", "high");
-    expect_col(t, "priority", "P1");
+    assert_col(t, "category", "complaint");
+    assert_col(t, "urgency", "high");
+    assert_col(t, "priority", "P1");
     char *reason = col(t, "explanation->>'priority_reason'");
     cr_expect(strstr(reason, "VIP") != NULL, "priority reason: %s", reason);
     free(reason);
@@ -176,7 +176,7 @@ Test(classify_decisions, an_activated_rule_set_takes_over_without_a_restart)
         char *v = col(t, "rule_version");
         if (strcmp(v, want) == 0) {
             seen = 1;
-            expect_col(t, "category || '/' || subtopic || ' ' || priority", "after-sales/invoice P3");
+            assert_col(t, "category || '/' || subtopic || ' ' || priority", "after-sales/invoice P3");
             char *fired = col(t, "explanation->'rules'->0->>'name'");
             cr_expect(strstr(fired, marker) != NULL, "fired: %s", fired);
             free(fired);

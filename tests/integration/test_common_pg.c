@@ -76,10 +76,14 @@ Test(common_pg, claim_rejects_ids_that_are_not_uuids)
     sb_pg_free(pg);
 }
 
+/* Strings an array literal must carry through unchanged. */
+static const char *const literal_items[] = {"plain", "with \"quotes\"", "back\\slash",
+                                            "comma, brace}", "物流"};
+
 Test(common_pg, array_literal_survives_quotes_and_backslashes)
 {
     sb_pg *pg = pg_or_skip();
-    const char *items[] = {"plain", "with \"quotes\"", "back\\slash", "comma, brace}", "物流"};
+    const char *const *items = literal_items;
     char *lit = sb_pg_array_literal(items, 5);
     cr_assert(lit);
     const char *p[] = {lit};

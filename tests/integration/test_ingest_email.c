@@ -99,13 +99,13 @@ static void expect_refused_raw(const char *raw, size_t len, int status, const ch
 }
 
 /* Same for a message written in the test. */
-static void expect_refused(const char *raw, int status, const char *code, const char *field)
+static void assert_refused(const char *raw, int status, const char *code, const char *field)
 {
     expect_refused_raw(raw, strlen(raw), status, code, field);
 }
 
 /* Same for a sample file. */
-static void expect_refused_sample(const char *name, int status, const char *code,
+static void assert_refused_sample(const char *name, int status, const char *code,
                                   const char *field)
 {
     size_t len;
@@ -157,7 +157,7 @@ static char *message(const char *headers, const char *text)
 Test(ingest_email, plain_english)
 {
     json_t *b = body_of_sample("plain_en.eml");
-    sb_test_expect_json(b, "{\"channel\":\"email\","
+    sb_test_assert_json(b, "{\"channel\":\"email\","
                    "\"customer\":{\"email\":\"emma.clarke@example.co.uk\","
                    "\"name\":\"Emma Clarke\"},"
                    "\"external_id\":\"CAF7x9k2=Qp4nZr+1bT@mail.example.co.uk\","
@@ -173,7 +173,7 @@ Test(ingest_email, plain_english)
 Test(ingest_email, chinese_utf8_base64)
 {
     json_t *b = body_of_sample("zh_utf8_base64.eml");
-    sb_test_expect_json(b, "{\"channel\":\"email\","
+    sb_test_assert_json(b, "{\"channel\":\"email\","
                    "\"customer\":{\"email\":\"zhangwei1988@qq.example\",\"name\":\"张伟\"},"
                    "\"external_id\":\"tencent_5B3F0A9C2E@qq.example\","
                    "\"thread\":{\"message_id\":\"tencent_5B3F0A9C2E@qq.example\"},"
@@ -222,7 +222,7 @@ Test(ingest_email, reply_carries_its_thread)
 {
     json_t *b = body_of_sample("reply.eml");
     json_t *t = json_object_get(b, "thread");
-    sb_test_expect_json(t, "{\"message_id\":\"CAF7x9k2=reply2@mail.example.co.uk\","
+    sb_test_assert_json(t, "{\"message_id\":\"CAF7x9k2=reply2@mail.example.co.uk\","
                    "\"in_reply_to\":\"EM-20261120-000042.1795200000@support.shop.example\","
                    "\"references\":[\"CAF7x9k2=Qp4nZr+1bT@mail.example.co.uk\","
                    "\"EM-20261120-000041.1795100000@support.shop.example\","
@@ -237,7 +237,7 @@ Test(ingest_email, two_attachments_as_metadata_only)
     json_t *b = body_of_sample("attachments.eml");
     cr_expect_str_eq(str_at(b, "text", NULL), "收到的杯子碎了，照片和发票见附件。");
     cr_expect_str_eq(str_at(b, "hints", "subject"), "杯子碎了（附照片和发票）");
-    sb_test_expect_json(json_object_get(b, "attachments"),
+    sb_test_assert_json(json_object_get(b, "attachments"),
                 "[{\"name\":\"photo.png\",\"content_type\":\"image/png\",\"size\":69},"
                 "{\"name\":\"发票.pdf\",\"content_type\":\"application/pdf\",\"size\":125}]");
     json_decref(b);
@@ -257,18 +257,18 @@ Test(ingest_email, rfc2047_encoded_name_and_subject)
 
 Test(ingest_email, no_from_is_refused_naming_from)
 {
-    expect_refused_sample("no_from.eml", 400, "missing_field", "From");
+    assert_refused_sample("no_from.eml", 400, "missing_field", "From");
 }
 
 Test(ingest_email, garbage_is_refused)
 {
-    expect_refused_sample("garbage.eml", 400, "invalid_field", "body");
+    assert_refused_sample("garbage.eml", 400, "invalid_field", "body");
 }
 
 Test(ingest_email, empty_is_refused)
 {
-    expect_refused_sample("empty.eml", 400, "missing_field", "body");
-    expect_refused(" \r\n\r\n", 400, "missing_field", "body");
+    assert_refused_sample("empty.eml", 400, "missing_field", "body");
+    assert_refused(" \r\n\r\n", 400, "missing_field", "body");
 }
 
 Test(ingest_email, from_without_an_address_is_refused)
@@ -293,11 +293,11 @@ Test(ingest_email, from_without_an_address_is_refused)
 Test(ingest_email, neither_text_nor_attachments_is_refused_naming_text)
 {
     char *m = message("Subject: empty\r\n", "  \r\n\r\n");
-    expect_refused(m, 400, "missing_field", "text");
+    assert_refused(m, 400, "missing_field", "text");
     free(m);
     m = message("Content-Type: text/html; charset=utf-8\r\n",
                 "<html><head><style>p{}</style></head><body><p> </p>&nbsp;</body></html>\r\n");
-    expect_refused(m, 400, "missing_field", "text");
+    assert_refused(m, 400, "missing_field", "text");
     free(m);
 }
 
@@ -313,7 +313,7 @@ Test(ingest_email, attachments_alone_are_enough)
                         "filename=\"C:\\\\fakepath\\\\IMG_2041.JPG\"\r\n\r\n"
                         "/9j/4AAQSkZJRgABAQ==\r\n--XX--\r\n");
     cr_expect_null(json_object_get(b, "text"));
-    sb_test_expect_json(json_object_get(b, "attachments"),
+    sb_test_assert_json(json_object_get(b, "attachments"),
                 "[{\"name\":\"IMG_2041.JPG\",\"content_type\":\"image/jpeg\",\"size\":13}]");
     json_decref(b);
 }

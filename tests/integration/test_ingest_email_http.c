@@ -55,7 +55,7 @@ static json_t *post(const char *key, const char *content_type, const char *raw, 
 }
 
 /* POST raw and expect status with error.field field. */
-static void expect_refused(const char *key, const char *content_type, const char *raw,
+static void assert_refused(const char *key, const char *content_type, const char *raw,
                            size_t len, int status, const char *field)
 {
     int got = 0;
@@ -106,10 +106,10 @@ Test(ingest_email_http, keys_are_required_and_bound_to_the_email_channel)
 {
     size_t len;
     char *raw = sample("plain_en.eml", &len);
-    expect_refused(NULL, RFC822, raw, len, 401, "Authorization");
-    expect_refused("not-a-key", RFC822, raw, len, 401, "Authorization");
-    expect_refused(sb_test_env("SB_CHANNEL_KEY_WEB"), RFC822, raw, len, 403, "Authorization");
-    expect_refused(sb_test_env("SB_CHANNEL_KEY_WECHAT"), RFC822, raw, len, 403, "Authorization");
+    assert_refused(NULL, RFC822, raw, len, 401, "Authorization");
+    assert_refused("not-a-key", RFC822, raw, len, 401, "Authorization");
+    assert_refused(sb_test_env("SB_CHANNEL_KEY_WEB"), RFC822, raw, len, 403, "Authorization");
+    assert_refused(sb_test_env("SB_CHANNEL_KEY_WECHAT"), RFC822, raw, len, 403, "Authorization");
     free(raw);
 }
 
@@ -118,8 +118,8 @@ Test(ingest_email_http, wrong_type_and_oversize_bodies)
     const char *key = sb_test_env("SB_CHANNEL_KEY_EMAIL");
     size_t len;
     char *raw = sample("plain_en.eml", &len);
-    expect_refused(key, "application/json", raw, len, 415, "Content-Type");
-    expect_refused(key, "text/plain", raw, len, 415, "Content-Type");
+    assert_refused(key, "application/json", raw, len, 415, "Content-Type");
+    assert_refused(key, "text/plain", raw, len, 415, "Content-Type");
     free(raw);
 
     size_t big = 1024 * 1024 + 1;
@@ -145,13 +145,13 @@ Test(ingest_email_http, unusable_messages_are_refused_naming_the_field)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         size_t len;
         char *raw = sample(cases[i].file, &len);
-        expect_refused(key, RFC822, raw, len, 400, cases[i].field);
+        assert_refused(key, RFC822, raw, len, 400, cases[i].field);
         free(raw);
     }
     static const char no_text[] = "From: Li Lei <lilei@example.cn>\r\nSubject: ...\r\n\r\n \r\n";
-    expect_refused(key, RFC822, no_text, sizeof no_text - 1, 400, "text");
+    assert_refused(key, RFC822, no_text, sizeof no_text - 1, 400, "text");
     static const char no_addr[] = "From: Li Lei\r\nSubject: hi\r\n\r\nhello\r\n";
-    expect_refused(key, RFC822, no_addr, sizeof no_addr - 1, 400, "From");
+    assert_refused(key, RFC822, no_addr, sizeof no_addr - 1, 400, "From");
 }
 
 Test(ingest_email_http, english_message_becomes_a_ticket_once, .timeout = 60)

@@ -74,7 +74,7 @@ static json_t *accept_file(const char *name, const char *file)
 }
 
 /* Parses text that must be refused with status, code and field. */
-static void expect_refused(const char *text, size_t len, int status, const char *code,
+static void assert_refused(const char *text, size_t len, int status, const char *code,
                            const char *field)
 {
     sb_error err;
@@ -91,7 +91,7 @@ static void expect_refused(const char *text, size_t len, int status, const char 
 Test(ingest_marketplace, tmall_buyer_message)
 {
     json_t *b = accept_file("tmall", "tmall_buyer_message_zh.json");
-    sb_test_expect_json(b,
+    sb_test_assert_json(b,
         "{\"channel\":\"marketplace\",\"external_id\":\"tmall:evt-tm-20261122-000187\","
         "\"customer\":{\"id\":\"tmall:b-2208841\",\"name\":\"小雨点\",\"phone\":\"13812345678\"},"
         "\"text\":\"亲，我11号下的单怎么还没发货？双十一买的急用。\","
@@ -102,7 +102,7 @@ Test(ingest_marketplace, tmall_buyer_message)
 Test(ingest_marketplace, jd_after_sale_request_with_images_and_a_masked_phone)
 {
     json_t *b = accept_file("jd", "jd_after_sale_request_zh.json");
-    sb_test_expect_json(b,
+    sb_test_assert_json(b,
         "{\"channel\":\"marketplace\",\"external_id\":\"jd:AS-88412093\","
         "\"customer\":{\"id\":\"jd:jd_7d1c9a\",\"name\":\"李**\"},"
         "\"text\":\"收到的电饭煲外壳有裂痕，申请换货。\","
@@ -121,7 +121,7 @@ Test(ingest_marketplace, jd_after_sale_request_with_images_and_a_masked_phone)
 Test(ingest_marketplace, pinduoduo_image_without_text)
 {
     json_t *b = accept_file("pdd", "pdd_images_only_zh.json");
-    sb_test_expect_json(b,
+    sb_test_assert_json(b,
         "{\"channel\":\"marketplace\",\"external_id\":\"pdd:pdd-msg-551902\","
         "\"customer\":{\"id\":\"pdd:u88120\"},"
         "\"attachments\":[{\"name\":\"9f0e1d.webp\",\"content_type\":\"image/webp\","
@@ -132,7 +132,7 @@ Test(ingest_marketplace, pinduoduo_image_without_text)
 Test(ingest_marketplace, amazon_dispute_is_a_complaint)
 {
     json_t *b = accept_file("amazon_us", "amazon_dispute_en.json");
-    sb_test_expect_json(b,
+    sb_test_assert_json(b,
         "{\"channel\":\"marketplace\",\"external_id\":\"amazon_us:A2Z-CLAIM-114-7788123-0045511\","
         "\"customer\":{\"id\":\"amazon_us:amzn1.account.AH3K2Y\",\"name\":\"Jane D.\"},"
         "\"text\":\"The item arrived broken and the seller has not answered in 3 days. I am filing an A-to-z claim.\","
@@ -146,7 +146,7 @@ Test(ingest_marketplace, amazon_dispute_is_a_complaint)
 Test(ingest_marketplace, ebay_buyer_message_keeps_a_real_phone)
 {
     json_t *b = accept_file("ebay-uk", "ebay_buyer_message_en.json");
-    sb_test_expect_json(b,
+    sb_test_assert_json(b,
         "{\"channel\":\"marketplace\",\"external_id\":\"ebay-uk:ebay-m-0b7c6d5e\","
         "\"customer\":{\"id\":\"ebay-uk:vintage_collector_88\",\"name\":\"vintage_collector_88\","
         "\"phone\":\"+44 7700 900123\"},"
@@ -158,7 +158,7 @@ Test(ingest_marketplace, ebay_buyer_message_keeps_a_real_phone)
 Test(ingest_marketplace, shopee_after_sale_with_no_images)
 {
     json_t *b = accept_file("shopee_sg", "shopee_after_sale_en.json");
-    sb_test_expect_json(b,
+    sb_test_assert_json(b,
         "{\"channel\":\"marketplace\",\"external_id\":\"shopee_sg:shp-rr-2611220031\","
         "\"customer\":{\"id\":\"shopee_sg:77120033\",\"name\":\"mei.lin\"},"
         "\"text\":\"Wrong colour received, I ordered blue. Requesting return & refund.\","
@@ -369,7 +369,7 @@ ParameterizedTest(mp_refusal *r, ingest_marketplace, refused_with_the_field_name
 {
     size_t len;
     char *text = sample(r->file, &len);
-    expect_refused(text, len, 400, r->code, r->field);
+    assert_refused(text, len, 400, r->code, r->field);
     json_t *native = json_loads(text, 0, NULL);
     if (native && r->schema_refuses) {
         char why[512];
@@ -448,7 +448,7 @@ Test(ingest_marketplace, twenty_images_and_long_urls)
     json_decref(accept_text("tmall", t2, strlen(t2)));
     snprintf(t2, sizeof t2, "{\"event_id\":\"e\",\"event_type\":\"buyer_message\",\"buyer\":"
              "{\"id\":\"b\"},\"message\":{\"images\":[\"https://img.example/%sv\"]}}", url);
-    expect_refused(t2, strlen(t2), 400, "field_too_long", "message.images[0]");
+    assert_refused(t2, strlen(t2), 400, "field_too_long", "message.images[0]");
     free(url);
 }
 
@@ -462,7 +462,7 @@ Test(ingest_marketplace, text_is_at_most_64_kib)
     json_decref(b);
     sprintf(text, "{\"event_id\":\"e\",\"event_type\":\"buyer_message\",\"buyer\":{\"id\":\"b\"},"
                   "\"message\":{\"text\":\"%sy\"}}", t);
-    expect_refused(text, strlen(text), 400, "field_too_long", "message.text");
+    assert_refused(text, strlen(text), 400, "field_too_long", "message.text");
     free(text);
     free(t);
 }
@@ -490,13 +490,13 @@ Test(ingest_marketplace, shapes_at_the_edges)
     static const char leading_zero[] =
         "{\"event_id\":\"e\",\"event_type\":\"buyer_message\",\"buyer\":{\"id\":\"b\"},"
         "\"order\":{\"id\":\"o\",\"amount\":\"0199.00\"},\"message\":{\"text\":\"x\"}}";
-    expect_refused(leading_zero, strlen(leading_zero), 400, "invalid_field", "order.amount");
+    assert_refused(leading_zero, strlen(leading_zero), 400, "invalid_field", "order.amount");
     static const char message_member[] =
         "{\"event_id\":\"e\",\"event_type\":\"buyer_message\",\"buyer\":{\"id\":\"b\"},"
         "\"message\":{\"text\":\"x\",\"voice\":\"https://v.example/1.amr\"}}";
-    expect_refused(message_member, strlen(message_member), 400, "unknown_field", "message.voice");
+    assert_refused(message_member, strlen(message_member), 400, "unknown_field", "message.voice");
     static const char masked_only[] =
         "{\"event_id\":\"e\",\"event_type\":\"buyer_message\",\"buyer\":{\"id\":\"b\",\"phone\":\"***\"},"
         "\"message\":{\"text\":\"x\"}}";
-    expect_refused(masked_only, strlen(masked_only), 400, "invalid_field", "buyer.phone");
+    assert_refused(masked_only, strlen(masked_only), 400, "invalid_field", "buyer.phone");
 }

@@ -74,7 +74,7 @@ static json_t *accept_body(json_t *body, const char *key_channel, ingest_event *
 }
 
 /* Normalise text that must be refused with status, code and field. */
-static void expect_reject_as(const char *key_channel, const char *text, int status,
+static void assert_reject_as(const char *key_channel, const char *text, int status,
                              const char *code, const char *field)
 {
     json_t *b = body_of(text);
@@ -91,9 +91,9 @@ static void expect_reject_as(const char *key_channel, const char *text, int stat
 }
 
 /* Same, with the web channel's key. */
-static void expect_reject(const char *text, int status, const char *code, const char *field)
+static void assert_reject(const char *text, int status, const char *code, const char *field)
 {
-    expect_reject_as("web", text, status, code, field);
+    assert_reject_as("web", text, status, code, field);
 }
 
 /* A customer object every rejection test can reuse. */
@@ -250,27 +250,27 @@ Test(ingest_normalize, limits_count_characters_not_bytes)
 
 Test(ingest_normalize, who_may_post)
 {
-    expect_reject("{\"channel\":\"fax\",\"external_id\":\"1\"," CUST ",\"text\":\"x\"}", 404,
+    assert_reject("{\"channel\":\"fax\",\"external_id\":\"1\"," CUST ",\"text\":\"x\"}", 404,
                   "unknown_channel", "channel");
-    expect_reject("{\"channel\":\"app\",\"external_id\":\"1\"," CUST ",\"text\":\"x\"}", 403,
+    assert_reject("{\"channel\":\"app\",\"external_id\":\"1\"," CUST ",\"text\":\"x\"}", 403,
                   "forbidden", "channel");
-    expect_reject("{\"external_id\":\"1\"," CUST ",\"text\":\"x\"}", 400, "missing_field",
+    assert_reject("{\"external_id\":\"1\"," CUST ",\"text\":\"x\"}", 400, "missing_field",
                   "channel");
-    expect_reject("{\"channel\":7,\"external_id\":\"1\"," CUST ",\"text\":\"x\"}", 400,
+    assert_reject("{\"channel\":7,\"external_id\":\"1\"," CUST ",\"text\":\"x\"}", 400,
                   "invalid_field", "channel");
 }
 
 Test(ingest_normalize, external_id_and_unknown_fields)
 {
-    expect_reject("{\"channel\":\"web\"," CUST ",\"text\":\"x\"}", 400, "missing_field",
+    assert_reject("{\"channel\":\"web\"," CUST ",\"text\":\"x\"}", 400, "missing_field",
                   "external_id");
-    expect_reject("{\"channel\":\"web\",\"external_id\":\"\"," CUST ",\"text\":\"x\"}", 400,
+    assert_reject("{\"channel\":\"web\",\"external_id\":\"\"," CUST ",\"text\":\"x\"}", 400,
                   "invalid_field", "external_id");
-    expect_reject("{\"channel\":\"web\",\"external_id\":5," CUST ",\"text\":\"x\"}", 400,
+    assert_reject("{\"channel\":\"web\",\"external_id\":5," CUST ",\"text\":\"x\"}", 400,
                   "invalid_field", "external_id");
-    expect_reject("{\"channel\":\"web\",\"external_id\":\"1\"," CUST ",\"txt\":\"x\"}", 400,
+    assert_reject("{\"channel\":\"web\",\"external_id\":\"1\"," CUST ",\"txt\":\"x\"}", 400,
                   "unknown_field", "txt");
-    expect_reject("{\"channel\":\"web\",\"external_id\":\"a\\u0000b\"," CUST ",\"text\":\"x\"}",
+    assert_reject("{\"channel\":\"web\",\"external_id\":\"a\\u0000b\"," CUST ",\"text\":\"x\"}",
                   400, "invalid_field", "external_id");
 }
 
@@ -281,7 +281,7 @@ Test(ingest_normalize, customer)
 #define CUSTOMER_CASE(json, code, field)                                                        \
     do {                                                                                        \
         snprintf(buf, sizeof buf, "%s%s}", pre, json);                                          \
-        expect_reject(buf, 400, code, field);                                                   \
+        assert_reject(buf, 400, code, field);                                                   \
     } while (0)
     CUSTOMER_CASE("", "missing_field", "customer");
     CUSTOMER_CASE(",\"customer\":\"13812345678\"", "invalid_field", "customer");
@@ -306,13 +306,13 @@ Test(ingest_normalize, customer)
 
 Test(ingest_normalize, text)
 {
-    expect_reject("{\"channel\":\"web\",\"external_id\":\"1\"," CUST "}", 400, "missing_field",
+    assert_reject("{\"channel\":\"web\",\"external_id\":\"1\"," CUST "}", 400, "missing_field",
                   "text");
-    expect_reject("{\"channel\":\"web\",\"external_id\":\"1\"," CUST ",\"text\":\"\"}", 400,
+    assert_reject("{\"channel\":\"web\",\"external_id\":\"1\"," CUST ",\"text\":\"\"}", 400,
                   "missing_field", "text");
-    expect_reject("{\"channel\":\"web\",\"external_id\":\"1\"," CUST ",\"text\":[\"x\"]}", 400,
+    assert_reject("{\"channel\":\"web\",\"external_id\":\"1\"," CUST ",\"text\":[\"x\"]}", 400,
                   "invalid_field", "text");
-    expect_reject("{\"channel\":\"web\",\"external_id\":\"1\"," CUST
+    assert_reject("{\"channel\":\"web\",\"external_id\":\"1\"," CUST
                   ",\"text\":\"\",\"attachments\":[]}",
                   400, "missing_field", "text");
     size_t n = INGEST_TEXT_MAX + 1;
@@ -339,7 +339,7 @@ Test(ingest_normalize, attachments)
 #define ATTACHMENT_CASE(json, code, field)                                                      \
     do {                                                                                        \
         snprintf(buf, sizeof buf, "%s%s}", pre, json);                                          \
-        expect_reject(buf, 400, code, field);                                                   \
+        assert_reject(buf, 400, code, field);                                                   \
     } while (0)
     ATTACHMENT_CASE("{}", "invalid_field", "attachments");
     ATTACHMENT_CASE("[\"a.png\"]", "invalid_field", "attachments[0]");
@@ -365,7 +365,7 @@ Test(ingest_normalize, attachments)
 
 Test(ingest_normalize, hints)
 {
-    expect_reject("{\"channel\":\"web\",\"external_id\":\"1\"," CUST
+    assert_reject("{\"channel\":\"web\",\"external_id\":\"1\"," CUST
                   ",\"text\":\"x\",\"hints\":[1]}",
                   400, "invalid_field", "hints");
     char buf[512], cat[80];
@@ -375,7 +375,7 @@ Test(ingest_normalize, hints)
              "{\"channel\":\"web\",\"external_id\":\"1\"," CUST
              ",\"text\":\"x\",\"hints\":{\"category\":\"%s\"}}",
              cat);
-    expect_reject(buf, 400, "field_too_long", "hints.category");
+    assert_reject(buf, 400, "field_too_long", "hints.category");
 }
 
 Test(ingest_normalize, sent_at_thread_and_subject_pass_through)
@@ -415,11 +415,11 @@ Test(ingest_normalize, sent_at_thread_and_subject_pass_through)
 Test(ingest_normalize, sent_at_must_be_sane)
 {
 #define SENT(v) "{\"channel\":\"web\",\"external_id\":\"1\"," CUST ",\"text\":\"x\",\"sent_at\":" v "}"
-    expect_reject(SENT("1795305600"), 400, "invalid_field", "sent_at");
-    expect_reject(SENT("\"yesterday\""), 400, "invalid_field", "sent_at");
+    assert_reject(SENT("1795305600"), 400, "invalid_field", "sent_at");
+    assert_reject(SENT("\"yesterday\""), 400, "invalid_field", "sent_at");
     /* NOW_MS is 2026-11-22T00:00:00.123Z: 6 minutes ahead is refused, 4 are tolerated. */
-    expect_reject(SENT("\"2026-11-22T00:06:01Z\""), 400, "invalid_field", "sent_at");
-    expect_reject(SENT("\"2026-10-22T00:00:00Z\""), 400, "invalid_field", "sent_at");
+    assert_reject(SENT("\"2026-11-22T00:06:01Z\""), 400, "invalid_field", "sent_at");
+    assert_reject(SENT("\"2026-10-22T00:00:00Z\""), 400, "invalid_field", "sent_at");
     json_t *b = body_of(SENT("\"2026-11-22T00:04:00Z\""));
     ingest_event ev;
     json_decref(accept_body(b, "web", &ev));
@@ -431,25 +431,25 @@ Test(ingest_normalize, sent_at_must_be_sane)
 Test(ingest_normalize, thread_is_checked_member_by_member)
 {
 #define THREAD(v) "{\"channel\":\"email\",\"external_id\":\"1\"," CUST ",\"text\":\"x\",\"thread\":" v "}"
-    expect_reject_as("email", THREAD("\"a@b\""), 400, "invalid_field", "thread");
-    expect_reject_as("email", THREAD("{\"msgid\":\"a@b\"}"), 400, "unknown_field", "thread.msgid");
-    expect_reject_as("email", THREAD("{\"in_reply_to\":5}"), 400, "invalid_field",
+    assert_reject_as("email", THREAD("\"a@b\""), 400, "invalid_field", "thread");
+    assert_reject_as("email", THREAD("{\"msgid\":\"a@b\"}"), 400, "unknown_field", "thread.msgid");
+    assert_reject_as("email", THREAD("{\"in_reply_to\":5}"), 400, "invalid_field",
                      "thread.in_reply_to");
-    expect_reject_as("email", THREAD("{\"references\":\"a@b\"}"), 400, "invalid_field",
+    assert_reject_as("email", THREAD("{\"references\":\"a@b\"}"), 400, "invalid_field",
                      "thread.references");
-    expect_reject_as("email", THREAD("{\"references\":[\"a@b\",\"\"]}"), 400, "invalid_field",
+    assert_reject_as("email", THREAD("{\"references\":[\"a@b\",\"\"]}"), 400, "invalid_field",
                      "thread.references[1]");
     char buf[2048] = THREAD("{\"references\":[");
     buf[strlen(buf) - 1] = '\0';   /* drop THREAD's closing brace; re-added below */
     for (int i = 0; i < 21; i++)
         strcat(buf, i ? ",\"r@x\"" : "\"r@x\"");
     strcat(buf, "]}}");
-    expect_reject_as("email", buf, 400, "too_many_items", "thread.references");
+    assert_reject_as("email", buf, 400, "too_many_items", "thread.references");
     char longid[400];
     memset(longid, 'm', 301);
     longid[301] = '\0';
     snprintf(buf, sizeof buf, THREAD("{\"message_id\":\"%s\"}"), longid);
-    expect_reject_as("email", buf, 400, "field_too_long", "thread.message_id");
+    assert_reject_as("email", buf, 400, "field_too_long", "thread.message_id");
 #undef THREAD
 }
 

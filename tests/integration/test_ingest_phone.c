@@ -69,7 +69,7 @@ static json_t *accept_file(const char *file)
 }
 
 /* Parses text that must be refused with status, code and field. */
-static void expect_refused(const char *text, size_t len, int status, const char *code,
+static void assert_refused(const char *text, size_t len, int status, const char *code,
                            const char *field)
 {
     sb_error err;
@@ -85,13 +85,13 @@ static void expect_refused(const char *text, size_t len, int status, const char 
 /* A call record built from a format string (test-local shapes). */
 static void expect_refused_json(const char *text, const char *code, const char *field)
 {
-    expect_refused(text, strlen(text), 400, code, field);
+    assert_refused(text, strlen(text), 400, code, field);
 }
 
 Test(ingest_phone, chinese_after_sales_call_with_labels)
 {
     json_t *b = accept_file("zh_aftersales_array.json");
-    sb_test_expect_json(b,
+    sb_test_assert_json(b,
         "{\"channel\":\"phone\",\"external_id\":\"c-20261122-0001\","
         "\"customer\":{\"phone\":\"+86 138 1234 5678\",\"id\":\"CRM-000123\",\"name\":\"张伟\"},"
         "\"text\":\"你好，我的快递三天没到，订单号是SO20261119001，麻烦帮我催一下。\","
@@ -104,7 +104,7 @@ Test(ingest_phone, chinese_after_sales_call_with_labels)
 Test(ingest_phone, string_path_and_signed_mp3_url)
 {
     json_t *b = accept_file("zh_refund_string_path.json");
-    sb_test_expect_json(b,
+    sb_test_assert_json(b,
         "{\"channel\":\"phone\",\"external_id\":\"PH-SH-7f3a9c\","
         "\"customer\":{\"phone\":\"13912345678\"},"
         "\"text\":\"我上周申请的退款到现在还没到账，银行卡被扣了两次钱。\","
@@ -117,7 +117,7 @@ Test(ingest_phone, string_path_and_signed_mp3_url)
 Test(ingest_phone, dtmf_keys_with_blanks_and_no_recording)
 {
     json_t *b = accept_file("zh_transcript_only_dtmf.json");
-    sb_test_expect_json(b,
+    sb_test_assert_json(b,
         "{\"channel\":\"phone\",\"external_id\":\"ivr-88231\","
         "\"customer\":{\"phone\":\"(021) 6234-5678\"},\"text\":\"请问你们门店几点关门？\","
         "\"hints\":{\"ivr_path\":\"0>9>#\"},\"sent_at\":\"2026-11-22T08:15:40.250Z\"}");
@@ -127,7 +127,7 @@ Test(ingest_phone, dtmf_keys_with_blanks_and_no_recording)
 Test(ingest_phone, english_node_names_with_fewer_labels)
 {
     json_t *b = accept_file("en_billing_node_names.json");
-    sb_test_expect_json(b,
+    sb_test_assert_json(b,
         "{\"channel\":\"phone\",\"external_id\":\"CA3f9d2e7b1c0a4e8f9b6d5c4a3b2e1f0d\","
         "\"customer\":{\"phone\":\"+1 (415) 555-0134\",\"id\":\"cust_8842\",\"name\":\"Jane Doe\"},"
         "\"text\":\"Hi, I was charged twice for order 114-2233445. I'd like the duplicate charge refunded.\","
@@ -142,7 +142,7 @@ Test(ingest_phone, english_node_names_with_fewer_labels)
 Test(ingest_phone, english_voicemail_is_a_recording_without_text)
 {
     json_t *b = accept_file("en_recording_only.json");
-    sb_test_expect_json(b,
+    sb_test_assert_json(b,
         "{\"channel\":\"phone\",\"external_id\":\"voicemail-2026-11-22-0042\","
         "\"customer\":{\"phone\":\"+44 20 7946 0958\"},"
         "\"attachments\":[{\"name\":\"call-voicemail-2026-11-22-0042.ogg\","
@@ -154,7 +154,7 @@ Test(ingest_phone, english_voicemail_is_a_recording_without_text)
 Test(ingest_phone, an_unknown_extension_is_taken_for_wav)
 {
     json_t *b = accept_file("en_download_script_url.json");
-    sb_test_expect_json(b,
+    sb_test_assert_json(b,
         "{\"channel\":\"phone\",\"external_id\":\"10045\",\"customer\":{\"phone\":\"020-8123-4567\"},"
         "\"text\":\"Missed call, no message left.\","
         "\"attachments\":[{\"name\":\"call-10045.wav\",\"content_type\":\"audio/wav\","
@@ -282,7 +282,7 @@ ParameterizedTest(phone_refusal *r, ingest_phone, refused_with_the_field_named)
 {
     size_t len;
     char *text = sample(r->file, &len);
-    expect_refused(text, len, r->status, r->code, r->field);
+    assert_refused(text, len, r->status, r->code, r->field);
     json_t *native = json_loads(text, 0, NULL);
     if (native && r->schema_refuses) {
         char why[512];
@@ -429,7 +429,7 @@ Test(ingest_phone, empty_strings_and_nulls_read_as_absent)
         "\"duration_s\":null,\"ivr_path\":\"\",\"ivr_labels\":null,\"recording_url\":\"\","
         "\"transcript\":\"hello\",\"language\":\"\",\"customer_id\":\"\",\"customer_name\":null}";
     json_t *b = accept_text(text, strlen(text));
-    sb_test_expect_json(b, "{\"channel\":\"phone\",\"external_id\":\"c-1\","
+    sb_test_assert_json(b, "{\"channel\":\"phone\",\"external_id\":\"c-1\","
                    "\"customer\":{\"phone\":\"13812345678\"},\"text\":\"hello\"}");
     json_decref(b);
     static const char empty_path[] =

@@ -92,7 +92,7 @@ static void check_generic(const json_t *body)
 }
 
 /* Parses xml, which must be a message whose body equals the JSON text want. */
-static void expect_message(const char *xml, size_t len, const char *want_json)
+static void assert_message(const char *xml, size_t len, const char *want_json)
 {
     ingest_wechat_push push;
     sb_error err;
@@ -114,16 +114,16 @@ static void expect_message(const char *xml, size_t len, const char *want_json)
 }
 
 /* The sample name must be a message whose body equals want_json. */
-static void expect_sample(const char *name, const char *want_json)
+static void assert_sample(const char *name, const char *want_json)
 {
     size_t len;
     char *xml = sample(name, &len);
-    expect_message(xml, len, want_json);
+    assert_message(xml, len, want_json);
     free(xml);
 }
 
 /* Parses xml (with the query's openid), which must be refused with status and field. */
-static void expect_refusal(const char *xml, size_t len, const char *openid, int status,
+static void assert_refusal(const char *xml, size_t len, const char *openid, int status,
                            const char *code, const char *field)
 {
     ingest_wechat_push push;
@@ -138,18 +138,18 @@ static void expect_refusal(const char *xml, size_t len, const char *openid, int 
 }
 
 /* A generated document must be refused naming field with code. */
-static void refuse(char *xml, const char *code, const char *field)
+static void assert_refused(char *xml, const char *code, const char *field)
 {
-    expect_refusal(xml, strlen(xml), NULL, 400, code, field);
+    assert_refusal(xml, strlen(xml), NULL, 400, code, field);
     free(xml);
 }
 
 /* The sample name must be refused naming field. */
-static void refuse_sample(const char *name, const char *code, const char *field)
+static void assert_sample_refused(const char *name, const char *code, const char *field)
 {
     size_t len;
     char *xml = sample(name, &len);
-    expect_refusal(xml, len, NULL, 400, code, field);
+    assert_refusal(xml, len, NULL, 400, code, field);
     free(xml);
 }
 
@@ -159,7 +159,7 @@ static void refuse_sample(const char *name, const char *code, const char *field)
 
 Test(ingest_wechat, chinese_text_in_cdata)
 {
-    expect_sample("text_zh.xml",
+    assert_sample("text_zh.xml",
                   "{\"channel\": \"wechat\", \"external_id\": \"24582736190123456\", " CUSTOMER
                   ", \"sent_at\": \"2026-11-21T23:59:00Z\", \"text\": "
                   "\"你好，我的订单 20261111-8823 已经五天了还没发货，请尽快处理！\"}");
@@ -167,7 +167,7 @@ Test(ingest_wechat, chinese_text_in_cdata)
 
 Test(ingest_wechat, english_plain_text_with_entities)
 {
-    expect_sample("text_en.xml",
+    assert_sample("text_en.xml",
                   "{\"channel\": \"wechat\", \"external_id\": \"24582736190123457\", " CUSTOMER
                   ", \"sent_at\": \"2026-11-21T23:59:01Z\", \"text\": "
                   "\"Hi, where is my parcel? Orders #A-1182 & #A-1183 <urgent>\"}");
@@ -175,7 +175,7 @@ Test(ingest_wechat, english_plain_text_with_entities)
 
 Test(ingest_wechat, image_becomes_a_jpeg_attachment_with_its_url)
 {
-    expect_sample("image.xml",
+    assert_sample("image.xml",
                   "{\"channel\": \"wechat\", \"external_id\": \"24582736190123458\", " CUSTOMER
                   ", \"sent_at\": \"2026-11-21T23:59:02Z\", \"attachments\": [{\"name\": "
                   "\"Kx9LqT3v0bC_5mJrW2yH8pN4dA7sE1fG6uI0oZ-cV3xB.jpg\", \"content_type\": "
@@ -184,7 +184,7 @@ Test(ingest_wechat, image_becomes_a_jpeg_attachment_with_its_url)
 
 Test(ingest_wechat, voice_carries_the_recognition_as_text)
 {
-    expect_sample("voice.xml",
+    assert_sample("voice.xml",
                   "{\"channel\": \"wechat\", \"external_id\": \"24582736190123459\", " CUSTOMER
                   ", \"sent_at\": \"2026-11-21T23:59:03Z\", \"text\": "
                   "\"我要退货，收到的杯子是碎的\", \"attachments\": [{\"name\": "
@@ -196,7 +196,7 @@ Test(ingest_wechat, voice_without_recognition_is_the_attachment_alone)
 {
     char *xml = push_xml(OPENID, "1795305540", "voice", "9000002",
                          "<MediaId>m-1</MediaId><Format>speex</Format>");
-    expect_message(xml, strlen(xml),
+    assert_message(xml, strlen(xml),
                    "{\"channel\": \"wechat\", \"external_id\": \"9000002\", " CUSTOMER
                    ", \"sent_at\": \"2026-11-21T23:59:00Z\", \"attachments\": [{\"name\": "
                    "\"m-1.speex\", \"content_type\": \"audio/speex\"}]}");
@@ -205,7 +205,7 @@ Test(ingest_wechat, voice_without_recognition_is_the_attachment_alone)
 
 Test(ingest_wechat, shortvideo_becomes_an_mp4_attachment)
 {
-    expect_sample("video.xml",
+    assert_sample("video.xml",
                   "{\"channel\": \"wechat\", \"external_id\": \"24582736190123460\", " CUSTOMER
                   ", \"sent_at\": \"2026-11-21T23:59:04Z\", \"attachments\": [{\"name\": "
                   "\"Sv7kP2qW9eR4tY1uI6oA3sD8fG5hJ0kL.mp4\", \"content_type\": \"video/mp4\"}]}");
@@ -215,7 +215,7 @@ Test(ingest_wechat, video_becomes_an_mp4_attachment)
 {
     char *xml = push_xml(OPENID, "1795305540", "video", "9000003",
                          "<MediaId>vid-9</MediaId><ThumbMediaId>th-9</ThumbMediaId>");
-    expect_message(xml, strlen(xml),
+    assert_message(xml, strlen(xml),
                    "{\"channel\": \"wechat\", \"external_id\": \"9000003\", " CUSTOMER
                    ", \"sent_at\": \"2026-11-21T23:59:00Z\", \"attachments\": [{\"name\": "
                    "\"vid-9.mp4\", \"content_type\": \"video/mp4\"}]}");
@@ -224,7 +224,7 @@ Test(ingest_wechat, video_becomes_an_mp4_attachment)
 
 Test(ingest_wechat, location_is_described_in_text)
 {
-    expect_sample("location.xml",
+    assert_sample("location.xml",
                   "{\"channel\": \"wechat\", \"external_id\": \"24582736190123461\", " CUSTOMER
                   ", \"sent_at\": \"2026-11-21T23:59:05Z\", \"text\": "
                   "\"[location] 广东省广州市天河区天河路385号 (23.134521,113.358803)\"}");
@@ -234,7 +234,7 @@ Test(ingest_wechat, location_without_a_label)
 {
     char *xml = push_xml(OPENID, "1795305540", "location", "9000004",
                          "<Location_X>-33.8688</Location_X><Location_Y>151.2093</Location_Y>");
-    expect_message(xml, strlen(xml),
+    assert_message(xml, strlen(xml),
                    "{\"channel\": \"wechat\", \"external_id\": \"9000004\", " CUSTOMER
                    ", \"sent_at\": \"2026-11-21T23:59:00Z\", \"text\": "
                    "\"[location] (-33.8688,151.2093)\"}");
@@ -243,7 +243,7 @@ Test(ingest_wechat, location_without_a_label)
 
 Test(ingest_wechat, link_is_title_description_and_url)
 {
-    expect_sample("link.xml",
+    assert_sample("link.xml",
                   "{\"channel\": \"wechat\", \"external_id\": \"24582736190123462\", " CUSTOMER
                   ", \"sent_at\": \"2026-11-21T23:59:06Z\", \"text\": \"退换货政策说明\\n"
                   "七天无理由退货，质量问题运费由商家承担\\n"
@@ -254,7 +254,7 @@ Test(ingest_wechat, link_with_only_a_url)
 {
     char *xml = push_xml(OPENID, "1795305540", "link", "9000005",
                          "<Title></Title><Url>https://example.com/a?b=1&amp;c=2</Url>");
-    expect_message(xml, strlen(xml),
+    assert_message(xml, strlen(xml),
                    "{\"channel\": \"wechat\", \"external_id\": \"9000005\", " CUSTOMER
                    ", \"sent_at\": \"2026-11-21T23:59:00Z\", \"text\": "
                    "\"https://example.com/a?b=1&c=2\"}");
@@ -264,7 +264,7 @@ Test(ingest_wechat, link_with_only_a_url)
 Test(ingest_wechat, cdata_and_text_mix_and_markup_inside_cdata_is_text)
 {
     char *xml = text_xml("a &lt;1&gt; <![CDATA[<b>&amp;</b>]]> z");
-    expect_message(xml, strlen(xml),
+    assert_message(xml, strlen(xml),
                    "{\"channel\": \"wechat\", \"external_id\": \"9000001\", " CUSTOMER
                    ", \"sent_at\": \"2026-11-21T23:59:00Z\", \"text\": \"a <1> <b>&amp;</b> z\"}");
     free(xml);
@@ -274,7 +274,7 @@ Test(ingest_wechat, content_is_kept_verbatim_and_ids_are_trimmed)
 {
     char *xml = push_xml(" \n" OPENID "\n ", "\n 1795305540 \n", " text ", "\n\t9000006 \n",
                          "<Content>  two leading blanks, a trailing newline\n</Content>");
-    expect_message(xml, strlen(xml),
+    assert_message(xml, strlen(xml),
                    "{\"channel\": \"wechat\", \"external_id\": \"9000006\", " CUSTOMER
                    ", \"sent_at\": \"2026-11-21T23:59:00Z\", \"text\": "
                    "\"  two leading blanks, a trailing newline\\n\"}");
@@ -291,7 +291,7 @@ Test(ingest_wechat, unknown_elements_attributes_comments_and_declarations_are_ig
         "<Bizmsgmenuid>101</Bizmsgmenuid>"
         "<ScanCodeInfo><ScanType>qrcode</ScanType><Content>not this one</Content></ScanCodeInfo>"
         "<MsgId>9000007</MsgId><MsgDataId></MsgDataId></xml>";
-    expect_message(xml, strlen(xml),
+    assert_message(xml, strlen(xml),
                    "{\"channel\": \"wechat\", \"external_id\": \"9000007\", " CUSTOMER
                    ", \"sent_at\": \"2026-11-21T23:59:00Z\", \"text\": \"hello\"}");
 }
@@ -331,7 +331,7 @@ Test(ingest_wechat, the_platforms_retries_are_one_message)
 /* ---- events ---- */
 
 /* The sample name must be an event counted under label want. */
-static void expect_event(const char *xml, size_t len, const char *want)
+static void assert_event(const char *xml, size_t len, const char *want)
 {
     ingest_wechat_push push;
     sb_error err;
@@ -347,10 +347,10 @@ Test(ingest_wechat, subscribe_and_click_are_events)
 {
     size_t len;
     char *xml = sample("event_subscribe.xml", &len);
-    expect_event(xml, len, "subscribe");
+    assert_event(xml, len, "subscribe");
     free(xml);
     xml = sample("event_click.xml", &len);
-    expect_event(xml, len, "CLICK");
+    assert_event(xml, len, "CLICK");
     free(xml);
 }
 
@@ -363,7 +363,7 @@ Test(ingest_wechat, event_names_are_canonical_and_unknown_ones_are_other)
         char extra[128];
         snprintf(extra, sizeof extra, "<Event><![CDATA[%s]]></Event>", cases[i][0]);
         char *xml = push_xml(OPENID, "1795305540", "event", NULL, extra);
-        expect_event(xml, strlen(xml), cases[i][1]);
+        assert_event(xml, strlen(xml), cases[i][1]);
         free(xml);
     }
 }
@@ -372,19 +372,19 @@ Test(ingest_wechat, event_names_are_canonical_and_unknown_ones_are_other)
 
 Test(ingest_wechat, refuses_what_is_not_well_formed)
 {
-    refuse_sample("bad_truncated.xml", "invalid_xml", "xml");
-    refuse(strdup(""), "invalid_xml", "xml");
-    refuse(strdup("{\"MsgType\": \"text\"}"), "invalid_xml", "xml");
+    assert_sample_refused("bad_truncated.xml", "invalid_xml", "xml");
+    assert_refused(strdup(""), "invalid_xml", "xml");
+    assert_refused(strdup("{\"MsgType\": \"text\"}"), "invalid_xml", "xml");
 }
 
 Test(ingest_wechat, refuses_an_undefined_entity)
 {
-    refuse(text_xml("&nbsp;hi"), "invalid_xml", "xml");
+    assert_refused(text_xml("&nbsp;hi"), "invalid_xml", "xml");
 }
 
 Test(ingest_wechat, refuses_bytes_that_are_not_utf8)
 {
-    refuse(text_xml("caf\xe9 \xff"), "invalid_xml", "xml");
+    assert_refused(text_xml("caf\xe9 \xff"), "invalid_xml", "xml");
 }
 
 Test(ingest_wechat, refuses_a_doctype_with_an_external_entity)
@@ -402,36 +402,36 @@ Test(ingest_wechat, refuses_a_doctype_with_an_external_entity)
 
 Test(ingest_wechat, refuses_entity_expansion)
 {
-    refuse_sample("bad_billion_laughs.xml", "invalid_xml", "xml");
-    refuse(strdup("<!DOCTYPE xml><xml><MsgType>text</MsgType></xml>"), "invalid_xml", "xml");
+    assert_sample_refused("bad_billion_laughs.xml", "invalid_xml", "xml");
+    assert_refused(strdup("<!DOCTYPE xml><xml><MsgType>text</MsgType></xml>"), "invalid_xml", "xml");
 }
 
 Test(ingest_wechat, refuses_another_root)
 {
-    refuse_sample("bad_root.xml", "invalid_xml", "xml");
+    assert_sample_refused("bad_root.xml", "invalid_xml", "xml");
 }
 
 Test(ingest_wechat, refuses_a_push_without_msgtype)
 {
-    refuse(push_xml(OPENID, "1795305540", NULL, "1", "<Content>x</Content>"), "missing_field",
+    assert_refused(push_xml(OPENID, "1795305540", NULL, "1", "<Content>x</Content>"), "missing_field",
            "MsgType");
 }
 
 Test(ingest_wechat, refuses_an_unknown_msgtype)
 {
-    refuse_sample("bad_msgtype.xml", "invalid_field", "MsgType");
+    assert_sample_refused("bad_msgtype.xml", "invalid_field", "MsgType");
 }
 
 Test(ingest_wechat, refuses_a_message_without_msgid)
 {
-    refuse_sample("bad_no_msgid.xml", "missing_field", "MsgId");
-    refuse(push_xml(OPENID, "1795305540", "text", "  ", "<Content>x</Content>"), "missing_field",
+    assert_sample_refused("bad_no_msgid.xml", "missing_field", "MsgId");
+    assert_refused(push_xml(OPENID, "1795305540", "text", "  ", "<Content>x</Content>"), "missing_field",
            "MsgId");
 }
 
 Test(ingest_wechat, refuses_a_msgid_with_blanks_inside)
 {
-    refuse(push_xml(OPENID, "1795305540", "text", "12 34", "<Content>x</Content>"),
+    assert_refused(push_xml(OPENID, "1795305540", "text", "12 34", "<Content>x</Content>"),
            "invalid_field", "MsgId");
 }
 
@@ -440,13 +440,13 @@ Test(ingest_wechat, refuses_an_overlong_msgid)
     char id[202];
     memset(id, '7', 201);
     id[201] = '\0';
-    refuse(push_xml(OPENID, "1795305540", "text", id, "<Content>x</Content>"), "field_too_long",
+    assert_refused(push_xml(OPENID, "1795305540", "text", id, "<Content>x</Content>"), "field_too_long",
            "MsgId");
 }
 
 Test(ingest_wechat, refuses_a_message_without_fromusername)
 {
-    refuse_sample("bad_no_from.xml", "missing_field", "FromUserName");
+    assert_sample_refused("bad_no_from.xml", "missing_field", "FromUserName");
 }
 
 Test(ingest_wechat, refuses_an_overlong_fromusername)
@@ -454,35 +454,35 @@ Test(ingest_wechat, refuses_an_overlong_fromusername)
     char from[130];
     memset(from, 'o', 129);
     from[129] = '\0';
-    refuse(push_xml(from, "1795305540", "text", "1", "<Content>x</Content>"), "field_too_long",
+    assert_refused(push_xml(from, "1795305540", "text", "1", "<Content>x</Content>"), "field_too_long",
            "FromUserName");
 }
 
 Test(ingest_wechat, refuses_a_message_without_createtime)
 {
-    refuse(push_xml(OPENID, NULL, "text", "1", "<Content>x</Content>"), "missing_field",
+    assert_refused(push_xml(OPENID, NULL, "text", "1", "<Content>x</Content>"), "missing_field",
            "CreateTime");
 }
 
 Test(ingest_wechat, refuses_a_createtime_that_is_not_epoch_seconds)
 {
-    refuse_sample("bad_create_time.xml", "invalid_field", "CreateTime");
-    refuse(push_xml(OPENID, "-1795305540", "text", "1", "<Content>x</Content>"), "invalid_field",
+    assert_sample_refused("bad_create_time.xml", "invalid_field", "CreateTime");
+    assert_refused(push_xml(OPENID, "-1795305540", "text", "1", "<Content>x</Content>"), "invalid_field",
            "CreateTime");
-    refuse(push_xml(OPENID, "99999999999999", "text", "1", "<Content>x</Content>"),
+    assert_refused(push_xml(OPENID, "99999999999999", "text", "1", "<Content>x</Content>"),
            "invalid_field", "CreateTime");
 }
 
 Test(ingest_wechat, refuses_a_createtime_outside_the_window)
 {
     /* 30 days and one second ago; 5 minutes and one second ahead. */
-    refuse(push_xml(OPENID, "1792713599", "text", "1", "<Content>x</Content>"), "invalid_field",
+    assert_refused(push_xml(OPENID, "1792713599", "text", "1", "<Content>x</Content>"), "invalid_field",
            "CreateTime");
-    refuse(push_xml(OPENID, "1795305901", "text", "1", "<Content>x</Content>"), "invalid_field",
+    assert_refused(push_xml(OPENID, "1795305901", "text", "1", "<Content>x</Content>"), "invalid_field",
            "CreateTime");
     /* The edges themselves pass. */
     char *xml = push_xml(OPENID, "1795305900", "text", "1", "<Content>x</Content>");
-    expect_message(xml, strlen(xml),
+    assert_message(xml, strlen(xml),
                    "{\"channel\": \"wechat\", \"external_id\": \"1\", " CUSTOMER
                    ", \"sent_at\": \"2026-11-22T00:05:00Z\", \"text\": \"x\"}");
     free(xml);
@@ -490,8 +490,8 @@ Test(ingest_wechat, refuses_a_createtime_outside_the_window)
 
 Test(ingest_wechat, refuses_text_without_content)
 {
-    refuse(push_xml(OPENID, "1795305540", "text", "1", NULL), "missing_field", "Content");
-    refuse(text_xml(" \n\t "), "missing_field", "Content");
+    assert_refused(push_xml(OPENID, "1795305540", "text", "1", NULL), "missing_field", "Content");
+    assert_refused(text_xml(" \n\t "), "missing_field", "Content");
 }
 
 Test(ingest_wechat, refuses_content_over_64_kib)
@@ -499,7 +499,7 @@ Test(ingest_wechat, refuses_content_over_64_kib)
     char *big = malloc(65538);
     memset(big, 'x', 65537);
     big[65537] = '\0';
-    refuse(text_xml(big), "field_too_long", "Content");
+    assert_refused(text_xml(big), "field_too_long", "Content");
     big[65536] = '\0';   /* exactly 64 KiB passes */
     char *xml = text_xml(big);
     ingest_wechat_push push;
@@ -514,25 +514,25 @@ Test(ingest_wechat, refuses_content_over_64_kib)
 
 Test(ingest_wechat, refuses_an_element_given_twice)
 {
-    refuse(push_xml(OPENID, "1795305540", "text", "1", "<Content>a</Content><Content>b</Content>"),
+    assert_refused(push_xml(OPENID, "1795305540", "text", "1", "<Content>a</Content><Content>b</Content>"),
            "invalid_field", "Content");
 }
 
 Test(ingest_wechat, refuses_elements_inside_a_known_element)
 {
-    refuse(text_xml("hello <b>world</b>"), "invalid_field", "Content");
+    assert_refused(text_xml("hello <b>world</b>"), "invalid_field", "Content");
 }
 
 Test(ingest_wechat, refuses_media_without_mediaid)
 {
-    refuse(push_xml(OPENID, "1795305540", "image", "1", "<PicUrl>http://x/1</PicUrl>"),
+    assert_refused(push_xml(OPENID, "1795305540", "image", "1", "<PicUrl>http://x/1</PicUrl>"),
            "missing_field", "MediaId");
-    refuse(push_xml(OPENID, "1795305540", "shortvideo", "1", NULL), "missing_field", "MediaId");
+    assert_refused(push_xml(OPENID, "1795305540", "shortvideo", "1", NULL), "missing_field", "MediaId");
 }
 
 Test(ingest_wechat, refuses_a_mediaid_that_is_no_file_name)
 {
-    refuse(push_xml(OPENID, "1795305540", "image", "1", "<MediaId>../../etc/passwd</MediaId>"),
+    assert_refused(push_xml(OPENID, "1795305540", "image", "1", "<MediaId>../../etc/passwd</MediaId>"),
            "invalid_field", "MediaId");
 }
 
@@ -542,59 +542,59 @@ Test(ingest_wechat, refuses_an_overlong_picurl)
     size_t n = strlen(extra);
     memset(extra + n, 'p', 2048);
     strcpy(extra + n + 2048, "</PicUrl>");
-    refuse(push_xml(OPENID, "1795305540", "image", "1", extra), "field_too_long", "PicUrl");
+    assert_refused(push_xml(OPENID, "1795305540", "image", "1", extra), "field_too_long", "PicUrl");
 }
 
 Test(ingest_wechat, refuses_voice_without_a_format)
 {
-    refuse(push_xml(OPENID, "1795305540", "voice", "1", "<MediaId>m</MediaId>"), "missing_field",
+    assert_refused(push_xml(OPENID, "1795305540", "voice", "1", "<MediaId>m</MediaId>"), "missing_field",
            "Format");
 }
 
 Test(ingest_wechat, refuses_a_format_that_is_no_codec_name)
 {
-    refuse(push_xml(OPENID, "1795305540", "voice", "1",
+    assert_refused(push_xml(OPENID, "1795305540", "voice", "1",
                     "<MediaId>m</MediaId><Format>amr/evil</Format>"),
            "invalid_field", "Format");
 }
 
 Test(ingest_wechat, refuses_a_location_without_coordinates)
 {
-    refuse(push_xml(OPENID, "1795305540", "location", "1", "<Location_Y>113.3</Location_Y>"),
+    assert_refused(push_xml(OPENID, "1795305540", "location", "1", "<Location_Y>113.3</Location_Y>"),
            "missing_field", "Location_X");
-    refuse(push_xml(OPENID, "1795305540", "location", "1", "<Location_X>23.1</Location_X>"),
+    assert_refused(push_xml(OPENID, "1795305540", "location", "1", "<Location_X>23.1</Location_X>"),
            "missing_field", "Location_Y");
 }
 
 Test(ingest_wechat, refuses_coordinates_that_are_not_degrees)
 {
-    refuse(push_xml(OPENID, "1795305540", "location", "1",
+    assert_refused(push_xml(OPENID, "1795305540", "location", "1",
                     "<Location_X>91</Location_X><Location_Y>113.3</Location_Y>"),
            "invalid_field", "Location_X");
-    refuse(push_xml(OPENID, "1795305540", "location", "1",
+    assert_refused(push_xml(OPENID, "1795305540", "location", "1",
                     "<Location_X>23.1</Location_X><Location_Y>1e2</Location_Y>"),
            "invalid_field", "Location_Y");
-    refuse(push_xml(OPENID, "1795305540", "location", "1",
+    assert_refused(push_xml(OPENID, "1795305540", "location", "1",
                     "<Location_X>nan</Location_X><Location_Y>1</Location_Y>"),
            "invalid_field", "Location_X");
 }
 
 Test(ingest_wechat, refuses_a_link_without_url)
 {
-    refuse(push_xml(OPENID, "1795305540", "link", "1", "<Title>t</Title>"), "missing_field",
+    assert_refused(push_xml(OPENID, "1795305540", "link", "1", "<Title>t</Title>"), "missing_field",
            "Url");
 }
 
 Test(ingest_wechat, refuses_an_event_without_its_name)
 {
-    refuse(push_xml(OPENID, "1795305540", "event", NULL, "<EventKey>k</EventKey>"),
+    assert_refused(push_xml(OPENID, "1795305540", "event", NULL, "<EventKey>k</EventKey>"),
            "missing_field", "Event");
 }
 
 Test(ingest_wechat, refuses_an_openid_that_is_not_the_sender)
 {
     char *xml = text_xml("hi");
-    expect_refusal(xml, strlen(xml), "oSomebodyElse", 400, "invalid_field", "openid");
+    assert_refusal(xml, strlen(xml), "oSomebodyElse", 400, "invalid_field", "openid");
     free(xml);
 }
 

@@ -121,7 +121,7 @@ static void expect_error(const char *reply, int status, int want_status, const c
 }
 
 /* POST xml signed now (url_extra appended to the query); must be refused with status/field. */
-static void refuse_post(const char *url_extra, const char *content_type, const char *xml,
+static void assert_post_refused(const char *url_extra, const char *content_type, const char *xml,
                         int want_status, const char *want_field)
 {
     char url[1024];
@@ -314,8 +314,8 @@ Test(ingest_wechat_http, safe_mode_and_foreign_content_types_are_refused)
     char msgid[32];
     fresh_msgid(msgid);
     char *xml = sample_now("text_en.xml", msgid);
-    refuse_post("&encrypt_type=aes&msg_signature=abc", XML_CT, xml, 400, "encrypt_type");
-    refuse_post("", "application/json", xml, 415, "Content-Type");
+    assert_post_refused("&encrypt_type=aes&msg_signature=abc", XML_CT, xml, 400, "encrypt_type");
+    assert_post_refused("", "application/json", xml, 415, "Content-Type");
     free(xml);
 }
 
@@ -337,16 +337,16 @@ Test(ingest_wechat_http, bad_xml_is_refused_naming_the_element)
         char xml[8192];
         xml[fread(xml, 1, sizeof xml - 1, f)] = '\0';
         fclose(f);
-        refuse_post("", XML_CT, xml, 400, cases[i].field);
+        assert_post_refused("", XML_CT, xml, 400, cases[i].field);
     }
     /* A CreateTime from 2017: far outside the window. */
     char *xml = sample_now("text_en.xml", msgid);
     xml = set_element(xml, "CreateTime", "1500000000");
-    refuse_post("", XML_CT, xml, 400, "CreateTime");
+    assert_post_refused("", XML_CT, xml, 400, "CreateTime");
     /* The query's openid is not the sender. */
     free(xml);
     xml = sample_now("text_en.xml", msgid);
-    refuse_post("&openid=oSomebodyElse", XML_CT, xml, 400, "openid");
+    assert_post_refused("&openid=oSomebodyElse", XML_CT, xml, 400, "openid");
     free(xml);
 }
 
@@ -357,7 +357,7 @@ Test(ingest_wechat_http, an_oversize_push_is_a_json_413)
     strcpy(xml, "<xml><Content>");
     memset(xml + 14, 'x', n);
     strcpy(xml + 14 + n, "</Content></xml>");
-    refuse_post("", XML_CT, xml, 413, "");
+    assert_post_refused("", XML_CT, xml, 413, "");
     free(xml);
 }
 

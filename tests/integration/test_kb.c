@@ -115,7 +115,7 @@ static size_t search_ids(const char *q, const char *category, const char *status
 }
 
 /* The search for q puts the corpus article key first. */
-static void expect_first(const char *q, const char *key)
+static void assert_first(const char *q, const char *key)
 {
     int64_t ids[3] = {0};
     size_t n = search_ids(q, NULL, NULL, ids);
@@ -126,40 +126,40 @@ static void expect_first(const char *q, const char *key)
 Test(kb, chinese_queries_find_their_article_first)
 {
     load_corpus();
-    expect_first("快递三天了还没到", "logistics-cn");
-    expect_first("退款一直没到账", "refund-cn");
-    expect_first("重复扣款了怎么办", "overcharge-cn");
-    expect_first("我的账号被盗了", "account-cn");
-    expect_first("发票怎么开", "invoice-cn");
-    expect_first("屏幕摔坏了能修吗", "repair-cn");
-    expect_first("商品收到时破损", "damaged-cn");
-    expect_first("积分会过期吗", "points-cn");
-    expect_first("app总是闪退", "app-cn");
-    expect_first("七天无理由退货", "return-cn");
-    expect_first("偏远地区运费多少", "delivery-cn");
+    assert_first("快递三天了还没到", "logistics-cn");
+    assert_first("退款一直没到账", "refund-cn");
+    assert_first("重复扣款了怎么办", "overcharge-cn");
+    assert_first("我的账号被盗了", "account-cn");
+    assert_first("发票怎么开", "invoice-cn");
+    assert_first("屏幕摔坏了能修吗", "repair-cn");
+    assert_first("商品收到时破损", "damaged-cn");
+    assert_first("积分会过期吗", "points-cn");
+    assert_first("app总是闪退", "app-cn");
+    assert_first("七天无理由退货", "return-cn");
+    assert_first("偏远地区运费多少", "delivery-cn");
 }
 
 Test(kb, english_queries_find_their_article_first)
 {
     load_corpus();
-    expect_first("refund not received", "refund-en");
-    expect_first("I was charged twice", "overcharge-en");
-    expect_first("my parcel is delayed", "logistics-en");
-    expect_first("reset my password after a suspicious login", "account-en");
-    expect_first("VAT invoice for my company", "invoice-en");
-    expect_first("coupon not working at checkout", "coupon-en");
-    expect_first("exchange for a bigger size", "exchange-en");
-    expect_first("is my laptop under warranty", "warranty-en");
-    expect_first("the support agent was rude", "rude-en");
+    assert_first("refund not received", "refund-en");
+    assert_first("I was charged twice", "overcharge-en");
+    assert_first("my parcel is delayed", "logistics-en");
+    assert_first("reset my password after a suspicious login", "account-en");
+    assert_first("VAT invoice for my company", "invoice-en");
+    assert_first("coupon not working at checkout", "coupon-en");
+    assert_first("exchange for a bigger size", "exchange-en");
+    assert_first("is my laptop under warranty", "warranty-en");
+    assert_first("the support agent was rude", "rude-en");
 }
 
 Test(kb, latin_typos_are_corrected_against_the_articles_words)
 {
     load_corpus();
-    expect_first("refnud not recieved", "refund-en");
-    expect_first("pasword reset", "account-en");
-    expect_first("warrenty for laptp", "warranty-en");
-    expect_first("invoise", "invoice-en");
+    assert_first("refnud not recieved", "refund-en");
+    assert_first("pasword reset", "account-en");
+    assert_first("warrenty for laptp", "warranty-en");
+    assert_first("invoise", "invoice-en");
 }
 
 Test(kb, nothing_searchable_finds_nothing_and_unrelated_finds_nothing)

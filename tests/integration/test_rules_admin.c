@@ -229,44 +229,45 @@ Test(rules_admin, only_admins)
     }
 }
 
+/* Bodies after {"note": "<marker>", (raw ones as they are): the marker finds anything stored
+ * (the other tests of this binary create sets at the same time). */
+static const struct bad_draft {
+    const char *body;
+    int         raw, status;
+    const char *code, *field;
+} bad_drafts[] = {
+    {"}", 0, 400, "missing_field", "rules"},
+    {"\"rules\":[],\"colour\":1}", 0, 400, "unknown_field", "colour"},
+    {"\"rules\":[],\"from\":1}", 0, 400, "invalid_field", "from"},
+    {"\"from\":\"1\"}", 0, 400, "invalid_field", "from"},
+    {"\"from\":999999}", 0, 404, "not_found", "from"},
+    {"{\"note\":7,\"rules\":[]}", 1, 400, "invalid_field", "note"},
+    {"\"rules\":{}}", 0, 400, "invalid_field", "rules"},
+    {"\"rules\":[{\"name\":\"ok\",\"stage\":\"classify\",\"actions\":{\"urgency\":\"low\"}},"
+     "{\"name\":\"bad\",\"stage\":\"classify\",\"conditions\":{\"regex\":\"([a-z\"},"
+     "\"actions\":{\"urgency\":\"low\"}}]}", 0, 400, "invalid_regex",
+     "rules[1].conditions.regex"},
+    {"\"rules\":[{\"name\":\"d\",\"stage\":\"priority\",\"actions\":{\"department\":\"nowhere\"}}]}",
+     0, 400, "invalid_field", "rules[0].actions.department"},
+    {"\"rules\":[{\"name\":\"s\",\"stage\":\"classify\",\"actions\":{\"category\":\"complaint\","
+     "\"subtopic\":\"invoice\"}}]}", 0, 400, "invalid_field", "rules[0].actions.subtopic"},
+    {"not json", 1, 400, "invalid_json", NULL},
+};
+
 Test(rules_admin, bad_drafts_are_refused_naming_the_field)
 {
-    /* Bodies after {"note": "<marker>", (raw ones as they are): the marker finds anything stored
-     * (the other tests of this binary create sets at the same time). */
-    static const struct {
-        const char *body;
-        int         raw, status;
-        const char *code, *field;
-    } cases[] = {
-        {"}", 0, 400, "missing_field", "rules"},
-        {"\"rules\":[],\"colour\":1}", 0, 400, "unknown_field", "colour"},
-        {"\"rules\":[],\"from\":1}", 0, 400, "invalid_field", "from"},
-        {"\"from\":\"1\"}", 0, 400, "invalid_field", "from"},
-        {"\"from\":999999}", 0, 404, "not_found", "from"},
-        {"{\"note\":7,\"rules\":[]}", 1, 400, "invalid_field", "note"},
-        {"\"rules\":{}}", 0, 400, "invalid_field", "rules"},
-        {"\"rules\":[{\"name\":\"ok\",\"stage\":\"classify\",\"actions\":{\"urgency\":\"low\"}},"
-         "{\"name\":\"bad\",\"stage\":\"classify\",\"conditions\":{\"regex\":\"([a-z\"},"
-         "\"actions\":{\"urgency\":\"low\"}}]}", 0, 400, "invalid_regex",
-         "rules[1].conditions.regex"},
-        {"\"rules\":[{\"name\":\"d\",\"stage\":\"priority\",\"actions\":{\"department\":\"nowhere\"}}]}",
-         0, 400, "invalid_field", "rules[0].actions.department"},
-        {"\"rules\":[{\"name\":\"s\",\"stage\":\"classify\",\"actions\":{\"category\":\"complaint\","
-         "\"subtopic\":\"invoice\"}}]}", 0, 400, "invalid_field", "rules[0].actions.subtopic"},
-        {"not json", 1, 400, "invalid_json", NULL},
-    };
     char marker[24] = "refused-";
     sb_fixture_hex(marker + 8, 12);
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    for (size_t i = 0; i < sizeof(bad_drafts) / sizeof(bad_drafts[0]); i++) {
         char body[1024];
-        if (cases[i].raw)
-            snprintf(body, sizeof(body), "%s", cases[i].body);
+        if (bad_drafts[i].raw)
+            snprintf(body, sizeof(body), "%s", bad_drafts[i].body);
         else
             snprintf(body, sizeof(body), "{\"note\":\"%s\"%s%s", marker,
-                     cases[i].body[0] == '}' ? "" : ",", cases[i].body);
+                     bad_drafts[i].body[0] == '}' ? "" : ",", bad_drafts[i].body);
         int status;
         json_t *r = call("POST", "/v1/admin/rule-sets", admin_token, body, &status);
-        assert_error(r, status, cases[i].status, cases[i].code, cases[i].field);
+        assert_error(r, status, bad_drafts[i].status, bad_drafts[i].code, bad_drafts[i].field);
         json_decref(r);
     }
     const char *pm[] = {marker};

@@ -35,7 +35,7 @@ static int check(const char *schema, const char *instance, char *err, size_t err
 }
 
 /* Asserts instance is valid against schema. */
-static void expect_valid(const char *schema, const char *instance)
+static void assert_valid(const char *schema, const char *instance)
 {
     char err[512];
     cr_expect_eq(check(schema, instance, err, sizeof err), 0, "%s should be valid against %s: %s",
@@ -43,7 +43,7 @@ static void expect_valid(const char *schema, const char *instance)
 }
 
 /* Asserts instance is invalid against schema and err contains expect. */
-static void expect_invalid(const char *schema, const char *instance, const char *expect)
+static void assert_invalid(const char *schema, const char *instance, const char *expect)
 {
     char err[512];
     cr_expect_eq(check(schema, instance, err, sizeof err), -1, "%s should be invalid against %s",
@@ -77,203 +77,203 @@ static json_t *load_proto(const char *rel)
 
 Test(validator, type_single)
 {
-    expect_valid("{\"type\":\"string\"}", "\"x\"");
-    expect_invalid("{\"type\":\"string\"}", "1", "/: expected type string, got integer");
-    expect_valid("{\"type\":\"object\"}", "{}");
-    expect_invalid("{\"type\":\"object\"}", "[]", "expected type object, got array");
-    expect_valid("{\"type\":\"array\"}", "[]");
-    expect_valid("{\"type\":\"boolean\"}", "false");
-    expect_invalid("{\"type\":\"boolean\"}", "null", "got null");
-    expect_valid("{\"type\":\"null\"}", "null");
-    expect_valid("{\"type\":\"number\"}", "1.5");
-    expect_valid("{\"type\":\"number\"}", "7");
-    expect_invalid("{\"type\":\"number\"}", "\"7\"", "got string");
+    assert_valid("{\"type\":\"string\"}", "\"x\"");
+    assert_invalid("{\"type\":\"string\"}", "1", "/: expected type string, got integer");
+    assert_valid("{\"type\":\"object\"}", "{}");
+    assert_invalid("{\"type\":\"object\"}", "[]", "expected type object, got array");
+    assert_valid("{\"type\":\"array\"}", "[]");
+    assert_valid("{\"type\":\"boolean\"}", "false");
+    assert_invalid("{\"type\":\"boolean\"}", "null", "got null");
+    assert_valid("{\"type\":\"null\"}", "null");
+    assert_valid("{\"type\":\"number\"}", "1.5");
+    assert_valid("{\"type\":\"number\"}", "7");
+    assert_invalid("{\"type\":\"number\"}", "\"7\"", "got string");
 }
 
 Test(validator, type_integer_accepts_integral_reals)
 {
-    expect_valid("{\"type\":\"integer\"}", "3");
-    expect_valid("{\"type\":\"integer\"}", "3.0");
-    expect_invalid("{\"type\":\"integer\"}", "3.5", "expected type integer, got number");
+    assert_valid("{\"type\":\"integer\"}", "3");
+    assert_valid("{\"type\":\"integer\"}", "3.0");
+    assert_invalid("{\"type\":\"integer\"}", "3.5", "expected type integer, got number");
 }
 
 Test(validator, type_array_of_names)
 {
     const char *s = "{\"type\":[\"string\",\"null\"]}";
-    expect_valid(s, "\"a\"");
-    expect_valid(s, "null");
-    expect_invalid(s, "1", "expected type string|null, got integer");
+    assert_valid(s, "\"a\"");
+    assert_valid(s, "null");
+    assert_invalid(s, "1", "expected type string|null, got integer");
 }
 
 Test(validator, required)
 {
     const char *s = "{\"type\":\"object\",\"required\":[\"a\",\"b\"]}";
-    expect_valid(s, "{\"a\":1,\"b\":null}");
-    expect_invalid(s, "{\"a\":1}", "/b: required property missing");
-    expect_valid("{\"required\":[\"a\"]}", "[1]");   /* required applies to objects only */
+    assert_valid(s, "{\"a\":1,\"b\":null}");
+    assert_invalid(s, "{\"a\":1}", "/b: required property missing");
+    assert_valid("{\"required\":[\"a\"]}", "[1]");   /* required applies to objects only */
 }
 
 Test(validator, properties_nested_paths)
 {
     const char *s = "{\"properties\":{\"a\":{\"properties\":{\"b\":{\"type\":\"integer\"}}}}}";
-    expect_valid(s, "{\"a\":{\"b\":1},\"c\":\"free\"}");
-    expect_invalid(s, "{\"a\":{\"b\":\"x\"}}", "/a/b: expected type integer");
+    assert_valid(s, "{\"a\":{\"b\":1},\"c\":\"free\"}");
+    assert_invalid(s, "{\"a\":{\"b\":\"x\"}}", "/a/b: expected type integer");
 }
 
 Test(validator, path_segments_are_escaped)
 {
-    expect_invalid("{\"properties\":{\"a/b~c\":{\"type\":\"integer\"}}}", "{\"a/b~c\":\"x\"}",
+    assert_invalid("{\"properties\":{\"a/b~c\":{\"type\":\"integer\"}}}", "{\"a/b~c\":\"x\"}",
            "/a~1b~0c: expected type integer");
 }
 
 Test(validator, additional_properties)
 {
     const char *closed = "{\"properties\":{\"a\":{}},\"additionalProperties\":false}";
-    expect_valid(closed, "{\"a\":1}");
-    expect_invalid(closed, "{\"a\":1,\"x\":2}", "/x: additional property not allowed");
-    expect_valid("{\"properties\":{\"a\":{}},\"additionalProperties\":true}", "{\"a\":1,\"x\":2}");
+    assert_valid(closed, "{\"a\":1}");
+    assert_invalid(closed, "{\"a\":1,\"x\":2}", "/x: additional property not allowed");
+    assert_valid("{\"properties\":{\"a\":{}},\"additionalProperties\":true}", "{\"a\":1,\"x\":2}");
 }
 
 Test(validator, additional_properties_schema_is_outside_the_subset)
 {
-    expect_invalid("{\"additionalProperties\":{\"type\":\"string\"}}", "{}",
+    assert_invalid("{\"additionalProperties\":{\"type\":\"string\"}}", "{}",
            "additionalProperties must be a boolean");
 }
 
 Test(validator, enum_values)
 {
     const char *s = "{\"enum\":[\"P1\",\"P2\",\"P3\",null]}";
-    expect_valid(s, "\"P2\"");
-    expect_valid(s, "null");
-    expect_invalid(s, "\"P4\"", "/: value not in enum");
-    expect_invalid(s, "\"p1\"", "value not in enum");
-    expect_valid("{\"enum\":[1,[1,{\"a\":2}]]}", "1.0");
-    expect_valid("{\"enum\":[1,[1,{\"a\":2}]]}", "[1,{\"a\":2.0}]");
-    expect_invalid("{\"enum\":[1,[1,{\"a\":2}]]}", "[1,{\"a\":3}]", "value not in enum");
+    assert_valid(s, "\"P2\"");
+    assert_valid(s, "null");
+    assert_invalid(s, "\"P4\"", "/: value not in enum");
+    assert_invalid(s, "\"p1\"", "value not in enum");
+    assert_valid("{\"enum\":[1,[1,{\"a\":2}]]}", "1.0");
+    assert_valid("{\"enum\":[1,[1,{\"a\":2}]]}", "[1,{\"a\":2.0}]");
+    assert_invalid("{\"enum\":[1,[1,{\"a\":2}]]}", "[1,{\"a\":3}]", "value not in enum");
 }
 
 Test(validator, const_value)
 {
-    expect_valid("{\"const\":\"opened\"}", "\"opened\"");
-    expect_invalid("{\"const\":\"opened\"}", "\"closed\"", "/: value does not equal const");
-    expect_invalid("{\"const\":\"1\"}", "1", "value does not equal const");
-    expect_valid("{\"const\":{\"a\":[true]}}", "{\"a\":[true]}");
+    assert_valid("{\"const\":\"opened\"}", "\"opened\"");
+    assert_invalid("{\"const\":\"opened\"}", "\"closed\"", "/: value does not equal const");
+    assert_invalid("{\"const\":\"1\"}", "1", "value does not equal const");
+    assert_valid("{\"const\":{\"a\":[true]}}", "{\"a\":[true]}");
 }
 
 Test(validator, pattern_search_and_anchors)
 {
-    expect_valid("{\"pattern\":\"b\"}", "\"abc\"");             /* unanchored search */
-    expect_invalid("{\"pattern\":\"^b\"}", "\"abc\"", "/: string does not match pattern '^b'");
-    expect_valid("{\"pattern\":\"^b\"}", "5");                  /* strings only */
+    assert_valid("{\"pattern\":\"b\"}", "\"abc\"");             /* unanchored search */
+    assert_invalid("{\"pattern\":\"^b\"}", "\"abc\"", "/: string does not match pattern '^b'");
+    assert_valid("{\"pattern\":\"^b\"}", "5");                  /* strings only */
 }
 
 Test(validator, pattern_digit_escapes)
 {
     const char *s = "{\"pattern\":\"^\\\\d{3}-\\\\D$\"}";
-    expect_valid(s, "\"123-x\"");
-    expect_invalid(s, "\"12a-x\"", "does not match");
-    expect_invalid(s, "\"123-4\"", "does not match");
+    assert_valid(s, "\"123-x\"");
+    assert_invalid(s, "\"12a-x\"", "does not match");
+    assert_invalid(s, "\"123-4\"", "does not match");
 }
 
 Test(validator, pattern_class_escapes)
 {
-    expect_valid("{\"pattern\":\"^\\\\w+\\\\s\\\\S$\"}", "\"a_1 x\"");
-    expect_invalid("{\"pattern\":\"^\\\\w+$\"}", "\"a-b\"", "does not match");
-    expect_invalid("{\"pattern\":\"^\\\\W$\"}", "\"a\"", "does not match");
-    expect_valid("{\"pattern\":\"^[\\\\d.]+$\"}", "\"1.2.3\"");
-    expect_invalid("{\"pattern\":\"^[\\\\d.]+$\"}", "\"1,2\"", "does not match");
-    expect_valid("{\"pattern\":\"^[^@\\\\s]+@[^@\\\\s]+$\"}", "\"a@b\"");
-    expect_invalid("{\"pattern\":\"^[^@\\\\s]+@[^@\\\\s]+$\"}", "\"a b@c\"", "does not match");
+    assert_valid("{\"pattern\":\"^\\\\w+\\\\s\\\\S$\"}", "\"a_1 x\"");
+    assert_invalid("{\"pattern\":\"^\\\\w+$\"}", "\"a-b\"", "does not match");
+    assert_invalid("{\"pattern\":\"^\\\\W$\"}", "\"a\"", "does not match");
+    assert_valid("{\"pattern\":\"^[\\\\d.]+$\"}", "\"1.2.3\"");
+    assert_invalid("{\"pattern\":\"^[\\\\d.]+$\"}", "\"1,2\"", "does not match");
+    assert_valid("{\"pattern\":\"^[^@\\\\s]+@[^@\\\\s]+$\"}", "\"a@b\"");
+    assert_invalid("{\"pattern\":\"^[^@\\\\s]+@[^@\\\\s]+$\"}", "\"a b@c\"", "does not match");
     /* POSIX brackets have no escapes: literal ']', '-', '^' are moved where POSIX wants them */
-    expect_valid("{\"pattern\":\"^[\\\\w\\\\-\\\\]]+$\"}", "\"a-]b\"");
-    expect_valid("{\"pattern\":\"^[a\\\\^]+$\"}", "\"^a\"");
-    expect_valid("{\"pattern\":\"^[\\\\^]$\"}", "\"^\"");
-    expect_valid("{\"pattern\":\"^[a-c-]+$\"}", "\"a-c\"");
-    expect_invalid("{\"pattern\":\"^[a-c-]+$\"}", "\"d\"", "does not match");
+    assert_valid("{\"pattern\":\"^[\\\\w\\\\-\\\\]]+$\"}", "\"a-]b\"");
+    assert_valid("{\"pattern\":\"^[a\\\\^]+$\"}", "\"^a\"");
+    assert_valid("{\"pattern\":\"^[\\\\^]$\"}", "\"^\"");
+    assert_valid("{\"pattern\":\"^[a-c-]+$\"}", "\"a-c\"");
+    assert_invalid("{\"pattern\":\"^[a-c-]+$\"}", "\"d\"", "does not match");
 }
 
 Test(validator, pattern_literal_escapes)
 {
-    expect_valid("{\"pattern\":\"^a\\\\.b\\\\+c\\\\/d$\"}", "\"a.b+c/d\"");
-    expect_invalid("{\"pattern\":\"^a\\\\.b$\"}", "\"axb\"", "does not match");
-    expect_valid("{\"pattern\":\"^a\\\\tb$\"}", "\"a\\tb\"");
+    assert_valid("{\"pattern\":\"^a\\\\.b\\\\+c\\\\/d$\"}", "\"a.b+c/d\"");
+    assert_invalid("{\"pattern\":\"^a\\\\.b$\"}", "\"axb\"", "does not match");
+    assert_valid("{\"pattern\":\"^a\\\\tb$\"}", "\"a\\tb\"");
 }
 
 Test(validator, pattern_unsupported_or_broken_is_a_schema_error)
 {
-    expect_invalid("{\"pattern\":\"\\\\bword\"}", "\"word\"", "schema error: pattern");
-    expect_invalid("{\"pattern\":\"(\"}", "\"x\"", "schema error: pattern '(' does not compile");
-    expect_invalid("{\"pattern\":\"[abc\"}", "\"x\"", "unterminated bracket");
-    expect_invalid("{\"pattern\":1}", "\"x\"", "pattern must be a string");
+    assert_invalid("{\"pattern\":\"\\\\bword\"}", "\"word\"", "schema error: pattern");
+    assert_invalid("{\"pattern\":\"(\"}", "\"x\"", "schema error: pattern '(' does not compile");
+    assert_invalid("{\"pattern\":\"[abc\"}", "\"x\"", "unterminated bracket");
+    assert_invalid("{\"pattern\":1}", "\"x\"", "pattern must be a string");
 }
 
 Test(validator, length_counts_code_points)
 {
-    expect_valid("{\"maxLength\":2}", "\"\xe5\xbc\xa0\xe4\xb8\x89\"");          /* 2 CJK: 6 bytes */
-    expect_invalid("{\"maxLength\":2}", "\"abc\"", "/: string longer than maxLength 2 (3 code points)");
-    expect_valid("{\"minLength\":1}", "\"\xe2\x80\xa6\"");
-    expect_invalid("{\"minLength\":1}", "\"\"", "string shorter than minLength 1");
-    expect_valid("{\"minLength\":3}", "17");                                  /* strings only */
-    expect_invalid("{\"maxLength\":-1}", "\"\"", "maxLength must be an integer >= 0");
+    assert_valid("{\"maxLength\":2}", "\"\xe5\xbc\xa0\xe4\xb8\x89\"");          /* 2 CJK: 6 bytes */
+    assert_invalid("{\"maxLength\":2}", "\"abc\"", "/: string longer than maxLength 2 (3 code points)");
+    assert_valid("{\"minLength\":1}", "\"\xe2\x80\xa6\"");
+    assert_invalid("{\"minLength\":1}", "\"\"", "string shorter than minLength 1");
+    assert_valid("{\"minLength\":3}", "17");                                  /* strings only */
+    assert_invalid("{\"maxLength\":-1}", "\"\"", "maxLength must be an integer >= 0");
 }
 
 Test(validator, items_and_counts)
 {
     const char *s = "{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"minItems\":1,\"maxItems\":2}";
-    expect_valid(s, "[\"a\"]");
-    expect_valid(s, "[\"a\",\"b\"]");
-    expect_invalid(s, "[]", "fewer than minItems 1");
-    expect_invalid(s, "[\"a\",\"b\",\"c\"]", "more than maxItems 2");
-    expect_invalid(s, "[\"a\",3]", "/1: expected type string");
-    expect_invalid("{\"properties\":{\"l\":{\"items\":{\"required\":[\"x\"]}}}}", "{\"l\":[{\"x\":1},{}]}",
+    assert_valid(s, "[\"a\"]");
+    assert_valid(s, "[\"a\",\"b\"]");
+    assert_invalid(s, "[]", "fewer than minItems 1");
+    assert_invalid(s, "[\"a\",\"b\",\"c\"]", "more than maxItems 2");
+    assert_invalid(s, "[\"a\",3]", "/1: expected type string");
+    assert_invalid("{\"properties\":{\"l\":{\"items\":{\"required\":[\"x\"]}}}}", "{\"l\":[{\"x\":1},{}]}",
            "/l/1/x: required property missing");
 }
 
 Test(validator, minimum_maximum)
 {
     const char *s = "{\"minimum\":0,\"maximum\":10}";
-    expect_valid(s, "0");
-    expect_valid(s, "10");
-    expect_valid(s, "9.5");
-    expect_invalid(s, "-1", "/: value below minimum 0");
-    expect_invalid(s, "10.5", "value above maximum 10");
-    expect_invalid("{\"minimum\":0.5}", "0", "value below minimum 0.5");
-    expect_valid("{\"maximum\":9223372036854775807}", "9223372036854775807");
-    expect_invalid("{\"maximum\":9223372036854775806}", "9223372036854775807", "above maximum");
-    expect_valid(s, "\"100\"");                                              /* numbers only */
+    assert_valid(s, "0");
+    assert_valid(s, "10");
+    assert_valid(s, "9.5");
+    assert_invalid(s, "-1", "/: value below minimum 0");
+    assert_invalid(s, "10.5", "value above maximum 10");
+    assert_invalid("{\"minimum\":0.5}", "0", "value below minimum 0.5");
+    assert_valid("{\"maximum\":9223372036854775807}", "9223372036854775807");
+    assert_invalid("{\"maximum\":9223372036854775806}", "9223372036854775807", "above maximum");
+    assert_valid(s, "\"100\"");                                              /* numbers only */
 }
 
 Test(validator, ref_to_defs_with_siblings)
 {
     const char *s = "{\"$defs\":{\"id\":{\"type\":\"string\",\"pattern\":\"^[0-9]+$\"}},"
                     "\"properties\":{\"a\":{\"$ref\":\"#/$defs/id\",\"maxLength\":3}}}";
-    expect_valid(s, "{\"a\":\"123\"}");
-    expect_invalid(s, "{\"a\":\"12x\"}", "/a: string does not match pattern");
-    expect_invalid(s, "{\"a\":\"1234\"}", "/a: string longer than maxLength 3");
+    assert_valid(s, "{\"a\":\"123\"}");
+    assert_invalid(s, "{\"a\":\"12x\"}", "/a: string does not match pattern");
+    assert_invalid(s, "{\"a\":\"1234\"}", "/a: string longer than maxLength 3");
 }
 
 Test(validator, ref_errors)
 {
-    expect_invalid("{\"$ref\":\"#/$defs/nope\"}", "1", "unresolved $ref '#/$defs/nope'");
-    expect_invalid("{\"$defs\":{\"a\":{}},\"$ref\":\"other.json#/$defs/a\"}", "1", "unresolved $ref");
-    expect_invalid("{\"$defs\":{\"a\":{\"$ref\":\"#/$defs/a\"}},\"$ref\":\"#/$defs/a\"}", "1",
+    assert_invalid("{\"$ref\":\"#/$defs/nope\"}", "1", "unresolved $ref '#/$defs/nope'");
+    assert_invalid("{\"$defs\":{\"a\":{}},\"$ref\":\"other.json#/$defs/a\"}", "1", "unresolved $ref");
+    assert_invalid("{\"$defs\":{\"a\":{\"$ref\":\"#/$defs/a\"}},\"$ref\":\"#/$defs/a\"}", "1",
            "nesting deeper than");
 }
 
 Test(validator, unsupported_keywords_are_schema_errors)
 {
-    expect_invalid("{\"format\":\"uuid\"}", "\"x\"", "schema error: unsupported keyword 'format'");
-    expect_invalid("{\"properties\":{\"a\":{\"oneOf\":[]}}}", "{\"a\":1}", "/a: schema error: unsupported keyword 'oneOf'");
-    expect_invalid("{\"type\":\"text\"}", "1", "unknown type 'text'");
-    expect_valid("{\"title\":\"t\",\"description\":\"d\",\"$comment\":\"c\",\"$id\":\"x\",\"examples\":[1],"
+    assert_invalid("{\"format\":\"uuid\"}", "\"x\"", "schema error: unsupported keyword 'format'");
+    assert_invalid("{\"properties\":{\"a\":{\"oneOf\":[]}}}", "{\"a\":1}", "/a: schema error: unsupported keyword 'oneOf'");
+    assert_invalid("{\"type\":\"text\"}", "1", "unknown type 'text'");
+    assert_valid("{\"title\":\"t\",\"description\":\"d\",\"$comment\":\"c\",\"$id\":\"x\",\"examples\":[1],"
          "\"default\":1,\"$schema\":\"https://json-schema.org/draft/2020-12/schema\"}", "1");
 }
 
 Test(validator, boolean_schemas)
 {
-    expect_valid("true", "{\"anything\":1}");
-    expect_invalid("{\"properties\":{\"a\":false}}", "{\"a\":1}", "/a: no value is allowed here");
-    expect_valid("{\"properties\":{\"a\":false}}", "{}");
+    assert_valid("true", "{\"anything\":1}");
+    assert_invalid("{\"properties\":{\"a\":false}}", "{\"a\":1}", "/a: no value is allowed here");
+    assert_valid("{\"properties\":{\"a\":false}}", "{}");
 }
 
 Test(validator, error_buffer_edges)
@@ -438,7 +438,7 @@ static json_t *mutate(const json_t *doc, const mutation *m)
 }
 
 /* The good example validates, every bad mutation fails as expected, every fine one passes. */
-static void run_case(const proto_case *pc)
+static void assert_case(const proto_case *pc)
 {
     char err[512];
     json_t *schema = load_proto(pc->file);
@@ -532,7 +532,7 @@ Test(proto, inbound_message)
         { NULL, NULL, NULL },
     };
     proto_case pc = { "inbound/inbound_message.v1.json", INBOUND, bad, fine };
-    run_case(&pc);
+    assert_case(&pc);
 }
 
 Test(proto, ticket_opened)
@@ -559,7 +559,7 @@ Test(proto, ticket_opened)
         { NULL, NULL, NULL },
     };
     proto_case pc = { "tickets/opened.v1.json", good, bad, fine };
-    run_case(&pc);
+    assert_case(&pc);
 }
 
 Test(proto, ticket_message_appended)
@@ -585,7 +585,7 @@ Test(proto, ticket_message_appended)
         { NULL, NULL, NULL },
     };
     proto_case pc = { "tickets/message_appended.v1.json", good, bad, fine };
-    run_case(&pc);
+    assert_case(&pc);
 }
 
 Test(proto, ticket_classified)
@@ -625,7 +625,7 @@ Test(proto, ticket_classified)
         { NULL, NULL, NULL },
     };
     proto_case pc = { "tickets/classified.v1.json", good, bad, fine };
-    run_case(&pc);
+    assert_case(&pc);
 }
 
 Test(proto, ticket_assigned)
@@ -649,7 +649,7 @@ Test(proto, ticket_assigned)
         { NULL, NULL, NULL },
     };
     proto_case pc = { "tickets/assigned.v1.json", good, bad, fine };
-    run_case(&pc);
+    assert_case(&pc);
 }
 
 Test(proto, ticket_resolved)
@@ -674,7 +674,7 @@ Test(proto, ticket_resolved)
         { NULL, NULL, NULL },
     };
     proto_case pc = { "tickets/resolved.v1.json", good, bad, fine };
-    run_case(&pc);
+    assert_case(&pc);
 }
 
 Test(proto, ticket_reclassified)
@@ -703,7 +703,7 @@ Test(proto, ticket_reclassified)
         { NULL, NULL, NULL },
     };
     proto_case pc = { "tickets/reclassified.v1.json", good, bad, fine };
-    run_case(&pc);
+    assert_case(&pc);
 }
 
 Test(proto, ticket_acknowledged)
@@ -723,7 +723,7 @@ Test(proto, ticket_acknowledged)
         { NULL, NULL, NULL },
     };
     proto_case pc = { "tickets/acknowledged.v1.json", good, bad, fine };
-    run_case(&pc);
+    assert_case(&pc);
 }
 
 Test(proto, ticket_status_changed)
@@ -745,7 +745,7 @@ Test(proto, ticket_status_changed)
         { NULL, NULL, NULL },
     };
     proto_case pc = { "tickets/status_changed.v1.json", good, bad, fine };
-    run_case(&pc);
+    assert_case(&pc);
 }
 
 Test(proto, ticket_note_added)
@@ -766,7 +766,7 @@ Test(proto, ticket_note_added)
         { NULL, NULL, NULL },
     };
     proto_case pc = { "tickets/note_added.v1.json", good, bad, fine };
-    run_case(&pc);
+    assert_case(&pc);
 }
 
 Test(proto, ticket_urged)
@@ -787,7 +787,7 @@ Test(proto, ticket_urged)
         { NULL, NULL, NULL },
     };
     proto_case pc = { "tickets/urged.v1.json", good, bad, fine };
-    run_case(&pc);
+    assert_case(&pc);
 }
 
 Test(proto, task_notice)
@@ -815,7 +815,7 @@ Test(proto, task_notice)
         { NULL, NULL, NULL },
     };
     proto_case pc = { "notifications/task_notice.v1.json", good, bad, fine };
-    run_case(&pc);
+    assert_case(&pc);
 }
 
 Test(proto, deadletter)
@@ -842,7 +842,7 @@ Test(proto, deadletter)
         { NULL, NULL, NULL },
     };
     proto_case pc = { "deadletter/deadletter.v1.json", good, bad, fine };
-    run_case(&pc);
+    assert_case(&pc);
 
     /* the payload is truncated to 64 KiB: one more code point is rejected */
     char err[256];
@@ -896,7 +896,7 @@ Test(proto, http_message_request)
         { NULL, NULL, NULL },
     };
     proto_case pc = { "http/message_request.v1.json", good, bad, fine };
-    run_case(&pc);
+    assert_case(&pc);
 }
 
 Test(proto, http_call_record)
@@ -946,7 +946,7 @@ Test(proto, http_call_record)
         { NULL, NULL, NULL },
     };
     proto_case pc = { "http/call_record.v1.json", good, bad, fine };
-    run_case(&pc);
+    assert_case(&pc);
 }
 
 Test(proto, http_marketplace_event)
@@ -987,7 +987,7 @@ Test(proto, http_marketplace_event)
         { NULL, NULL, NULL },
     };
     proto_case pc = { "http/marketplace_event.v1.json", good, bad, fine };
-    run_case(&pc);
+    assert_case(&pc);
 }
 
 Test(proto, http_message_accepted)
@@ -1002,7 +1002,7 @@ Test(proto, http_message_accepted)
         { NULL, NULL, NULL },
     };
     proto_case pc = { "http/message_accepted.v1.json", "{\"message_id\":\"" UUID1 "\"}", bad, fine };
-    run_case(&pc);
+    assert_case(&pc);
 }
 
 Test(proto, http_error)
@@ -1024,7 +1024,7 @@ Test(proto, http_error)
     proto_case pc = { "http/error.v1.json",
                       "{\"error\":{\"code\":\"invalid_field\",\"message\":\"customer.phone: not a phone number\","
                       "\"field\":\"customer.phone\"}}", bad, fine };
-    run_case(&pc);
+    assert_case(&pc);
 }
 
 Test(proto, http_ticket)
@@ -1073,7 +1073,7 @@ Test(proto, http_ticket)
         { NULL, NULL, NULL },
     };
     proto_case pc = { "http/ticket.v1.json", good, bad, fine };
-    run_case(&pc);
+    assert_case(&pc);
 }
 
 Test(proto, new_ticket_with_nothing_decided_yet)

@@ -35,7 +35,7 @@ char *sb_test_file(const char *path, size_t *len)
     return buf;
 }
 
-void sb_test_expect_json(const json_t *got, const char *want)
+void sb_test_assert_json(const json_t *got, const char *want)
 {
     json_error_t e;
     json_t *w = json_loads(want, JSON_REJECT_DUPLICATES, &e);

@@ -16,7 +16,7 @@ char *sb_test_file(const char *path, size_t *len);
 
 /* Expects got to equal the JSON text want as a value (no member more or less, any order),
  * printing both sorted when it does not. */
-void sb_test_expect_json(const json_t *got, const char *want);
+void sb_test_assert_json(const json_t *got, const char *want);
 
 /* error.field / error.code of an error reply {"error": {...}}; "" when absent. */
 const char *sb_test_error_field(const json_t *reply);

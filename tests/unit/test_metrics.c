@@ -162,4 +162,5 @@ Test(metrics, reusing_a_name_with_another_type_aborts, .signal = SIGABRT)
     sb_metrics *m = sb_metrics_new("sb");
     sb_metrics_counter(m, "dup", "D.", NULL);
     sb_metrics_gauge(m, "dup", "D.", NULL);
+    cr_assert_fail("a second type for one metric name must abort");
 }

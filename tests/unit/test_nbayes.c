@@ -155,7 +155,7 @@ static json_t *valid_json(void)
 }
 
 /* from_json refuses j with a 400 naming field. */
-static void expect_refused(json_t *j, const char *field, const char *what)
+static void assert_refused(json_t *j, const char *field, const char *what)
 {
     sb_error err;
     sb_error_clear(&err);
@@ -173,40 +173,40 @@ Test(nbayes, malformed_models_are_refused)
     sb_error err;
     cr_expect_null(sb_nb_from_json(NULL, &err));
     j = json_array();
-    expect_refused(j, "format", "not an object");
+    assert_refused(j, "format", "not an object");
     j = valid_json(); json_object_set_new(j, "format", json_string("other"));
-    expect_refused(j, "format", "wrong format");
+    assert_refused(j, "format", "wrong format");
     j = valid_json(); json_object_set_new(j, "format_version", json_integer(2));
-    expect_refused(j, "format_version", "future version");
+    assert_refused(j, "format_version", "future version");
     j = valid_json(); json_object_del(j, "params");
-    expect_refused(j, "params", "no params");
+    assert_refused(j, "params", "no params");
     j = valid_json(); json_object_set_new(json_object_get(j, "params"), "alpha", json_real(-1));
-    expect_refused(j, "params.alpha", "negative alpha");
+    assert_refused(j, "params.alpha", "negative alpha");
     j = valid_json(); json_object_set_new(json_object_get(j, "params"), "alpha", json_string("1"));
-    expect_refused(j, "params.alpha", "alpha as a string");
+    assert_refused(j, "params.alpha", "alpha as a string");
     j = valid_json(); json_object_set_new(json_object_get(j, "params"), "flags", json_integer(8));
-    expect_refused(j, "params.flags", "unknown flags");
+    assert_refused(j, "params.flags", "unknown flags");
     j = valid_json(); json_object_set_new(json_object_get(j, "params"), "binary", json_integer(1));
-    expect_refused(j, "params.binary", "binary not a boolean");
+    assert_refused(j, "params.binary", "binary not a boolean");
     j = valid_json(); json_object_set_new(j, "labels", json_array());
-    expect_refused(j, "labels", "no labels");
+    assert_refused(j, "labels", "no labels");
     j = valid_json();
     json_object_set_new(json_array_get(json_object_get(j, "labels"), 0), "label", json_string("A/x"));
-    expect_refused(j, "labels.label", "upper-case label");
+    assert_refused(j, "labels.label", "upper-case label");
     j = valid_json();
     json_object_set_new(json_array_get(json_object_get(j, "labels"), 1), "label", json_string("a/x"));
-    expect_refused(j, "labels.label", "label twice");
+    assert_refused(j, "labels.label", "label twice");
     j = valid_json();
     json_object_set_new(json_array_get(json_object_get(j, "labels"), 0), "label", json_string("ax"));
-    expect_refused(j, "labels.label", "label without a sub-topic");
+    assert_refused(j, "labels.label", "label without a sub-topic");
     j = valid_json();
     json_object_set_new(json_array_get(json_object_get(j, "labels"), 0), "docs", json_integer(0));
-    expect_refused(j, "labels.docs", "label without documents");
+    assert_refused(j, "labels.docs", "label without documents");
     j = valid_json();
     json_object_set_new(json_array_get(json_object_get(j, "labels"), 0), "tokens", json_integer(-3));
-    expect_refused(j, "labels.tokens", "negative tokens");
+    assert_refused(j, "labels.tokens", "negative tokens");
     j = valid_json(); json_object_set_new(j, "terms", json_object());
-    expect_refused(j, "terms", "terms not a string");
+    assert_refused(j, "terms", "terms not a string");
     /* the term lines: the valid ones are "red 0:2\nblue 0:1 1:1\ngreen 1:1\n" */
     static const struct { const char *terms, *field, *what; } lines[] = {
         {"red 0\n", "terms", "pair without a count"},
@@ -227,13 +227,13 @@ Test(nbayes, malformed_models_are_refused)
     for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
         j = valid_json();
         json_object_set_new(j, "terms", json_string(lines[i].terms));
-        expect_refused(j, lines[i].field, lines[i].what);
+        assert_refused(j, lines[i].field, lines[i].what);
     }
     char longterm[SB_TEXTFEAT_TERM_MAX + 8];
     memset(longterm, 'z', SB_TEXTFEAT_TERM_MAX + 1);
     strcpy(longterm + SB_TEXTFEAT_TERM_MAX + 1, " 0:1\n");
     j = valid_json(); json_object_set_new(j, "terms", json_string(longterm));
-    expect_refused(j, "terms", "term too long");
+    assert_refused(j, "terms", "term too long");
     /* no terms at all is a model of priors only */
     j = valid_json(); json_object_set_new(j, "terms", json_string(""));
     sb_nb_model *priors = sb_nb_from_json(j, &err);
