@@ -144,3 +144,11 @@ const char *sb_json_escape_byte(unsigned char c, char tmp[8])
     snprintf(tmp, 8, "\\u%04x", c);
     return tmp;
 }
+
+int sb_json_one_of(const char *s, const char *const *words)
+{
+    for (size_t i = 0; s && words[i]; i++)
+        if (strcmp(s, words[i]) == 0)
+            return 1;
+    return 0;
+}

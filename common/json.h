@@ -22,6 +22,8 @@ int sb_json_get_arr(const json_t *obj, const char *prefix, const char *key, int 
  * pass as an absent field. 0 when every member is known. */
 int sb_json_only_keys(const json_t *obj, const char *const *names, const char *prefix,
                       sb_error *err);
+/* 1 when s is one of the NULL-terminated words: checking an enumerated input value. */
+int sb_json_one_of(const char *s, const char *const *words);
 /* obj[key] as a string or NULL, no error reporting: for trusted internal events. */
 const char *sb_json_str(const json_t *obj, const char *key);
 

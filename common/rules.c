@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/json.h"
+
 /* The text lower-cased into the set's buffer (grown once, then reused); NULL on no memory. */
 static const char *mem_lower_text(struct sb_rules_mem *m, const char *s, size_t n)
 {
@@ -223,7 +225,7 @@ static void apply_rule(const struct sb_rule *r, sb_decision *d)
 static void apply_hints(const sb_taxonomy *tax, const json_t *hints, sb_decision *d)
 {
     const char *u = json_string_value(json_object_get(hints, "urgency"));
-    if (!d->urgency[0] && u && sb_rules_one_of(u, sb_rules_urgencies))
+    if (!d->urgency[0] && u && sb_json_one_of(u, sb_rules_urgencies))
         SET(d->urgency, u);
     const char *c = json_string_value(json_object_get(hints, "category"));
     if (d->category[0] || !c || !sb_taxonomy_category_find(tax, c))
@@ -269,7 +271,7 @@ void sb_rules_decide(const sb_ruleset *rs, const sb_rule_input *in, sb_rules_fal
     if (!out->urgency[0]) {
         const sb_taxonomy_subtopic *s =
             sb_taxonomy_subtopic_find(&rs->tax, out->category, out->subtopic);
-        int known = s && sb_rules_one_of(s->default_urgency, sb_rules_urgencies);
+        int known = s && sb_json_one_of(s->default_urgency, sb_rules_urgencies);
         SET(out->urgency, known ? s->default_urgency : "medium");
     }
     for (size_t i = rs->nclassify; i < rs->nrules; i++)

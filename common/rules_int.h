@@ -78,7 +78,5 @@ struct sb_rules_mem {
 
 /* "high", "medium", "low", NULL. */
 extern const char *const sb_rules_urgencies[];
-/* 1 when s is one of the NULL-terminated set. */
-int sb_rules_one_of(const char *s, const char *const *set);
 
 #endif

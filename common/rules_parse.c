@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/json.h"
 #include "common/channel.h"
 
 static const char *const tiers[] = {"vip", "regular", "new", NULL};
@@ -84,14 +85,6 @@ static int oom(parse_ctx *p)
     return sb_error_set(p->err, 500, "internal", "", "out of memory while compiling rules");
 }
 
-int sb_rules_one_of(const char *s, const char *const *set)
-{
-    for (size_t i = 0; set[i]; i++)
-        if (strcmp(s, set[i]) == 0)
-            return 1;
-    return 0;
-}
-
 /* 1 when s has no control characters (names, tags and keywords are shown to people). */
 static int printable(const char *s)
 {
@@ -110,12 +103,12 @@ static const char *list_entry_problem(const parse_ctx *p, list_kind kind, const 
 {
     switch (kind) {
     case LIST_CHANNEL:  return sb_channel_find(s) ? NULL : "is not a channel";
-    case LIST_TIER:     return sb_rules_one_of(s, tiers) ? NULL : "must be vip, regular or new";
+    case LIST_TIER:     return sb_json_one_of(s, tiers) ? NULL : "must be vip, regular or new";
     case LIST_CATEGORY: return sb_taxonomy_category_find(p->tax, s) ? NULL : "is not a category";
     case LIST_SUBTOPIC:
         return sb_taxonomy_subtopic_find(p->tax, NULL, s) ? NULL : "is not a sub-topic";
     case LIST_URGENCY:
-        return sb_rules_one_of(s, sb_rules_urgencies) ? NULL : "must be high, medium or low";
+        return sb_json_one_of(s, sb_rules_urgencies) ? NULL : "must be high, medium or low";
     case LIST_KEYWORDS:
         return strlen(s) > RULE_KEYWORD_MAX ? "is longer than 128 bytes"
                : strspn(s, " \t") == strlen(s) ? "must not be blank"
@@ -337,12 +330,12 @@ static int parse_action(parse_ctx *p, const char *key, const json_t *v, struct s
         if (!strcmp(key, "subtopic"))
             return action_str(p, key, v, r->subtopic, sizeof(r->subtopic));
         return action_str(p, key, v, r->urgency, sizeof(r->urgency)) ? -1
-               : sb_rules_one_of(r->urgency, sb_rules_urgencies) ? 0
+               : sb_json_one_of(r->urgency, sb_rules_urgencies) ? 0
                : fail(p, "invalid_field", key, -1, "must be high, medium or low");
     }
     if (!strcmp(key, "priority"))
         return action_str(p, key, v, r->priority, sizeof(r->priority)) ? -1
-               : sb_rules_one_of(r->priority, priorities) ? 0
+               : sb_json_one_of(r->priority, priorities) ? 0
                : fail(p, "invalid_field", key, -1, "must be P1, P2 or P3");
     if (!strcmp(key, "department"))
         return action_str(p, key, v, r->department, sizeof(r->department)) ? -1

@@ -5,15 +5,6 @@
 
 #include "common/json.h"
 
-/* 1 when s is one of the NULL-terminated words. */
-static int one_of(const char *s, const char *const *words)
-{
-    for (; *words; words++)
-        if (strcmp(s, *words) == 0)
-            return 1;
-    return 0;
-}
-
 int desk_reclass_body_read(const json_t *body, desk_reclass_body *r, sb_error *err)
 {
     static const char *const urgencies[] = {"high", "medium", "low", NULL};
@@ -29,9 +20,9 @@ int desk_reclass_body_read(const json_t *body, desk_reclass_body *r, sb_error *e
         return sb_error_set(err, 400, "invalid_field", "category", "name the category");
     if (!*r->subtopic)
         return sb_error_set(err, 400, "invalid_field", "subtopic", "name the sub-topic");
-    if (r->urgency && !one_of(r->urgency, urgencies))
+    if (r->urgency && !sb_json_one_of(r->urgency, urgencies))
         return sb_error_set(err, 400, "invalid_field", "urgency", "urgency is high, medium or low");
-    if (r->priority && !one_of(r->priority, priorities))
+    if (r->priority && !sb_json_one_of(r->priority, priorities))
         return sb_error_set(err, 400, "invalid_field", "priority", "priority is P1, P2 or P3");
     if (!*r->reason)
         return sb_error_set(err, 400, "invalid_field", "reason", "say why the ticket is reclassified");
@@ -74,7 +65,7 @@ int desk_resolve_body_read(const json_t *body, desk_resolve_body *r, sb_error *e
     if (sb_json_get_str(body, "", "resolution", 1, 16, &r->resolution, err) != 0 ||
         sb_json_get_str(body, "", "solution", 1, DESK_SOLUTION_MAX, &r->solution, err) != 0)
         return -1;
-    if (!one_of(r->resolution, resolutions))
+    if (!sb_json_one_of(r->resolution, resolutions))
         return sb_error_set(err, 400, "invalid_field", "resolution",
                             "resolution is fully, partly or not");
     if (!*r->solution)

@@ -120,7 +120,7 @@ static int kb_list_parse(struct evhttp_request *req, const desk_scope *scope, kb
                             "category must be a category id");
     l->category_p = rc ? l->category : NULL;
     rc = kb_param(req, "status", l->status, sizeof(l->status));
-    if (rc < 0 || (rc && !desk_kb_one_of(l->status, kb_statuses)))
+    if (rc < 0 || (rc && !sb_json_one_of(l->status, kb_statuses)))
         return sb_error_set(err, 400, "invalid_field", "status",
                             "status must be published, draft, retired or all");
     if (!rc)

@@ -5,14 +5,6 @@
 
 #include "common/json.h"
 
-int desk_kb_one_of(const char *s, const char *const *list)
-{
-    for (size_t i = 0; list[i]; i++)
-        if (strcmp(list[i], s) == 0)
-            return 1;
-    return 0;
-}
-
 int desk_kb_word_valid(const char *s)
 {
     size_t n = strlen(s);
@@ -67,7 +59,7 @@ int desk_kb_edit_parse(const json_t *body, sb_kb_edit *e, const char **tags, sb_
     json_t *v, *arr;
     memset(e, 0, sizeof(*e));
     json_object_foreach((json_t *)body, key, v)
-        if (!desk_kb_one_of(key, known))
+        if (!sb_json_one_of(key, known))
             return kb_unknown_member(key, err);
     if (sb_json_get_str(body, "", "title", 0, SB_KB_TITLE_MAX, &e->title, err) != 0 ||
         sb_json_get_str(body, "", "solution", 0, SB_KB_SOLUTION_MAX, &e->solution, err) != 0 ||

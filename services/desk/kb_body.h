@@ -7,8 +7,6 @@
 #include "common/error.h"
 #include "common/kb.h"
 
-/* 1 when s is one of the NULL-terminated list. */
-int desk_kb_one_of(const char *s, const char *const *list);
 /* 1 when s is spelt like a category or sub-topic id: 1..64 of a-z, 0-9, '-', '_'. */
 int desk_kb_word_valid(const char *s);
 /* The body of POST /v1/kb/articles/{id} into e (strings point into body; tags, of

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/json.h"
 #include "common/http.h"
 #include "common/ids.h"
 
@@ -49,15 +50,6 @@ typedef struct desk_list_query {
     char        after_id[SB_UUID_STRLEN];
     int         limit;
 } desk_list_query;
-
-/* 1 when s is one of the NULL-terminated list. */
-static int desk_one_of(const char *s, const char *const *list)
-{
-    for (size_t i = 0; list[i]; i++)
-        if (strcmp(list[i], s) == 0)
-            return 1;
-    return 0;
-}
 
 /* Query parameter into out (DESK_PARAM_MAX): 1 present, 0 absent or empty, -1 too long. */
 static int desk_param(struct evhttp_request *req, const char *name, char out[DESK_PARAM_MAX])
@@ -118,8 +110,8 @@ static int desk_filter(struct evhttp_request *req, const char *name, char buf[DE
     return 0;
 }
 
-static int desk_status_valid(const char *s) { return desk_one_of(s, desk_statuses); }
-static int desk_priority_valid(const char *s) { return desk_one_of(s, desk_priorities); }
+static int desk_status_valid(const char *s) { return sb_json_one_of(s, desk_statuses); }
+static int desk_priority_valid(const char *s) { return sb_json_one_of(s, desk_priorities); }
 
 /* Every query parameter, validated; 0 or -1 with err naming the field. */
 static int desk_list_parse(struct evhttp_request *req, desk_list_query *q, sb_error *err)

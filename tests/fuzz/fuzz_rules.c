@@ -1,34 +1,14 @@
 /* fuzz_rules.c - rule sets as admins POST them, through sb_rules_parse, then every compiled set
  * through sb_rules_decide and sb_decision_explain: errors name a field, decisions stay inside the
  * taxonomy, nothing leaks, no pattern hangs. */
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#define FUZZ_NAME "fuzz_rules"
+#include "fuzz.h"
 
+#include "common/json.h"
 #include "common/rules.h"
 #include "taxonomy.h"
 
-#define CHECK(cond, ...)                                                                        \
-    do {                                                                                        \
-        if (!(cond)) {                                                                          \
-            fprintf(stderr, "fuzz_rules: property failed: %s: ", #cond);                      \
-            fprintf(stderr, __VA_ARGS__);                                                       \
-            fputc('\n', stderr);                                                                \
-            abort();                                                                            \
-        }                                                                                       \
-    } while (0)
-
 static sb_taxonomy tax;
-
-/* 1 when s is one of the NULL-terminated list. */
-static int one_of(const char *s, const char *const *list)
-{
-    for (size_t i = 0; list[i]; i++)
-        if (strcmp(s, list[i]) == 0)
-            return 1;
-    return 0;
-}
 
 /* A decision is complete and inside the taxonomy, and its explanation encodes. */
 static void check_decision(const sb_decision *d)
@@ -40,8 +20,8 @@ static void check_decision(const sb_decision *d)
         sub_ok |= !strcmp(tax.subtopics[i].category, d->category) &&
                   !strcmp(tax.subtopics[i].id, d->subtopic);
     CHECK(sub_ok, "%s/%s is not in the taxonomy", d->category, d->subtopic);
-    CHECK(one_of(d->urgency, urg), "urgency '%s'", d->urgency);
-    CHECK(one_of(d->priority, pri), "priority '%s'", d->priority);
+    CHECK(sb_json_one_of(d->urgency, urg), "urgency '%s'", d->urgency);
+    CHECK(sb_json_one_of(d->priority, pri), "priority '%s'", d->priority);
     CHECK(d->department[0] && d->source[0] && d->priority_reason[0], "a field left empty");
     CHECK(d->nfired >= 0 && d->nfired <= SB_RULES_MAX_FIRED, "nfired %d", d->nfired);
     CHECK(d->ntags >= 0 && d->ntags <= SB_RULES_MAX_TAGS, "ntags %d", d->ntags);
