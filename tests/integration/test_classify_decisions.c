@@ -124,14 +124,6 @@ Test(classify_decisions, a_vip_complaint_of_high_urgency_is_p1)
     free(t);
 }
 
-/* POSTs body to desk as the admin; the reply as JSON. */
-static json_t *admin_post(const char *path, const char *body, int *status)
-{
-    char url[512];
-    snprintf(url, sizeof url, "%s%s", getenv("SB_DESK_URL"), path);
-    return sb_test_http_json("POST", url, getenv("SB_ADMIN_TOKEN"), body, status);
-}
-
 Test(classify_decisions, an_activated_rule_set_takes_over_without_a_restart)
 {
     char marker[17], body[1024], path[128];
@@ -140,10 +132,8 @@ Test(classify_decisions, an_activated_rule_set_takes_over_without_a_restart)
     char *active = sb_fixture_value(pg, "SELECT version::text FROM rule_sets WHERE status = 'active'", 0, NULL);
     cr_assert(active);
     snprintf(path, sizeof path, "/v1/admin/rule-sets/%s", active);
-    char url[512];
-    snprintf(url, sizeof url, "%s%s", getenv("SB_DESK_URL"), path);
     int status = 0;
-    json_t *cur = sb_test_http_json("GET", url, getenv("SB_ADMIN_TOKEN"), NULL, &status);
+    json_t *cur = sb_test_desk_json("GET", path, getenv("SB_ADMIN_TOKEN"), NULL, &status);
     cr_assert_eq(status, 200);
     json_t *rules = json_deep_copy(json_object_get(cur, "rules"));
     json_decref(cur);
@@ -155,13 +145,13 @@ Test(classify_decisions, an_activated_rule_set_takes_over_without_a_restart)
     json_t *draft = json_pack("{s:s, s:o}", "note", "classify hot reload test", "rules", rules);
     char *text = json_dumps(draft, JSON_COMPACT);
     json_decref(draft);
-    json_t *created = admin_post("/v1/admin/rule-sets", text, &status);
+    json_t *created = sb_test_desk_json("POST", "/v1/admin/rule-sets", getenv("SB_ADMIN_TOKEN"), text, &status);
     free(text);
     cr_assert_eq(status, 201, "create: %d", status);
     int version = (int)json_integer_value(json_object_get(created, "version"));
     json_decref(created);
     snprintf(path, sizeof path, "/v1/admin/rule-sets/%d/activate", version);
-    json_decref(admin_post(path, "{}", &status));
+    json_decref(sb_test_desk_json("POST", path, getenv("SB_ADMIN_TOKEN"), "{}", &status));
     cr_assert_eq(status, 200, "activate: %d", status);
 
     /* classify looks for a newer set every SB_CLASSIFY_REFRESH_MS: messages sent before it
@@ -232,4 +222,28 @@ Test(classify_decisions, a_new_ticket_is_stored_with_its_knowledge_base_suggesti
             usleep(250 * 1000);
     }
     cr_expect(found, "article %s was never suggested first", want);
+}
+
+Test(classify_decisions, a_newly_trained_model_takes_over_without_a_restart)
+{
+    int status = 0;
+    json_t *trained = sb_test_desk_json("POST", "/v1/admin/classifier/train",
+                                        getenv("SB_ADMIN_TOKEN"), "{}", &status);
+    cr_assert_eq(status, 201, "train: %d", status);
+    char want[16];
+    snprintf(want, sizeof want, "%lld",
+             (long long)json_integer_value(json_object_get(trained, "version")));
+    json_decref(trained);
+    int seen = 0;
+    time_t deadline = time(NULL) + 30;
+    for (int i = 0; !seen && time(NULL) < deadline; i++) {
+        char *t = ticket_for("能不能在APP里加一个夜间模式，晚上看眼睛太累了", "regular", NULL);
+        char *v = col(t, "model_version");
+        seen = strcmp(v, want) == 0;
+        free(v);
+        free(t);
+        if (!seen)
+            usleep(250 * 1000);
+    }
+    cr_expect(seen, "classify never decided with model %s", want);
 }

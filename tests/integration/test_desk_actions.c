@@ -36,9 +36,9 @@ TestSuite(desk_actions, .init = setup, .fini = teardown, .timeout = 60);
 static json_t *act(const char *number, const char *action, const char *token, const char *body,
                    int *status)
 {
-    char url[512];
-    snprintf(url, sizeof url, "%s/v1/tickets/%s/%s", desk_url, number, action);
-    return sb_test_http_json("POST", url, token, body, status);
+    char path[256];
+    snprintf(path, sizeof path, "/v1/tickets/%s/%s", number, action);
+    return sb_test_desk_json("POST", path, token, body, status);
 }
 
 /* The error's field, or "" (for messages). */

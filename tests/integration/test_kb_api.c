@@ -41,15 +41,6 @@ static void api_teardown(void)
 
 TestSuite(kb_api, .init = api_setup, .fini = api_teardown, .timeout = 60);
 
-/* One request to desk; the reply as JSON (NULL when it is not). */
-static json_t *desk(const char *method, const char *path, const char *token, const char *body,
-                    int *status)
-{
-    char url[4096];
-    snprintf(url, sizeof(url), "%s%s", desk_url, path);
-    return sb_test_http_json(method, url, token, body, status);
-}
-
 /* The reply is the uniform error with this status and field. */
 static void assert_error(json_t *body, int status, int want, const char *field)
 {
@@ -149,7 +140,7 @@ static void ids_of(json_t *body, char *out, size_t len)
 static void expect_ids(const char *path, const char *token, const char *want)
 {
     int status;
-    json_t *body = desk("GET", path, token, NULL, &status);
+    json_t *body = sb_test_desk_json("GET", path, token, NULL, &status);
     cr_assert_eq(status, 200, "GET %s: %d", path, status);
     char got[256];
     ids_of(body, got, sizeof(got));
@@ -191,7 +182,7 @@ Test(kb_api, agents_search_published_articles_supervisors_also_drafts)
     snprintf(want, sizeof(want), "%lld", (long long)draft);
     expect_ids(path, lead_token, want);
     int status;
-    json_t *body = desk("GET", path, agent_token, NULL, &status);
+    json_t *body = sb_test_desk_json("GET", path, agent_token, NULL, &status);
     assert_error(body, status, 403, "status");
     json_decref(body);
     /* No query: the category's articles, newest first. */
@@ -207,7 +198,7 @@ Test(kb_api, agents_search_published_articles_supervisors_also_drafts)
 
     /* One article: an agent sees the published one without its source tickets, not the draft. */
     snprintf(path, sizeof(path), "/v1/kb/articles/%lld", (long long)pub);
-    body = desk("GET", path, agent_token, NULL, &status);
+    body = sb_test_desk_json("GET", path, agent_token, NULL, &status);
     cr_assert_eq(status, 200);
     cr_expect_str_eq(json_string_value(json_object_get(body, "status")), "published");
     cr_expect_str_eq(json_string_value(json_object_get(body, "solution")), pub_solution);
@@ -216,10 +207,10 @@ Test(kb_api, agents_search_published_articles_supervisors_also_drafts)
     cr_expect(json_is_string(json_object_get(body, "review_due")));
     json_decref(body);
     snprintf(path, sizeof(path), "/v1/kb/articles/%lld", (long long)draft);
-    body = desk("GET", path, agent_token, NULL, &status);
+    body = sb_test_desk_json("GET", path, agent_token, NULL, &status);
     assert_error(body, status, 404, "id");
     json_decref(body);
-    body = desk("GET", path, lead_token, NULL, &status);
+    body = sb_test_desk_json("GET", path, lead_token, NULL, &status);
     cr_assert_eq(status, 200);
     cr_expect(json_is_array(json_object_get(body, "source_tickets")));
     cr_expect_str_eq(json_string_value(json_object_get(body, "status")), "draft");
@@ -244,7 +235,7 @@ Test(kb_api, bad_parameters_are_refused_by_name)
     };
     int status;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        json_t *body = desk("GET", cases[i].path, admin_token, NULL, &status);
+        json_t *body = sb_test_desk_json("GET", cases[i].path, admin_token, NULL, &status);
         assert_error(body, status, cases[i].status, cases[i].field);
         json_decref(body);
     }
@@ -252,14 +243,14 @@ Test(kb_api, bad_parameters_are_refused_by_name)
     int n = snprintf(path, sizeof(path), "/v1/kb/articles?q=");
     memset(path + n, 'a', SB_KB_QUERY_MAX + 1);
     path[n + SB_KB_QUERY_MAX + 1] = '\0';
-    json_t *body = desk("GET", path, admin_token, NULL, &status);
+    json_t *body = sb_test_desk_json("GET", path, admin_token, NULL, &status);
     assert_error(body, status, 400, "q");
     json_decref(body);
-    body = desk("GET", "/v1/kb/articles", NULL, NULL, &status);
+    body = sb_test_desk_json("GET", "/v1/kb/articles", NULL, NULL, &status);
     assert_error(body, status, 401, "Authorization");
     json_decref(body);
     /* Nothing searchable in q: an empty answer, not an error. */
-    body = desk("GET", "/v1/kb/articles?q=%21%3F", admin_token, NULL, &status);
+    body = sb_test_desk_json("GET", "/v1/kb/articles?q=%21%3F", admin_token, NULL, &status);
     cr_assert_eq(status, 200);
     cr_expect_eq(json_array_size(json_object_get(body, "articles")), 0);
     json_decref(body);
@@ -273,10 +264,10 @@ Test(kb_api, publish_and_retire_need_a_supervisor_and_are_audited)
     char *agent_token = make_agent(dept, agent), *lead_token = make_supervisor(lead);
     int status;
     snprintf(path, sizeof(path), "/v1/kb/articles/%lld/publish", (long long)id);
-    json_t *body = desk("POST", path, agent_token, NULL, &status);
+    json_t *body = sb_test_desk_json("POST", path, agent_token, NULL, &status);
     assert_error(body, status, 403, NULL);
     json_decref(body);
-    body = desk("POST", path, lead_token, NULL, &status);
+    body = sb_test_desk_json("POST", path, lead_token, NULL, &status);
     cr_assert_eq(status, 200);
     cr_expect_str_eq(json_string_value(json_object_get(body, "status")), "published");
     cr_expect_str_eq(json_string_value(json_object_get(body, "published_by")), lead);
@@ -284,20 +275,20 @@ Test(kb_api, publish_and_retire_need_a_supervisor_and_are_audited)
     json_decref(body);
     cr_expect_eq(audit_count("kb.publish", id, lead), 1);
     snprintf(path, sizeof(path), "/v1/kb/articles/%lld/retire", (long long)id);
-    body = desk("POST", path, agent_token, NULL, &status);
+    body = sb_test_desk_json("POST", path, agent_token, NULL, &status);
     assert_error(body, status, 403, NULL);
     json_decref(body);
-    body = desk("POST", path, lead_token, NULL, &status);
+    body = sb_test_desk_json("POST", path, lead_token, NULL, &status);
     cr_assert_eq(status, 200);
     cr_expect_str_eq(json_string_value(json_object_get(body, "status")), "retired");
     json_decref(body);
     cr_expect_eq(audit_count("kb.retire", id, lead), 1);
     cr_expect_eq(audit_count("kb.retire", id, agent), 0);
     snprintf(path, sizeof(path), "/v1/kb/articles/%lld/archive", (long long)id);
-    body = desk("POST", path, lead_token, NULL, &status);
+    body = sb_test_desk_json("POST", path, lead_token, NULL, &status);
     assert_error(body, status, 404, NULL);
     json_decref(body);
-    body = desk("POST", "/v1/kb/articles/999999999999/publish", lead_token, NULL, &status);
+    body = sb_test_desk_json("POST", "/v1/kb/articles/999999999999/publish", lead_token, NULL, &status);
     assert_error(body, status, 404, "id");
     json_decref(body);
     free(agent_token);
@@ -312,10 +303,10 @@ Test(kb_api, a_supervisor_edits_drafts_only)
     char *agent_token = make_agent(dept, agent), *lead_token = make_supervisor(lead);
     int status;
     snprintf(path, sizeof(path), "/v1/kb/articles/%lld", (long long)id);
-    json_t *body = desk("POST", path, agent_token, "{\"title\":\"x\"}", &status);
+    json_t *body = sb_test_desk_json("POST", path, agent_token, "{\"title\":\"x\"}", &status);
     assert_error(body, status, 403, NULL);
     json_decref(body);
-    body = desk("POST", path, lead_token,
+    body = sb_test_desk_json("POST", path, lead_token,
                 "{\"title\":\"Turning on dark mode\",\"tags\":[\"Display\",\"app\"],"
                 "\"subtopic\":null}",
                 &status);
@@ -338,13 +329,13 @@ Test(kb_api, a_supervisor_edits_drafts_only)
         {"not json", 400, NULL},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        body = desk("POST", path, lead_token, bad[i].body, &status);
+        body = sb_test_desk_json("POST", path, lead_token, bad[i].body, &status);
         assert_error(body, status, bad[i].status, bad[i].field);
         json_decref(body);
     }
     cr_expect_eq(audit_count("kb.edit", id, lead), 1, "a refused edit is not audited");
     cr_assert_eq(sb_kb_publish(kb, id, lead, NULL), 0);
-    body = desk("POST", path, lead_token, "{\"title\":\"Later\"}", &status);
+    body = sb_test_desk_json("POST", path, lead_token, "{\"title\":\"Later\"}", &status);
     assert_error(body, status, 409, "status");
     json_decref(body);
     free(agent_token);
@@ -366,7 +357,7 @@ static int use(int64_t id, const char *number, const char *token, int *counted)
     snprintf(path, sizeof(path), "/v1/kb/articles/%lld/use", (long long)id);
     snprintf(body, sizeof(body), "{\"ticket\":\"%s\"}", number);
     int status;
-    json_t *reply = desk("POST", path, token, body, &status);
+    json_t *reply = sb_test_desk_json("POST", path, token, body, &status);
     if (counted)
         *counted = json_is_true(json_object_get(reply, "counted"));
     json_decref(reply);
@@ -396,17 +387,17 @@ Test(kb_api, usage_counts_once_per_ticket_on_tickets_the_agent_sees)
     cr_expect_eq(use(draft, n1, token, NULL), 404, "an agent cannot use (or see) a draft");
     int status;
     snprintf(path, sizeof(path), "/v1/kb/articles/%lld", (long long)id);
-    json_t *body = desk("GET", path, token, NULL, &status);
+    json_t *body = sb_test_desk_json("GET", path, token, NULL, &status);
     cr_assert_eq(status, 200);
     cr_expect_eq(json_integer_value(json_object_get(body, "times_used")), 3);
     cr_expect(json_is_string(json_object_get(body, "last_used")));
     json_decref(body);
     cr_expect_eq(audit_count("kb.use", id, agent), 3);
     snprintf(path, sizeof(path), "/v1/kb/articles/%lld/use", (long long)id);
-    body = desk("POST", path, token, "{\"ticket\":\"WX-1\"}", &status);
+    body = sb_test_desk_json("POST", path, token, "{\"ticket\":\"WX-1\"}", &status);
     assert_error(body, status, 400, "ticket");
     json_decref(body);
-    body = desk("POST", path, token, "{}", &status);
+    body = sb_test_desk_json("POST", path, token, "{}", &status);
     assert_error(body, status, 400, "ticket");
     json_decref(body);
     free(token);
@@ -430,10 +421,10 @@ Test(kb_api, supervisors_see_the_review_list)
     cr_expect_geq(flagged, 1);
     char *agent_token = make_agent(dept, agent), *lead_token = make_supervisor(lead);
     int status;
-    json_t *body = desk("GET", "/v1/kb/review", agent_token, NULL, &status);
+    json_t *body = sb_test_desk_json("GET", "/v1/kb/review", agent_token, NULL, &status);
     assert_error(body, status, 403, NULL);
     json_decref(body);
-    body = desk("GET", "/v1/kb/review?limit=100", lead_token, NULL, &status);
+    body = sb_test_desk_json("GET", "/v1/kb/review?limit=100", lead_token, NULL, &status);
     cr_assert_eq(status, 200);
     json_t *a, *found = NULL;
     size_t i;
@@ -467,7 +458,7 @@ Test(kb_api, ticket_detail_shows_the_stored_suggestions)
     sb_kb_suggester_free(sg);
     int status;
     snprintf(path, sizeof(path), "/v1/tickets/%s", number);
-    json_t *body = desk("GET", path, token, NULL, &status);
+    json_t *body = sb_test_desk_json("GET", path, token, NULL, &status);
     cr_assert_eq(status, 200);
     json_t *s = json_object_get(body, "suggestions");
     cr_assert(json_array_size(s) >= 1);
@@ -479,7 +470,7 @@ Test(kb_api, ticket_detail_shows_the_stored_suggestions)
     json_decref(body);
     /* A retired article is no longer offered. */
     cr_assert_eq(sb_kb_retire(kb, id, NULL), 0);
-    body = desk("GET", path, token, NULL, &status);
+    body = sb_test_desk_json("GET", path, token, NULL, &status);
     cr_assert_eq(status, 200);
     s = json_object_get(body, "suggestions");
     for (size_t i = 0; i < json_array_size(s); i++)

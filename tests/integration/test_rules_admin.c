@@ -41,16 +41,6 @@ static void teardown(void)
 TestSuite(rules_store, .init = setup, .fini = teardown, .timeout = 60);
 TestSuite(rules_admin, .init = setup, .fini = teardown, .timeout = 120);
 
-/* method desk_url+path with the token and body (NULL for none); the reply as JSON. */
-static json_t *call(const char *method, const char *path, const char *token, const char *body,
-                    int *status)
-{
-    char url[512];
-    snprintf(url, sizeof(url), "%s%s", desk_url, path);
-    *status = 0;
-    return sb_test_http_json(method, url, token, body, status);
-}
-
 /* The reply is the uniform error with this status, code and field. */
 static void assert_error(json_t *body, int status, int want, const char *code, const char *field)
 {
@@ -82,7 +72,7 @@ static int active_version(void)
 static int create_draft(const char *body)
 {
     int status;
-    json_t *r = call("POST", "/v1/admin/rule-sets", admin_token, body, &status);
+    json_t *r = sb_test_desk_json("POST", "/v1/admin/rule-sets", admin_token, body, &status);
     cr_assert_eq(status, 201, "create: %d %s", status, str(json_object_get(r, "error"), "message"));
     cr_assert_str_eq(str(r, "status"), "draft");
     int v = (int)json_integer_value(json_object_get(r, "version"));
@@ -200,10 +190,10 @@ Test(rules_store, rules_of_a_set_that_was_active_are_frozen)
 Test(rules_admin, only_admins)
 {
     int status;
-    json_t *r = call("GET", "/v1/admin/rule-sets", NULL, NULL, &status);
+    json_t *r = sb_test_desk_json("GET", "/v1/admin/rule-sets", NULL, NULL, &status);
     assert_error(r, status, 401, NULL, NULL);
     json_decref(r);
-    r = call("POST", "/v1/admin/rule-sets", "not-a-token", "{\"from\":1}", &status);
+    r = sb_test_desk_json("POST", "/v1/admin/rule-sets", "not-a-token", "{\"from\":1}", &status);
     assert_error(r, status, 401, NULL, NULL);
     json_decref(r);
     static const char *const roles[] = {"agent", "supervisor"};
@@ -213,16 +203,16 @@ Test(rules_admin, only_admins)
         sb_fixture_hex(subject + strlen(subject), 8);
         char *token = sb_fixture_token(pg, subject, roles[i]);
         cr_assert_not_null(token);
-        r = call("GET", "/v1/admin/rule-sets", token, NULL, &status);
+        r = sb_test_desk_json("GET", "/v1/admin/rule-sets", token, NULL, &status);
         assert_error(r, status, 403, NULL, NULL);
         json_decref(r);
-        r = call("POST", "/v1/admin/rule-sets", token, "{\"from\":1}", &status);
+        r = sb_test_desk_json("POST", "/v1/admin/rule-sets", token, "{\"from\":1}", &status);
         assert_error(r, status, 403, NULL, NULL);
         json_decref(r);
-        r = call("POST", "/v1/admin/rule-sets/1/activate", token, NULL, &status);
+        r = sb_test_desk_json("POST", "/v1/admin/rule-sets/1/activate", token, NULL, &status);
         assert_error(r, status, 403, NULL, NULL);
         json_decref(r);
-        r = call("PUT", "/v1/admin/rule-sets/1", token, "{\"rules\":[]}", &status);
+        r = sb_test_desk_json("PUT", "/v1/admin/rule-sets/1", token, "{\"rules\":[]}", &status);
         assert_error(r, status, 403, NULL, NULL);
         json_decref(r);
         free(token);
@@ -266,7 +256,7 @@ Test(rules_admin, bad_drafts_are_refused_naming_the_field)
             snprintf(body, sizeof(body), "{\"note\":\"%s\"%s%s", marker,
                      bad_drafts[i].body[0] == '}' ? "" : ",", bad_drafts[i].body);
         int status;
-        json_t *r = call("POST", "/v1/admin/rule-sets", admin_token, body, &status);
+        json_t *r = sb_test_desk_json("POST", "/v1/admin/rule-sets", admin_token, body, &status);
         assert_error(r, status, bad_drafts[i].status, bad_drafts[i].code, bad_drafts[i].field);
         json_decref(r);
     }
@@ -276,16 +266,16 @@ Test(rules_admin, bad_drafts_are_refused_naming_the_field)
     cr_expect_str_eq(stored, "0", "nothing was stored");
     free(stored);
     int status;
-    json_t *r = call("GET", "/v1/admin/rule-sets/abc", admin_token, NULL, &status);
+    json_t *r = sb_test_desk_json("GET", "/v1/admin/rule-sets/abc", admin_token, NULL, &status);
     assert_error(r, status, 400, "invalid_field", "version");
     json_decref(r);
-    r = call("GET", "/v1/admin/rule-sets/999999", admin_token, NULL, &status);
+    r = sb_test_desk_json("GET", "/v1/admin/rule-sets/999999", admin_token, NULL, &status);
     assert_error(r, status, 404, "not_found", "version");
     json_decref(r);
-    r = call("POST", "/v1/admin/rule-sets/999999/activate", admin_token, NULL, &status);
+    r = sb_test_desk_json("POST", "/v1/admin/rule-sets/999999/activate", admin_token, NULL, &status);
     assert_error(r, status, 404, "not_found", "version");
     json_decref(r);
-    r = call("POST", "/v1/admin/rule-sets/1/explode", admin_token, NULL, &status);
+    r = sb_test_desk_json("POST", "/v1/admin/rule-sets/1/explode", admin_token, NULL, &status);
     assert_error(r, status, 404, "not_found", NULL);
     json_decref(r);
 }
@@ -305,7 +295,7 @@ Test(rules_admin, create_read_edit_a_draft_audited)
     char path[64];
     snprintf(path, sizeof(path), "/v1/admin/rule-sets/%d", v);
     int status;
-    json_t *r = call("GET", path, admin_token, NULL, &status);
+    json_t *r = sb_test_desk_json("GET", path, admin_token, NULL, &status);
     cr_assert_eq(status, 200);
     cr_expect_str_eq(str(r, "note"), "vip refunds first");
     cr_expect_str_eq(str(r, "created_by"), "admin");
@@ -316,18 +306,18 @@ Test(rules_admin, create_read_edit_a_draft_audited)
     json_decref(sent);
     json_decref(r);
 
-    r = call("PUT", path, admin_token,
+    r = sb_test_desk_json("PUT", path, admin_token,
              "{\"note\":\"edited\",\"rules\":[{\"name\":\"only\",\"stage\":\"priority\","
              "\"actions\":{\"priority\":\"P3\"}}]}", &status);
     cr_assert_eq(status, 200, "edit a draft: %d", status);
     cr_expect_str_eq(str(r, "note"), "edited");
     cr_expect_eq(json_array_size(json_object_get(r, "rules")), 1);
     json_decref(r);
-    r = call("PUT", path, admin_token, "{\"rules\":[{\"name\":\"x\"}]}", &status);
+    r = sb_test_desk_json("PUT", path, admin_token, "{\"rules\":[{\"name\":\"x\"}]}", &status);
     assert_error(r, status, 400, "missing_field", "rules[0].stage");
     json_decref(r);
 
-    r = call("GET", "/v1/admin/rule-sets", admin_token, NULL, &status);
+    r = sb_test_desk_json("GET", "/v1/admin/rule-sets", admin_token, NULL, &status);
     cr_assert_eq(status, 200);
     /* Newest first; other tests may create sets meanwhile, so ours need not be the first. */
     json_t *sets = json_object_get(r, "rule_sets");
@@ -388,7 +378,7 @@ static json_t *dry_run(int version)
     char path[64];
     snprintf(path, sizeof(path), "/v1/admin/rule-sets/%d/dry-run", version);
     int status;
-    json_t *r = call("POST", path, admin_token, "{\"days\":1,\"examples\":50}", &status);
+    json_t *r = sb_test_desk_json("POST", path, admin_token, "{\"days\":1,\"examples\":50}", &status);
     cr_assert_eq(status, 200, "dry-run: %d %s", status, str(json_object_get(r, "error"), "message"));
     return r;
 }
@@ -509,16 +499,16 @@ Test(rules_admin, dry_run_reports_what_would_change)
     int status;
     char path[64];
     snprintf(path, sizeof(path), "/v1/admin/rule-sets/%d/dry-run", v);
-    json_t *r = call("POST", path, admin_token, "{\"days\":0}", &status);
+    json_t *r = sb_test_desk_json("POST", path, admin_token, "{\"days\":0}", &status);
     assert_error(r, status, 400, "invalid_field", "days");
     json_decref(r);
-    r = call("POST", path, admin_token, "{\"examples\":51}", &status);
+    r = sb_test_desk_json("POST", path, admin_token, "{\"examples\":51}", &status);
     assert_error(r, status, 400, "invalid_field", "examples");
     json_decref(r);
-    r = call("POST", path, admin_token, "{\"since\":1}", &status);
+    r = sb_test_desk_json("POST", path, admin_token, "{\"since\":1}", &status);
     assert_error(r, status, 400, "unknown_field", "since");
     json_decref(r);
-    r = call("POST", path, admin_token, NULL, &status);
+    r = sb_test_desk_json("POST", path, admin_token, NULL, &status);
     cr_expect_eq(status, 200, "no body: the defaults");
     cr_expect_eq(num(r, "days", NULL), 7);
     json_decref(r);
@@ -533,7 +523,7 @@ Test(rules_admin, activate_retires_the_previous_set_and_freezes_it)
     int v = create_draft(body);
     snprintf(path, sizeof(path), "/v1/admin/rule-sets/%d/activate", v);
     int status;
-    json_t *r = call("POST", path, admin_token, NULL, &status);
+    json_t *r = sb_test_desk_json("POST", path, admin_token, NULL, &status);
     cr_assert_eq(status, 200, "activate: %d", status);
     cr_expect_str_eq(str(r, "status"), "active");
     cr_expect_str_eq(str(r, "activated_by"), "admin");
@@ -541,14 +531,14 @@ Test(rules_admin, activate_retires_the_previous_set_and_freezes_it)
     cr_expect_eq(active_version(), v);
 
     snprintf(path, sizeof(path), "/v1/admin/rule-sets/%d", before);
-    r = call("GET", path, admin_token, NULL, &status);
+    r = sb_test_desk_json("GET", path, admin_token, NULL, &status);
     cr_assert_eq(status, 200);
     cr_expect_str_eq(str(r, "status"), "retired");
     cr_expect(json_is_string(json_object_get(r, "retired_at")));
     json_decref(r);
 
     snprintf(path, sizeof(path), "/v1/admin/rule-sets/%d/activate", v);
-    r = call("POST", path, admin_token, NULL, &status);
+    r = sb_test_desk_json("POST", path, admin_token, NULL, &status);
     assert_error(r, status, 409, "already_active", "version");
     json_decref(r);
 
@@ -558,11 +548,11 @@ Test(rules_admin, activate_retires_the_previous_set_and_freezes_it)
     int frozen[] = {v, before};
     for (size_t i = 0; i < 2; i++) {
         snprintf(path, sizeof(path), "/v1/admin/rule-sets/%d", frozen[i]);
-        r = call("PUT", path, admin_token, edit, &status);
+        r = sb_test_desk_json("PUT", path, admin_token, edit, &status);
         assert_error(r, status, 409, "immutable", "version");
         json_decref(r);
     }
-    r = call("GET", path, admin_token, NULL, &status);
+    r = sb_test_desk_json("GET", path, admin_token, NULL, &status);
     cr_expect_gt(json_array_size(json_object_get(r, "rules")), 1, "the refused edit changed nothing");
     json_decref(r);
 
@@ -589,7 +579,7 @@ Test(rules_admin, a_stored_set_that_no_longer_validates_is_not_switched_on)
     char path[64];
     snprintf(path, sizeof(path), "/v1/admin/rule-sets/%s/activate", v);
     int status;
-    json_t *r = call("POST", path, admin_token, NULL, &status);
+    json_t *r = sb_test_desk_json("POST", path, admin_token, NULL, &status);
     assert_error(r, status, 409, "invalid_rule_set", "rules[0].actions.department");
     json_decref(r);
     char *st = sb_fixture_value(pg, "SELECT status FROM rule_sets WHERE version = $1::int", 1, p);

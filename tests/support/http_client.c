@@ -220,3 +220,15 @@ json_t *sb_test_http_json(const char *method, const char *url, const char *beare
     free(text);
     return v;
 }
+
+json_t *sb_test_desk_json(const char *method, const char *path, const char *bearer,
+                          const char *body, int *status)
+{
+    const char *base = getenv("SB_DESK_URL");
+    *status = 0;
+    if (!base || !*base)
+        return NULL;
+    char url[4096];
+    snprintf(url, sizeof url, "%s%s", base, path);
+    return sb_test_http_json(method, url, bearer, body, status);
+}

@@ -43,4 +43,9 @@ int sb_test_http_request(const char *method, const char *url, const sb_test_requ
 json_t *sb_test_http_json(const char *method, const char *url, const char *bearer,
                           const char *body, int *status);
 
+/* sb_test_http_json against desk: path ("/v1/...") under SB_DESK_URL. NULL (status 0) when
+ * SB_DESK_URL is unset. */
+json_t *sb_test_desk_json(const char *method, const char *path, const char *bearer,
+                          const char *body, int *status);
+
 #endif
