@@ -646,9 +646,38 @@ Test(proto, ticket_assigned)
     };
     static const mutation fine[] = {
         { "/data/co_departments", "[\"after-sales\"]", NULL },
+        { "/data/released_agent", "\"quality-02\"", NULL },
+        { "/data/reoffer", "true", NULL },
+        { "/data/decided_by", "\"dispatch\"", NULL },
+        { "/data/waited_ms", "1500", NULL },
         { NULL, NULL, NULL },
     };
     proto_case pc = { "tickets/assigned.v1.json", good, bad, fine };
+    assert_case(&pc);
+}
+
+Test(proto, ticket_queued)
+{
+    static const char good[] =
+        "{\"type\":\"queued\",\"event_id\":\"" UUID3 "\",\"occurred_at\":" TS1 ","
+        "\"source_event_id\":\"" UUID2 "\",\"ticket_id\":\"" UUID1 "\","
+        "\"ticket_number\":\"AP-20261122-000001\",\"data\":{\"department\":\"quality\","
+        "\"reason\":\"no on-duty agent of quality with free capacity: waiting\","
+        "\"priority\":\"P1\",\"decided_by\":\"dispatch\"}}";
+    static const mutation bad[] = {
+        TICKET_ENVELOPE_BAD,
+        { "/data/department", NULL, "/data/department: required property missing" },
+        { "/data/priority", "\"P9\"", "/data/priority: value not in enum" },
+        { "/data/decided_by", "\"desk\"", "/data/decided_by: value not in enum" },
+        { "/source_event_id", NULL, "/source_event_id: required property missing" },
+        { NULL, NULL, NULL },
+    };
+    static const mutation fine[] = {
+        { "/data/released_agent", "\"quality-02\"", NULL },
+        { "/data/reoffer", "true", NULL },
+        { NULL, NULL, NULL },
+    };
+    proto_case pc = { "tickets/queued.v1.json", good, bad, fine };
     assert_case(&pc);
 }
 
@@ -806,12 +835,16 @@ Test(proto, task_notice)
         { "/event_id", "\"" UUID1 "-\"", "/event_id: string does not match" },
         { "/ticket_number", "\"WX-20261122-123\"", "/ticket_number: string does not match" },
         { "/phone", "\"13812345678\"", "/phone: additional property not allowed" },
+        { "/customer", "{\"name\":\"x\"}", "/customer/phone: required property missing" },
         { "/type", "\"urge\"", "/type: value does not equal const" },
         { NULL, NULL, NULL },
     };
     static const mutation fine[] = {
         { "/deadline", "null", NULL },
         { "/recipient_kind", "\"customer\"", NULL },
+        { "/reason", "\"least open tickets in quality\"", NULL },
+        { "/customer", "{\"name\":\"张**\",\"phone\":\"138****5678\",\"email\":\"\","
+          "\"tier\":\"vip\",\"masked\":true}", NULL },
         { NULL, NULL, NULL },
     };
     proto_case pc = { "notifications/task_notice.v1.json", good, bad, fine };
@@ -1096,6 +1129,7 @@ Test(proto, new_ticket_with_nothing_decided_yet)
 static const char *const COVERED[] = {
     "inbound/inbound_message.v1.json", "tickets/opened.v1.json", "tickets/classified.v1.json",
     "tickets/message_appended.v1.json", "tickets/reclassified.v1.json", "tickets/assigned.v1.json",
+    "tickets/queued.v1.json",
     "tickets/acknowledged.v1.json", "tickets/status_changed.v1.json", "tickets/note_added.v1.json",
     "tickets/urged.v1.json", "tickets/resolved.v1.json", "notifications/task_notice.v1.json",
     "deadletter/deadletter.v1.json", "http/message_request.v1.json",
