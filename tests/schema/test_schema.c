@@ -1170,8 +1170,15 @@ Test(proto, http_ticket)
         "\"customer\":{\"display_name\":\"\xe5\xbc\xa0**\",\"phone_masked\":\"138****5678\","
         "\"email_masked\":\"z***@example.com\",\"tier\":\"vip\"},\"created_at\":" TS1 ","
         "\"timeline\":[{\"event_id\":\"" UUID2 "\",\"type\":\"opened\",\"occurred_at\":" TS1 ",\"data\":{}},"
-        "{\"event_id\":\"" UUID3 "\",\"type\":\"classified\",\"occurred_at\":" TS1 ",\"data\":{\"priority\":\"P1\"}}]}";
+        "{\"event_id\":\"" UUID3 "\",\"type\":\"classified\",\"occurred_at\":" TS1 ",\"data\":{\"priority\":\"P1\"}}],"
+        "\"sla\":[{\"kind\":\"acknowledgement\",\"due_at\":" TS1 ",\"state\":\"armed\"}],"
+        "\"co_departments\":[\"after-sales\"]}";
     static const mutation bad[] = {
+        { "/sla", NULL, "/sla: required property missing" },
+        { "/sla/0/state", "\"ticking\"", "/sla/0/state: value not in enum" },
+        { "/sla/0/due_at", "\"soon\"", "/sla/0/due_at: string does not match" },
+        { "/co_departments", NULL, "/co_departments: required property missing" },
+        { "/co_departments/0", "\"\"", "/co_departments/0: string shorter than minLength 1" },
         { "/priority", "\"P4\"", "/priority: value not in enum" },
         { "/priority", "\"high\"", "/priority: value not in enum" },
         { "/number", "\"WX-000123\"", "/number: string does not match" },
@@ -1202,6 +1209,8 @@ Test(proto, http_ticket)
         { "/subject", "\"where is my parcel\"", NULL },
         { "/customer/id_masked", "\"ID-\xe2\x80\xa6" "86\"", NULL },
         { "/timeline", "[]", NULL },
+        { "/sla", "[]", NULL },
+        { "/co_departments", "[]", NULL },
         { NULL, NULL, NULL },
     };
     proto_case pc = { "http/ticket.v1.json", good, bad, fine };
@@ -1216,7 +1225,8 @@ Test(proto, new_ticket_with_nothing_decided_yet)
                   "\"category\":null,\"subtopic\":null,\"urgency\":null,\"priority\":null,"
                   "\"department\":null,\"assignee\":null,\"explanation\":{},"
                   "\"customer\":{\"display_name\":\"\",\"phone_masked\":\"\",\"email_masked\":\"\",\"tier\":\"new\"},"
-                  "\"created_at\":\"2026-11-22T10:00:00Z\",\"timeline\":[]}");
+                  "\"created_at\":\"2026-11-22T10:00:00Z\",\"timeline\":[],\"sla\":[],"
+                  "\"co_departments\":[]}");
     cr_expect_eq(sb_schema_validate(schema, t, err, sizeof err), 0, "%s", err);
     json_decref(t);
     json_decref(schema);
