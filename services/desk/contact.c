@@ -42,7 +42,7 @@ static int contact_read_tx(sb_service *s, const desk_scope *scope, const char *n
     int rc = 0;
     if (PQntuples(res) != 1)
         rc = sb_error_set(err, 404, "not_found", "number", "no ticket %s", number);
-    else if (strcmp(PQgetvalue(res, 0, 5), "t") != 0)
+    else if (strcmp(PQgetvalue(res, 0, 5), "true") != 0)
         rc = sb_error_set(err, 403, "forbidden", "contact_read",
                           "reading raw customer contact needs the contact permission");
     if (rc != 0) {

@@ -48,8 +48,8 @@ static int reassign_to_agent(desk_action_call *c, const desk_reassign_body *b, s
         "         ON CONFLICT (ticket_id) DO UPDATE SET agent_id = EXCLUDED.agent_id,"
         "           department_id = EXCLUDED.department_id, event_id = EXCLUDED.event_id,"
         "           reason = EXCLUDED.reason, assigned_at = now())"
-        " SELECT a.dept, " DESK_SQL_ISO("now() + make_interval(secs => coalesce("
-        "          (SELECT ack_seconds FROM ack_policies WHERE priority = NULLIF($6, '')), 3600))")
+        " SELECT a.dept, " DESK_SQL_ISO("(now() + make_interval(secs => coalesce("
+        "          (SELECT ack_seconds FROM ack_policies WHERE priority = NULLIF($6, '')), 3600)))")
         " FROM a",
         6, p);
     if (!res)

@@ -81,7 +81,7 @@ static int reply_notify(desk_action_call *c, const char *text, const char *langu
     char id[SB_UUID_STRLEN], recipient[40], ts[32];
     sb_ids_derived(c->event_id, "customer_reply", id);
     snprintf(recipient, sizeof recipient, "customer:%s", c->t.customer_id);
-    json_t *n = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s*}",
+    json_t *n = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s?}",
                           "type", "customer_reply", "event_id", id,
                           "occurred_at", sb_clock_format_iso(sb_clock_now_ms(), ts, sizeof ts),
                           "source_event_id", c->event_id, "recipient", recipient,
@@ -114,7 +114,7 @@ int desk_reply_apply(desk_action_call *c, sb_error *err)
         rc = reply_notify(c, text, language);
     if (rc == 0) {
         c->event_type = "replied";
-        c->data = json_pack("{s:s, s:s*, s:s*}", "text", text, "template", b.template_id,
+        c->data = json_pack("{s:s, s:s?, s:s?}", "text", text, "template", b.template_id,
                             "language", language);
     }
     free(filled);
