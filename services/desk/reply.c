@@ -10,8 +10,7 @@
 #include "common/kafka.h"
 #include "common/outbox.h"
 
-/* The template's body and language, and the names desk fills for every template: the
- * customer's masked display name and the agent's name. */
+/* A reply template as loaded: its body (owned) and language. */
 typedef struct reply_template {
     char *body;
     char  language[8];
