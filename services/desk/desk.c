@@ -19,7 +19,8 @@ int desk_authorize(sb_service *s, struct evhttp_request *req, desk_scope *scope,
         return sb_error_set(err, 503, "unavailable", "", "database unavailable");
     if (sb_auth_require(s->pg, req, SB_ROLE_AGENT, &scope->who, err) != 0)
         return -1;
-    scope->agent = scope->who.role == SB_ROLE_AGENT ? scope->who.subject : NULL;
+    scope->scoped = scope->who.role == SB_ROLE_ADMIN ? NULL : scope->who.subject;
+    scope->supervising = scope->who.role == SB_ROLE_SUPERVISOR ? "true" : "false";
     return 0;
 }
 
