@@ -207,7 +207,7 @@ static char *watch_due_json(const sla_timer *due, size_t n)
         char id[SB_UUID_STRLEN];
         sb_uuid_format(&due[i].ticket, id);
         json_array_append_new(arr, json_pack("{s:s, s:s, s:I}", "ticket_id", id, "kind",
-                                             sla_kind_name(due[i].kind),
+                                             sla_kind_name(due[i].kind), "due_ms",
                                              (json_int_t)due[i].due_ms));
     }
     char *text = arr ? sb_json_dump(arr) : NULL;
