@@ -968,6 +968,49 @@ Test(proto, customer_reply)
         { "/recipient_kind", "\"agent\"", "/recipient_kind: value does not equal const" },
         { "/text", NULL, "/text: required property missing" },
         { "/text", "\"\"", "/text: string shorter than minLength 1" },
+Test(proto, ticket_escalated)
+{
+    static const char good[] =
+        "{\"type\":\"escalated\",\"event_id\":\"" UUID3 "\",\"occurred_at\":" TS1 ","
+        "\"source_event_id\":\"" UUID2 "\",\"ticket_id\":\"" UUID1 "\","
+        "\"ticket_number\":\"WB-20261122-000042\",\"data\":{\"kind\":\"acknowledgement\","
+        "\"agent_id\":\"quality-01\",\"supervisor_id\":\"quality-lead\",\"department\":\"quality\","
+        "\"due_at\":\"2026-11-22T11:00:00.000Z\","
+        "\"reason\":\"not acknowledged by quality-01 before 2026-11-22T11:00:00.000Z\"}}";
+    static const mutation bad[] = {
+        TICKET_ENVELOPE_BAD,
+        { "/source_event_id", NULL, "/source_event_id: required property missing" },
+        { "/data/kind", "\"first_response\"", "/data/kind: value not in enum" },
+        { "/data/agent_id", NULL, "/data/agent_id: required property missing" },
+        { "/data/supervisor_id", "\"\"", "/data/supervisor_id: string shorter than minLength 1" },
+        { "/data/due_at", "\"in an hour\"", "/data/due_at: string does not match" },
+        { "/data/department", "null", "/data/department: expected type string" },
+        { "/data/reason", NULL, "/data/reason: required property missing" },
+        { NULL, NULL, NULL },
+    };
+    static const mutation fine[] = {
+        { "/data/re_offer", "true", NULL },
+        { NULL, NULL, NULL },
+    };
+    proto_case pc = { "tickets/escalated.v1.json", good, bad, fine };
+    assert_case(&pc);
+}
+
+Test(proto, escalation_notice)
+{
+    static const char good[] =
+        "{\"type\":\"escalation\",\"event_id\":\"" UUID3 "\",\"occurred_at\":" TS1 ","
+        "\"source_event_id\":\"" UUID2 "\",\"recipient\":\"quality-lead\","
+        "\"recipient_kind\":\"supervisor\",\"ticket_id\":\"" UUID1 "\","
+        "\"ticket_number\":\"WX-20261122-000123\","
+        "\"summary\":\"WX-20261122-000123: quality-01 did not acknowledge by 2026-11-22T11:00:00.000Z\","
+        "\"agent_id\":\"quality-01\",\"department\":\"quality\",\"due_at\":\"2026-11-22T11:00:00.000Z\"}";
+    static const mutation bad[] = {
+        { "/recipient_kind", "\"agent\"", "/recipient_kind: value does not equal const" },
+        { "/recipient", "\"\"", "/recipient: string shorter than minLength 1" },
+        { "/due_at", "\"soon\"", "/due_at: string does not match" },
+        { "/agent_id", NULL, "/agent_id: required property missing" },
+        { "/ticket_id", "\"" UUID1 "-\"", "/ticket_id: string does not match" },
         { "/source_event_id", NULL, "/source_event_id: required property missing" },
         { "/phone", "\"13812345678\"", "/phone: additional property not allowed" },
         { "/type", "\"task_notice\"", "/type: value does not equal const" },
@@ -979,6 +1022,7 @@ Test(proto, customer_reply)
         { NULL, NULL, NULL },
     };
     proto_case pc = { "notifications/customer_reply.v1.json", good, bad, fine };
+    proto_case pc = { "notifications/escalation.v1.json", good, bad, NULL };
     assert_case(&pc);
 }
 
@@ -1277,7 +1321,10 @@ static const char *const COVERED[] = {
     "tickets/requeued.v1.json", "notifications/customer_reply.v1.json",
     "deadletter/deadletter.v1.json", "http/message_request.v1.json",
     "http/message_accepted.v1.json", "http/error.v1.json", "http/ticket.v1.json",
-    "http/call_record.v1.json", "http/marketplace_event.v1.json", NULL
+    "http/call_record.v1.json", "http/marketplace_event.v1.json",
+    "tickets/escalated.v1.json",
+    "notifications/escalation.v1.json",
+    NULL
 };
 
 static int g_files;
