@@ -356,7 +356,8 @@ function drawOverdue(overdue) {
     el('td', {}, el('a', { href: '#/ticket/' + encodeURIComponent(t.number) }, t.number)),
     el('td', {}, t.priority || ''), el('td', {}, t.status), el('td', {}, t.assignee || '—'),
     el('td', {}, t.kind), el('td', { class: 'overdue' }, left(t.due_at)),
-    el('td', {}, el('button', { type: 'button', class: 'urge', onclick: () => urge(t.number) }, 'Urge')))));
+    el('td', {}, OPEN.includes(t.status) // a resolved ticket's follow-up clock: nothing to urge
+      ? el('button', { type: 'button', class: 'urge', onclick: () => urge(t.number) }, 'Urge') : ''))));
 }
 
 async function urge(number) {
