@@ -47,6 +47,10 @@ int     desk_number_valid(const char *number);
 /* Cell (row, col) as a JSON string, or null when SQL NULL. */
 json_t *desk_cell(const PGresult *res, int row, int col);
 
+/* Answer 200 with the JSON text PostgreSQL built in column 0 of res's single row, or 503
+ * naming what could not be read (res NULL: the query failed). Frees res. */
+void    desk_reply_json_row(struct evhttp_request *req, PGresult *res, const char *what);
+
 /* GET /v1/tickets/{number}. 0 or -1. */
 int desk_ticket_routes(sb_service *s);
 /* GET /v1/tickets/{number}/contact (contact.c, routed by ticket.c): the raw contact for a
@@ -64,5 +68,14 @@ int desk_rules_admin_routes(sb_service *s);
 /* The knowledge base: /v1/kb/articles..., /v1/kb/review, and the review scan's timer
  * (SB_KB_REVIEW_INTERVAL_MS). 0 or -1. */
 int desk_kb_routes(sb_service *s);
+
+/* GET /v1/me (me.c). 0 or -1. */
+int desk_me_routes(sb_service *s);
+/* GET /v1/templates (templates.c). 0 or -1. */
+int desk_templates_routes(sb_service *s);
+/* GET /v1/board, supervisors' live view (board.c). 0 or -1. */
+int desk_board_routes(sb_service *s);
+/* GET /console, the web console (console.c). 0 or -1. */
+int desk_console_routes(sb_service *s);
 
 #endif
