@@ -166,6 +166,10 @@ int             capacity_load(sb_pg *pg, dispatch_roster *r, const char *departm
 void             queue_push(dispatch_dept *d, const dispatch_ticket *t);
 /* The first waiting ticket (priority, then age) agent a may take; removed into out. 1 or 0. */
 int              queue_take_for(dispatch_dept *d, const dispatch_agent *a, dispatch_ticket *out);
+/* The first waiting ticket (priority, then age) some agent may take, removed into out, with
+ * the best agent for it (not yet counted). 1 or 0. */
+int              queue_take_placeable(dispatch_dept *d, dispatch_roster *r, dispatch_ticket *out,
+                                      dispatch_agent **agent);
 /* Remove ticket id if it waits here. */
 void             queue_remove(dispatch_dept *d, const char *ticket_id);
 size_t           queue_length(const dispatch_dept *d);

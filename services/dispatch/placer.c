@@ -478,6 +478,25 @@ void placer_on_batch(void *ctx, sb_batch *batch)
 
 /* ------------------------------------------------------------------ roster changes */
 
+/* The department's waiting tickets, most urgent first, each to the best agent with room. */
+static void drain_department(placer_batch *b, dispatch_dept *dd)
+{
+    dispatch_ticket t;
+    dispatch_agent *a;
+    while (queue_take_placeable(dd, &b->cx->roster, &t, &a)) {
+        char why[512];
+        snprintf(why, sizeof(why), "%.64s has room now (came on duty or capacity raised): oldest "
+                 "highest-priority waiting ticket of %.64s (%d of %d open before this one)",
+                 a->id, dd->id, a->open, a->max_open);
+        capacity_take(&b->cx->roster, a);
+        dispatch_decision *d = decide(b, &t, a, NULL, why);
+        if (!d)
+            return;
+        d->handoff = 1;
+        sb_counter_add(b->cx->c_handoffs, 1);
+    }
+}
+
 /* Every owned department: free agents take waiting tickets (an agent came on duty, capacity
  * was raised). Not caused by a consumed event, so the events go through the outbox. */
 void placer_drain_all(dispatch_ctx *cx)
@@ -492,15 +511,7 @@ void placer_drain_all(dispatch_ctx *cx)
     int rc = parts ? ownership_check(cx, parts, np) : -1;
     free(parts);
     for (size_t i = 0; rc == 0 && i < cx->ndepts; i++)
-        for (size_t k = 0; k < cx->roster.n; k++) {
-            dispatch_agent *a = &cx->roster.agents[k];
-            size_t before = b.nds;
-            if (!strcmp(a->department, cx->depts[i].id))
-                do {
-                    before = b.nds;
-                    hand_off(&b, &cx->depts[i], a, NULL);
-                } while (b.nds > before);
-        }
+        drain_department(&b, &cx->depts[i]);
     json_t *events = json_array(), *notices = json_array();
     if (rc == 0 && b.nds)
         rc = store_decisions(&b, events, notices);

@@ -81,6 +81,24 @@ int queue_take_for(dispatch_dept *d, const dispatch_agent *a, dispatch_ticket *o
     return 0;
 }
 
+int queue_take_placeable(dispatch_dept *d, dispatch_roster *r, dispatch_ticket *out,
+                         dispatch_agent **agent)
+{
+    for (int p = 0; p < 3; p++) {
+        dispatch_fifo *f = &d->fifo[p];
+        for (size_t i = 0; i < f->len; i++) {
+            dispatch_agent *a = capacity_pick(r, &f->items[f->head + i]);
+            if (a) {
+                *out = f->items[f->head + i];
+                *agent = a;
+                fifo_remove_at(f, i);
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
 void queue_remove(dispatch_dept *d, const char *ticket_id)
 {
     for (int p = 0; p < 3; p++) {
