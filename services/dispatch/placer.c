@@ -148,7 +148,7 @@ static dispatch_decision *place(placer_batch *b, dispatch_dept *dd, const dispat
         snprintf(why, sizeof(why), "%.120sleast open tickets in %.64s%s%.32s (%d of %d open "
                  "before this one)", prefix, t->department, t->skill[0] ? " with skill " : "",
                  t->skill, a->open, a->max_open);
-        capacity_take(&b->cx->roster, a);
+        capacity_take(&b->cx->roster, a, t->id);
         return decide(b, t, a, cause_id, why);
     }
     snprintf(why, sizeof(why), "%.120sno on-duty agent of %.64s%s%.32s%s%.3s with free capacity: "
@@ -167,7 +167,7 @@ static void hand_off(placer_batch *b, dispatch_dept *dd, dispatch_agent *a, cons
     char why[512];
     snprintf(why, sizeof(why), "%.64s freed up: oldest highest-priority waiting ticket of %.64s "
              "(%d of %d open before this one)", a->id, dd->id, a->open, a->max_open);
-    capacity_take(&b->cx->roster, a);
+    capacity_take(&b->cx->roster, a, t.id);
     dispatch_decision *d = decide(b, &t, a, cause_id, why);
     if (d) {
         d->handoff = 1;
@@ -188,7 +188,7 @@ static void reoffer(placer_batch *b, dispatch_dept *dd, const dispatch_cmd *c)
     snprintf(d->released, sizeof(d->released), "%s", c->agent);
     /* Their capacity is counted here only when their home is this department. */
     if (old && !strcmp(old->department, dd->id))
-        capacity_release(old);
+        capacity_release(old, c->t.id);
     sb_counter_add(b->cx->c_reoffers, 1);
 }
 
@@ -210,13 +210,13 @@ static int apply_cmd(placer_batch *b, dispatch_cmd *c)
     case DISPATCH_RELEASE:
         if (!a)
             return 0;
-        capacity_release(a);
+        capacity_release(a, c->t.id);
         if (c->handoff)
             hand_off(b, dd, a, c->claim_id);
         return 0;
     case DISPATCH_TAKE:
         if (a)
-            capacity_take(&b->cx->roster, a);
+            capacity_take(&b->cx->roster, a, c->t.id);
         return 0;
     }
     return 0;
@@ -322,14 +322,14 @@ static void undo_decision(placer_batch *b, dispatch_decision *d)
         /* The timed-out agent still has it (acknowledged meanwhile): count it back. */
         dispatch_agent *old = roster_agent(&b->cx->roster, d->released);
         if (old && !strcmp(old->department, d->t.department))
-            capacity_take(&b->cx->roster, old);
+            capacity_take(&b->cx->roster, old, d->t.id);
     }
     if (!d->agent) {
         if (dd)
             queue_remove(dd, d->t.id);
         return;
     }
-    capacity_release(d->agent);
+    capacity_release(d->agent, d->t.id);
     if (d->handoff && dd)
         hand_off(b, dd, d->agent, d->cause_id[0] ? d->cause_id : NULL);
 }
