@@ -439,11 +439,10 @@ Test(dispatch_burst, five_thousand_tickets_for_twenty_agents)
     publish_classified(&d);
     int rounds = run_rounds(&d, 1, NULL);
     int64_t took = now_ms() - start;
-    cr_log_warn("dispatch burst: 5000 tickets, 20 agents x 5, %d rounds in %.1f s "
-                "(%.0f tickets/s placed and released)", rounds, took / 1000.0,
-                5000.0 * 1000.0 / (double)(took ? took : 1));
-    printf("dispatch burst: 5000 tickets through 20 agents x 5 in %d rounds, %.1f s\n", rounds,
-           took / 1000.0);
+    /* Printed, not cr_log_warn()ed: a warning makes Criterion 2.4 exit 1. */
+    printf("dispatch burst: 5000 tickets through 20 agents x 5 in %d rounds, %.1f s (%.0f "
+           "tickets/s placed and released)\n", rounds, took / 1000.0,
+           5000.0 * 1000.0 / (double)(took ? took : 1));
     cr_assert_geq(rounds, 50, "5000 tickets over 100 places need at least 50 rounds");
     assert_placed_once(&d);
     assert_no_double_assignment(&d);
