@@ -192,6 +192,17 @@ static void reoffer(placer_batch *b, dispatch_dept *dd, const dispatch_cmd *c)
     sb_counter_add(b->cx->c_reoffers, 1);
 }
 
+/* 1 when a decision of this batch already gave ticket_id to an agent (a freed agent took it
+ * from the queue before its own offer came: a requeued event releases, then offers). Two
+ * assignments of one ticket in a batch would fail its whole INSERT, batch after batch. */
+static int assigned_in_batch(const placer_batch *b, const char *ticket_id)
+{
+    for (size_t i = 0; i < b->nds; i++)
+        if (b->ds[i].agent && !strcmp(b->ds[i].t.id, ticket_id))
+            return 1;
+    return 0;
+}
+
 /* Apply one new command to its department's state. 0 or -1. */
 static int apply_cmd(placer_batch *b, dispatch_cmd *c)
 {
@@ -202,6 +213,8 @@ static int apply_cmd(placer_batch *b, dispatch_cmd *c)
     switch (c->role) {
     case DISPATCH_OFFER:
         queue_remove(dd, c->t.id);   /* it may be there already, from a reload */
+        if (assigned_in_batch(b, c->t.id))
+            return 0;
         return place(b, dd, &c->t, c->claim_id, "") ? 0 : -1;
     case DISPATCH_REOFFER:
         queue_remove(dd, c->t.id);
