@@ -2,6 +2,7 @@
  * load, round robin among equals; open tickets counted in memory, rebuilt from PostgreSQL. */
 #include "dispatch.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,28 +53,57 @@ dispatch_agent *capacity_pick(dispatch_roster *r, const dispatch_ticket *t)
     return best;
 }
 
-void capacity_take(dispatch_roster *r, dispatch_agent *a)
+/* Index of ticket_id among a's open tickets, or -1. */
+static int ticket_index(const dispatch_agent *a, const char *ticket_id)
 {
-    a->open++;
-    a->last_pick = ++r->picks;
+    for (int i = 0; i < a->open; i++)
+        if (!strcmp(a->tickets[i], ticket_id))
+            return i;
+    return -1;
 }
 
-void capacity_release(dispatch_agent *a)
+/* Add ticket_id to a's open tickets (not already there). */
+static void ticket_add(dispatch_agent *a, const char *ticket_id)
 {
-    if (a->open > 0)
-        a->open--;
+    if (a->open == a->tickets_cap) {
+        int cap = a->tickets_cap ? a->tickets_cap * 2 : 8;
+        char (*grown)[SB_UUID_STRLEN] = realloc(a->tickets, (size_t)cap * sizeof(*grown));
+        if (!grown) {
+            sb_error("capacity_oom", "agent %s: ticket %s not counted", a->id, ticket_id);
+            return;
+        }
+        a->tickets = grown;
+        a->tickets_cap = cap;
+    }
+    snprintf(a->tickets[a->open++], SB_UUID_STRLEN, "%s", ticket_id);
+}
+
+void capacity_take(dispatch_roster *r, dispatch_agent *a, const char *ticket_id)
+{
+    a->last_pick = ++r->picks;
+    if (ticket_index(a, ticket_id) < 0)
+        ticket_add(a, ticket_id);
+}
+
+void capacity_release(dispatch_agent *a, const char *ticket_id)
+{
+    int i = ticket_index(a, ticket_id);
+    if (i < 0)
+        return;
+    memcpy(a->tickets[i], a->tickets[--a->open], SB_UUID_STRLEN);
 }
 
 int capacity_load(sb_pg *pg, dispatch_roster *r, const char *department)
 {
     /* Counted from the tickets themselves, however their assignee was set (dispatch, a person,
-     * a migration): a sequential scan, paid once when the department is taken over. */
+     * a migration): a sequential scan, paid once when the department is taken over. The ids
+     * make the releases still in flight for tickets counted here (already ended) free
+     * nothing a second time. */
     const char *p[] = {department};
     PGresult *res = sb_pg_query(pg,
-        "SELECT t.assignee, count(*) FROM tickets t JOIN agents a ON a.id = t.assignee"
+        "SELECT t.assignee, t.id::text FROM tickets t JOIN agents a ON a.id = t.assignee"
         " WHERE a.department_id = $1 AND t.status IN ('assigned', 'acknowledged',"
-        "  'awaiting_customer', 'reopened')"
-        " GROUP BY t.assignee",
+        "  'awaiting_customer', 'reopened')",
         1, p);
     if (!res)
         return -1;
@@ -83,7 +113,7 @@ int capacity_load(sb_pg *pg, dispatch_roster *r, const char *department)
     for (int i = 0; i < PQntuples(res); i++) {
         dispatch_agent *a = roster_agent(r, PQgetvalue(res, i, 0));
         if (a)
-            a->open = atoi(PQgetvalue(res, i, 1));
+            ticket_add(a, PQgetvalue(res, i, 1));
     }
     PQclear(res);
     return 0;

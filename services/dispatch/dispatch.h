@@ -32,6 +32,10 @@ typedef struct dispatch_agent {
     int      on_duty;
     int      contact_read;                  /* may see raw customer contact */
     int      open;       /* open tickets; true only while their department is owned and loaded */
+    char   (*tickets)[SB_UUID_STRLEN];      /* the `open` tickets' ids (malloc'd): a release of a
+                                             * ticket not counted here (counted when the
+                                             * department was loaded after it) frees nothing */
+    int      tickets_cap;
     uint64_t last_pick;  /* round robin among equally loaded agents */
 } dispatch_agent;
 
@@ -157,8 +161,10 @@ int             roster_priority_index(const char *priority);   /* P1 -> 0; -1 wh
 int             capacity_fits(const dispatch_agent *a, const dispatch_ticket *t);
 /* The best agent for t (least open, then picked longest ago), or NULL. */
 dispatch_agent *capacity_pick(dispatch_roster *r, const dispatch_ticket *t);
-void            capacity_take(dispatch_roster *r, dispatch_agent *a);
-void            capacity_release(dispatch_agent *a);
+/* Count ticket_id as one of a's open tickets (once: counting it again changes nothing). */
+void            capacity_take(dispatch_roster *r, dispatch_agent *a, const char *ticket_id);
+/* a no longer works on ticket_id; nothing when it was not counted. */
+void            capacity_release(dispatch_agent *a, const char *ticket_id);
 /* Count open tickets of department's agents from PostgreSQL. 0 or -1. */
 int             capacity_load(sb_pg *pg, dispatch_roster *r, const char *department);
 

@@ -92,6 +92,9 @@ static int agent_cmd(dispatch_ctx *cx, sb_send_group *g, dispatch_role role, con
         return 0;
     }
     json_t *cmd = cmd_base(ev);
+    /* The placer applies a command to the department it names: without it, a release would
+     * hand off from an empty department "" instead of the agent's own queue. */
+    json_object_set_new(cmd, "department", json_string(a->department));
     json_object_set_new(cmd, "agent", json_string(agent));
     json_object_set_new(cmd, "handoff", json_boolean(handoff));
     return send_cmd(g, role, a->department, cmd);

@@ -148,7 +148,7 @@ static dispatch_decision *place(placer_batch *b, dispatch_dept *dd, const dispat
         snprintf(why, sizeof(why), "%.120sleast open tickets in %.64s%s%.32s (%d of %d open "
                  "before this one)", prefix, t->department, t->skill[0] ? " with skill " : "",
                  t->skill, a->open, a->max_open);
-        capacity_take(&b->cx->roster, a);
+        capacity_take(&b->cx->roster, a, t->id);
         return decide(b, t, a, cause_id, why);
     }
     snprintf(why, sizeof(why), "%.120sno on-duty agent of %.64s%s%.32s%s%.3s with free capacity: "
@@ -167,7 +167,7 @@ static void hand_off(placer_batch *b, dispatch_dept *dd, dispatch_agent *a, cons
     char why[512];
     snprintf(why, sizeof(why), "%.64s freed up: oldest highest-priority waiting ticket of %.64s "
              "(%d of %d open before this one)", a->id, dd->id, a->open, a->max_open);
-    capacity_take(&b->cx->roster, a);
+    capacity_take(&b->cx->roster, a, t.id);
     dispatch_decision *d = decide(b, &t, a, cause_id, why);
     if (d) {
         d->handoff = 1;
@@ -188,8 +188,19 @@ static void reoffer(placer_batch *b, dispatch_dept *dd, const dispatch_cmd *c)
     snprintf(d->released, sizeof(d->released), "%s", c->agent);
     /* Their capacity is counted here only when their home is this department. */
     if (old && !strcmp(old->department, dd->id))
-        capacity_release(old);
+        capacity_release(old, c->t.id);
     sb_counter_add(b->cx->c_reoffers, 1);
+}
+
+/* 1 when a decision of this batch already gave ticket_id to an agent (a freed agent took it
+ * from the queue before its own offer came: a requeued event releases, then offers). Two
+ * assignments of one ticket in a batch would fail its whole INSERT, batch after batch. */
+static int assigned_in_batch(const placer_batch *b, const char *ticket_id)
+{
+    for (size_t i = 0; i < b->nds; i++)
+        if (b->ds[i].agent && !strcmp(b->ds[i].t.id, ticket_id))
+            return 1;
+    return 0;
 }
 
 /* Apply one new command to its department's state. 0 or -1. */
@@ -202,6 +213,8 @@ static int apply_cmd(placer_batch *b, dispatch_cmd *c)
     switch (c->role) {
     case DISPATCH_OFFER:
         queue_remove(dd, c->t.id);   /* it may be there already, from a reload */
+        if (assigned_in_batch(b, c->t.id))
+            return 0;
         return place(b, dd, &c->t, c->claim_id, "") ? 0 : -1;
     case DISPATCH_REOFFER:
         queue_remove(dd, c->t.id);
@@ -210,13 +223,13 @@ static int apply_cmd(placer_batch *b, dispatch_cmd *c)
     case DISPATCH_RELEASE:
         if (!a)
             return 0;
-        capacity_release(a);
+        capacity_release(a, c->t.id);
         if (c->handoff)
             hand_off(b, dd, a, c->claim_id);
         return 0;
     case DISPATCH_TAKE:
         if (a)
-            capacity_take(&b->cx->roster, a);
+            capacity_take(&b->cx->roster, a, c->t.id);
         return 0;
     }
     return 0;
@@ -322,14 +335,14 @@ static void undo_decision(placer_batch *b, dispatch_decision *d)
         /* The timed-out agent still has it (acknowledged meanwhile): count it back. */
         dispatch_agent *old = roster_agent(&b->cx->roster, d->released);
         if (old && !strcmp(old->department, d->t.department))
-            capacity_take(&b->cx->roster, old);
+            capacity_take(&b->cx->roster, old, d->t.id);
     }
     if (!d->agent) {
         if (dd)
             queue_remove(dd, d->t.id);
         return;
     }
-    capacity_release(d->agent);
+    capacity_release(d->agent, d->t.id);
     if (d->handoff && dd)
         hand_off(b, dd, d->agent, d->cause_id[0] ? d->cause_id : NULL);
 }

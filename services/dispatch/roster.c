@@ -139,10 +139,13 @@ int roster_refresh(sb_pg *pg, dispatch_roster *r)
         return -1;
     /* Loads are counted here, not read: carry them over to the new attributes. */
     for (size_t i = 0; i < fresh.n; i++) {
-        const dispatch_agent *old = roster_agent(r, fresh.agents[i].id);
+        dispatch_agent *old = roster_agent(r, fresh.agents[i].id);
         if (old) {
             fresh.agents[i].open = old->open;
+            fresh.agents[i].tickets = old->tickets;   /* moved: the new roster owns them */
+            fresh.agents[i].tickets_cap = old->tickets_cap;
             fresh.agents[i].last_pick = old->last_pick;
+            old->tickets = NULL;
         }
     }
     fresh.picks = r->picks;
@@ -153,6 +156,8 @@ int roster_refresh(sb_pg *pg, dispatch_roster *r)
 
 void roster_free(dispatch_roster *r)
 {
+    for (size_t i = 0; i < r->n; i++)
+        free(r->agents[i].tickets);
     free(r->agents);
     free(r->routes);
     free(r->skills);
