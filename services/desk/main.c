@@ -15,7 +15,8 @@ int main(void)
     if (sb_service_init(&s, "desk", "127.0.0.1:8080", SB_SVC_PG | SB_SVC_PRODUCER) != 0 ||
         sb_auth_seed_admin_from_env(s.pg) != 0 || desk_ticket_routes(&s) != 0 || desk_list_routes(&s) != 0 ||
         desk_classifier_routes(&s) != 0 || desk_rules_admin_routes(&s) != 0 ||
-        desk_kb_routes(&s) != 0) {
+        desk_kb_routes(&s) != 0 ||
+        desk_admin_routes(&s) != 0) {
         sb_service_close(&s);
         return 1;
     }
