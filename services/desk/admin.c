@@ -32,13 +32,10 @@ int desk_adm_start(desk_adm *a, sb_service *s, struct evhttp_request *req, sb_ro
 
 int desk_adm_path_id(desk_adm *a, const char *tail, char *out, size_t cap)
 {
-    size_t n = strcspn(tail, "/");
-    if (n >= cap)
-        n = cap - 1;   /* too long for an id: the check below refuses it */
-    memcpy(out, tail, n);
-    out[n] = '\0';
-    if (n < strcspn(tail, "/") || !desk_admin_id_ok(out, DESK_ADMIN_ID_MAX))
+    size_t n = strlen(tail);
+    if (n >= cap || !desk_admin_id_ok(tail, DESK_ADMIN_ID_MAX))
         return sb_error_set(&a->err, 400, "invalid_field", "id", "not an id: a-z, 0-9, '-', '_'");
+    memcpy(out, tail, n + 1);
     return 0;
 }
 

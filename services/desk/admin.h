@@ -19,8 +19,8 @@ typedef struct desk_adm {
  * the error already answered (call nothing else then). */
 int  desk_adm_start(desk_adm *a, sb_service *s, struct evhttp_request *req, sb_role min,
                     int want_body);
-/* The path's {id} (tail up to '/' or its end) into out; -1 with a 400 naming "id" in a->err
- * when it is not an id. */
+/* The path's {id} (the whole tail: "/v1/admin/teams/x/y" names no team) into out; -1 with a
+ * 400 naming "id" in a->err when it is not an id. */
 int  desk_adm_path_id(desk_adm *a, const char *tail, char *out, size_t cap);
 /* Opens the change's transaction. 0 or -1 with a->err. */
 int  desk_adm_begin(desk_adm *a);

@@ -409,11 +409,14 @@ static void org_agent_action(struct evhttp_request *req, const char *tail, void 
     char id[DESK_ADMIN_ID_MAX + 1];
     if (desk_adm_start(&a, ctx, req, SB_ROLE_ADMIN, 0) != 0)
         return;
-    if (desk_adm_path_id(&a, tail, id, sizeof id) != 0) {
-        desk_adm_end(&a, -1);
+    char head[DESK_ADMIN_ID_MAX + 2];
+    size_t n = strcspn(tail, "/");
+    snprintf(head, sizeof head, "%.*s", (int)(n < sizeof head ? n : sizeof head - 1), tail);
+    if (n >= sizeof head - 1 || desk_adm_path_id(&a, head, id, sizeof id) != 0) {
+        desk_adm_end(&a, sb_error_set(&a.err, 400, "invalid_field", "id", "not an agent id"));
         return;
     }
-    const char *rest = tail + strlen(id);
+    const char *rest = tail + n;
     if (strcmp(rest, "/tokens") == 0)
         org_token_issue(&a, id);
     else if (strcmp(rest, "/tokens/revoke") == 0)

@@ -136,6 +136,9 @@ Test(desk_admin, department_refusals_name_the_field)
                           404, "id");
     sb_test_admin_refused("PATCH", "/v1/admin/departments/service", admin, "{\"id\":\"x\"}", 400,
                           "id");
+    sb_test_admin_refused("PATCH", "/v1/admin/departments/service/more", admin,
+                          "{\"name\":\"n\"}", 400, "id");
+    sb_test_admin_refused("POST", "/v1/admin/agents/service-01/tokens/more", admin, NULL, 404, "");
 }
 
 /* ---- teams ---- */
