@@ -127,8 +127,9 @@ static int org_team_refs(desk_adm *a, const desk_team_body *b)
                                        "there is no such department") != 0)
         return -1;
     if (b->supervisor &&
-        desk_adm_must(a, "SELECT 1 FROM agents WHERE id = $1 AND role = 'supervisor'", 1, ps,
-                      400, "supervisor", "the supervisor must be an agent with role supervisor") != 0)
+        desk_adm_must(a, "SELECT 1 FROM agents WHERE id = $1 AND role = 'supervisor' FOR SHARE",
+                      1, ps, 400, "supervisor",
+                      "the supervisor must be an agent with role supervisor") != 0)
         return -1;
     return 0;
 }
@@ -274,8 +275,10 @@ static int org_agent_refs(desk_adm *a, const desk_agent_body *b)
     if (b->department && desk_adm_must(a, org_exists_dept, 1, pd, 400, "department",
                                        "there is no such department") != 0)
         return -1;
-    if (b->team && desk_adm_must(a, "SELECT 1 FROM teams WHERE id = $1", 1, pt, 400, "team",
-                                 "there is no such team") != 0)
+    /* FOR SHARE: a team moving to another department meanwhile waits for this change, and
+     * its own check then sees this agent. */
+    if (b->team && desk_adm_must(a, "SELECT 1 FROM teams WHERE id = $1 FOR SHARE", 1, pt, 400,
+                                 "team", "there is no such team") != 0)
         return -1;
     return 0;
 }
