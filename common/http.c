@@ -65,7 +65,8 @@ void sb_http_reply_text(struct evhttp_request *req, int status, const char *cont
 {
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     evhttp_add_header(h, "Content-Type", content_type);
-    evhttp_add_header(h, "Cache-Control", "no-store");
+    if (!evhttp_find_header(h, "Cache-Control"))   /* API answers are never cached */
+        evhttp_add_header(h, "Cache-Control", "no-store");
     struct evbuffer *out = evbuffer_new();
     if (out && len)
         evbuffer_add(out, body, len);

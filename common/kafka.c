@@ -360,6 +360,8 @@ struct sb_consumer {
     int                  retry_ms;
     int64_t              t0_ms;          /* when the batch in flight was handed over */
     char                 group[64];
+    sb_rebalance_cb      on_rebalance;   /* optional: the service's view of assignments */
+    void                *rebalance_ctx;
     sb_counter          *c_messages, *c_batches, *c_retries, *c_poison;
     sb_histogram        *h_batch_ms;
 };
@@ -611,8 +613,65 @@ sb_send_group *sb_consumer_batch_group(sb_consumer *c, sb_producer *p, sb_batch 
     return sb_send_group_new(p, consumer_on_group_done, c);
 }
 
+/* Assign or revoke as librdkafka asks, telling the service (revoked before, assigned after). */
+static void consumer_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                                  rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    sb_consumer *c = opaque;
+    int assigned = err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
+    int cooperative = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
+    if (!assigned && c->on_rebalance)
+        c->on_rebalance(c->rebalance_ctx, 0, parts);
+    if (cooperative) {
+        rd_kafka_error_t *e = assigned ? rd_kafka_incremental_assign(rk, parts)
+                                       : rd_kafka_incremental_unassign(rk, parts);
+        if (e) {
+            sb_warn("kafka_rebalance", "%s", rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+        }
+    } else if (rd_kafka_assign(rk, assigned ? parts : NULL) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        sb_warn("kafka_rebalance", "assign failed");
+    }
+    if (assigned && c->on_rebalance)
+        c->on_rebalance(c->rebalance_ctx, 1, parts);
+}
+
+void sb_consumer_on_rebalance(sb_consumer *c, sb_rebalance_cb cb, void *ctx)
+{
+    c->on_rebalance = cb;
+    c->rebalance_ctx = ctx;
+}
+
+void sb_consumer_batch_abandon(sb_consumer *c, sb_batch *batch)
+{
+    (void)batch;   /* one batch in flight per consumer: it is c->batch */
+    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new((int)c->nrk);
+    for (size_t i = 0; i < c->nrk; i++) {
+        rd_kafka_message_t *m = c->rkmsgs[i];
+        const char *topic = rd_kafka_topic_name(m->rkt);
+        rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_find(list, topic, m->partition);
+        if (!tp) {
+            tp = rd_kafka_topic_partition_list_add(list, topic, m->partition);
+            tp->offset = m->offset;
+        } else if (m->offset < tp->offset) {
+            tp->offset = m->offset;
+        }
+    }
+    rd_kafka_error_t *e = rd_kafka_seek_partitions(c->rk, list, 5000);
+    if (e) {
+        sb_warn("kafka_abandon", "rewind failed: %s", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+    }
+    rd_kafka_topic_partition_list_destroy(list);
+    evtimer_del(c->ev_retry);
+    consumer_release(c);
+    c->in_flight = 0;
+    c->isolating = 0;
+    event_active(c->ev_next, 0, 0);
+}
+
 /* Build the consumer's configuration: manual commits, low-latency fetches, fast rebalances. */
-static rd_kafka_conf_t *consumer_conf(const char *brokers, const char *group_id)
+static rd_kafka_conf_t *consumer_conf(const char *brokers, const char *group_id, sb_consumer *c)
 {
     rd_kafka_conf_t *conf = sb_kafka_conf_base(brokers, group_id);
     if (!conf)
@@ -628,6 +687,8 @@ static rd_kafka_conf_t *consumer_conf(const char *brokers, const char *group_id)
         return NULL;
     }
     rd_kafka_conf_set_offset_commit_cb(conf, consumer_commit_cb);
+    rd_kafka_conf_set_rebalance_cb(conf, consumer_rebalance_cb);
+    rd_kafka_conf_set_opaque(conf, c);
     return conf;
 }
 
@@ -646,7 +707,7 @@ sb_consumer *sb_consumer_new(struct event_base *base, const char *brokers, const
     snprintf(c->group, sizeof(c->group), "%s", group_id);
     c->rkmsgs = calloc(c->max_batch, sizeof(*c->rkmsgs));
     c->batch.msgs = calloc(c->max_batch, sizeof(*c->batch.msgs));
-    rd_kafka_conf_t *conf = consumer_conf(brokers, group_id);
+    rd_kafka_conf_t *conf = consumer_conf(brokers, group_id, c);
     char errstr[512];
     if (!c->rkmsgs || !c->batch.msgs || !conf) {
         if (conf)

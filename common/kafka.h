@@ -15,6 +15,9 @@
 #define SB_TOPIC_TICKETS       "sb.tickets.v1"
 #define SB_TOPIC_NOTIFICATIONS "sb.notifications.v1"
 #define SB_TOPIC_DEADLETTER    "sb.deadletter.v1"
+/* dispatch's own: ticket events turned into department commands, key = department, so one
+ * replica owns each department's queue and agents' capacity (services/dispatch/README.md). */
+#define SB_TOPIC_DISPATCH      "sb.dispatch.v1"
 
 /* ---- producer ---- */
 
@@ -112,6 +115,15 @@ void sb_consumer_set_deadletter(sb_consumer *c, sb_producer *p);
  * nothing failed, so the offsets are committed; else it is redelivered). Seal it when the batch
  * has added everything, also when that is nothing. NULL when out of memory. */
 sb_send_group *sb_consumer_batch_group(sb_consumer *c, sb_producer *p, sb_batch *batch);
+/* The batch cannot be applied by this consumer any more (e.g. another replica now owns its
+ * partitions): release it without committing and rewind to its first offsets, so whoever owns
+ * the partitions next reads it again. */
+void sb_consumer_batch_abandon(sb_consumer *c, sb_batch *batch);
+/* Told in the loop, between batches, when partitions are assigned (assigned = 1, after they are
+ * taken) or revoked (0, before they are given up). */
+typedef void (*sb_rebalance_cb)(void *ctx, int assigned,
+                                const rd_kafka_topic_partition_list_t *partitions);
+void sb_consumer_on_rebalance(sb_consumer *c, sb_rebalance_cb cb, void *ctx);
 void sb_consumer_free(sb_consumer *c);   /* leaves the group */
 
 /* Publish msg to sb.deadletter.v1 with the reason, as part of g. */

@@ -153,3 +153,17 @@ size_t sb_textfeat_join(const char *text, size_t len, unsigned flags, char *out,
     sb_textfeat_terms(text, len, flags, join_term, &j);
     return j.len;
 }
+
+/* Stops the walk at the first term: one is enough to know. */
+static int textfeat_stop_first(void *ctx, const char *term, size_t len)
+{
+    (void)ctx;
+    (void)term;
+    (void)len;
+    return 1;
+}
+
+const char *sb_textfeat_language(const char *text, size_t len)
+{
+    return sb_textfeat_terms(text, len, SB_TEXTFEAT_CJK_UNI, textfeat_stop_first, NULL) ? "zh" : "en";
+}

@@ -30,4 +30,7 @@ size_t sb_textfeat_terms(const char *text, size_t len, unsigned flags, sb_textfe
  * Returns the length written. */
 size_t sb_textfeat_join(const char *text, size_t len, unsigned flags, char *out, size_t cap);
 
+/* "zh" when text has a Han, kana or hangul character, else "en": the language a ticket is
+ * answered in, for routing to agents who speak it. */
+const char *sb_textfeat_language(const char *text, size_t len);
 #endif

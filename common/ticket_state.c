@@ -27,6 +27,10 @@ static const transition transitions[] = {
     {"resolve",        OPEN,                                      "resolved"},
     {"reopen",         " resolved closed ",                       "reopened"},
     {"close",          " resolved ",                              "closed"},
+    /* A supervisor hands an assigned (or waiting) ticket back to a department's queue. */
+    {"requeue",        OPEN,                                      "classified"},
+    /* A duplicate joins another ticket: closed, whether still open or already resolved. */
+    {"merge",          OPEN "resolved ",                          "closed"},
 };
 
 static const char *const statuses[] = {"new", "classified", "assigned", "acknowledged",

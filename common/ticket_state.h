@@ -5,7 +5,8 @@
 
 /* Statuses: new, classified, assigned, acknowledged, awaiting_customer, resolved, closed,
  * reopened. Actions: classify, assign, acknowledge, await_customer, resume, reply, note,
- * reclassify, urge, resolve, reopen, close.
+ * reclassify, urge, resolve, reopen, close, requeue (back to a department's queue), merge (a
+ * duplicate closed into another ticket).
  * The status after action in status, or NULL when the action is not allowed there. An action
  * that does not move the ticket (note, reclassify, urge, ...) returns status itself. */
 const char *sb_ticket_state_next(const char *status, const char *action);

@@ -592,22 +592,22 @@ sb_services_wait_healthy() {
 }
 
 # Waits until $3 messages whose external_id is LIKE $2 are assigned tickets (or $4 seconds
-# pass), printing progress; fails when some never were. Usage: sb_wait_assigned DSN LIKE N SECS
-sb_wait_assigned() {
+# pass), printing progress; fails when some never were. Usage: sb_wait_dispatched DSN LIKE N SECS
+sb_wait_dispatched() {
   local dsn="$1" like="$2" want="$3" secs="$4" got=0 last=-1 start=$SECONDS
   while [ $((SECONDS - start)) -le "$secs" ]; do
     got=$(psql "$dsn" -X -At -v like="$like" <<'SQL'
-SELECT count(*) FROM messages m JOIN assignments a ON a.ticket_id = m.ticket_id
- WHERE m.external_id LIKE :'like';
+SELECT count(*) FROM messages m JOIN tickets t ON t.id = m.ticket_id
+ WHERE m.external_id LIKE :'like' AND t.dispatched_at IS NOT NULL;
 SQL
 )
     if [ "$got" != "$last" ]; then
-      sb_say "assigned $got of $want"
+      sb_say "dispatched $got of $want (assigned, or queued for a full department)"
       last=$got
     fi
     [ "$got" -ge "$want" ] && return 0
     sleep 1
   done
-  sb_say "only $got of $want messages became assigned tickets within ${secs}s"
+  sb_say "only $got of $want messages became dispatched tickets within ${secs}s"
   return 1
 }

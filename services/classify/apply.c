@@ -7,6 +7,7 @@
 #include "common/clock.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/textfeat.h"
 #include "common/ticket_event.h"
 #include "common/utf8.h"
 
@@ -178,6 +179,13 @@ static json_t *subject_of(const char *text)
     return json_stringn(text, cut);
 }
 
+/* The language of the ticket's first message. */
+static const char *ticket_language(const classify_item *it)
+{
+    const char *t = it->subject ? it->subject : it->text;
+    return sb_textfeat_language(t, strlen(t));
+}
+
 /* opened + classified for a new item, appended to events. */
 static void build_events(const classify_item *it, int64_t now, json_t *events)
 {
@@ -187,11 +195,13 @@ static void build_events(const classify_item *it, int64_t now, json_t *events)
     json_t *opened = json_pack("{s:s, s:s, s:s, s:o, s:o}", "channel", it->channel,
                                "message_id", it->message_id, "received_at", it->received_at,
                                "subject", subject_of(it->subject ? it->subject : it->text), "customer", customer);
-    json_t *classified = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "channel", it->channel,
-                                   "category", d->category, "subtopic", d->subtopic,
-                                   "urgency", d->urgency, "priority", d->priority,
-                                   "department", d->department, "explanation",
-                                   json_deep_copy(it->explain));
+    /* The language lets dispatch route to agents who speak it without reading PostgreSQL. */
+    json_t *classified = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:s}",
+                                   "channel", it->channel, "category", d->category,
+                                   "subtopic", d->subtopic, "urgency", d->urgency,
+                                   "priority", d->priority, "department", d->department,
+                                   "explanation", json_deep_copy(it->explain),
+                                   "language", ticket_language(it));
     json_array_append_new(events, sb_ticket_event_new("opened", it->opened_id, it->message_id,
                                                       it->ticket_id, it->number, now, opened));
     json_array_append_new(events, sb_ticket_event_new("classified", it->classified_id,
@@ -229,12 +239,12 @@ static int insert_tickets(sb_pg *pg, const classify_item *items, size_t n)
             continue;
         const sb_decision *d = &it->decision;
         json_array_append_new(tickets, json_pack(
-            "{s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:s}", "id", it->ticket_id,
+            "{s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:s}", "id", it->ticket_id,
             "number", it->number, "channel", it->channel, "customer_id", (json_int_t)it->customer_id,
             "category", d->category, "subtopic", d->subtopic, "urgency", d->urgency,
             "priority", d->priority, "department", d->department, "subject", subject_of(it->subject ? it->subject : it->text),
             "explanation", json_deep_copy(it->explain), "created_at", it->received_at,
-            "ivr_path", it->ivr_path));
+            "ivr_path", it->ivr_path, "language", ticket_language(it)));
         json_t *row = json_array_get(tickets, json_array_size(tickets) - 1);
         json_t *tags = json_array();
         for (int k = 0; k < d->ntags; k++)
@@ -248,16 +258,16 @@ static int insert_tickets(sb_pg *pg, const classify_item *items, size_t n)
     int rc = exec_json(pg,
         "INSERT INTO tickets (id, number, channel, customer_id, status, category, subtopic, urgency,"
         "  priority, department_id, subject, explanation, created_at, ivr_path, tags, decided_by,"
-        "  rule_version, model_version, confidence)"
+        "  rule_version, model_version, confidence, language)"
         " SELECT id, number, channel, customer_id, 'classified', category, subtopic, urgency,"
         "  priority, department, subject, explanation, created_at, ivr_path,"
         "  ARRAY(SELECT jsonb_array_elements_text(tags)), decided_by, rule_version, model_version,"
-        "  confidence"
+        "  confidence, language"
         " FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, number text, channel text,"
         "  customer_id bigint, category text, subtopic text, urgency text, priority text,"
         "  department text, subject text, explanation jsonb, created_at timestamptz,"
         "  ivr_path text, tags jsonb, decided_by text, rule_version int, model_version int,"
-        "  confidence real)",
+        "  confidence real, language text)",
         tickets);
     if (rc == 0)
         rc = exec_json(pg,

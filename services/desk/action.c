@@ -10,6 +10,7 @@
 #include "common/clock.h"
 #include "common/http.h"
 #include "common/ids.h"
+#include "common/json.h"
 #include "common/kafka.h"
 #include "common/log.h"
 #include "common/outbox.h"
@@ -34,6 +35,9 @@ static const desk_action_def desk_actions[] = {
     {"urge",       SB_ROLE_SUPERVISOR, desk_urge_apply,        NULL},
     {"reclassify", SB_ROLE_AGENT,      desk_reclassify_apply,  NULL},
     {"resolve",    SB_ROLE_AGENT,      desk_resolve_apply,     NULL},
+    {"reply",      SB_ROLE_AGENT,      desk_reply_apply,       NULL},
+    {"reassign",   SB_ROLE_SUPERVISOR, desk_reassign_apply,    desk_reassign_action},
+    {"merge",      SB_ROLE_AGENT,      desk_merge_apply,       NULL},
 };
 
 /* The state machine's word for an action (the path says "ack"). */
@@ -51,19 +55,16 @@ typedef struct desk_action_env {
 
 static desk_action_env g_env;
 
-/* The ticket, locked; an agent ($2) only finds their department's. 1 found, 0 not, -1 error. */
-static int ticket_lock(sb_pg *pg, const char *number, const char *agent, desk_ticket_row *t)
+int desk_ticket_lock(sb_pg *pg, const char *number, const desk_scope *scope, desk_ticket_row *t)
 {
-    const char *p[] = {number, agent};
+    const char *p[] = {number, scope->scoped, scope->supervising};
     PGresult *res = sb_pg_query(pg,
         "SELECT id::text, number, status, coalesce(category, ''), coalesce(subtopic, ''),"
         "       coalesce(urgency, ''), coalesce(priority, ''), coalesce(department_id, ''),"
-        "       coalesce(assignee, ''), subject"
-        "  FROM tickets t WHERE number = $1"
-        "   AND ($2::text IS NULL"
-        "        OR t.department_id = (SELECT a.department_id FROM agents a WHERE a.id = $2))"
+        "       coalesce(assignee, ''), subject, coalesce(language, ''), customer_id::text"
+        "  FROM tickets t WHERE number = $1 AND " DESK_SCOPE_SQL("t", "$2", "$3")
         "   FOR UPDATE",
-        2, p);
+        3, p);
     if (!res)
         return -1;
     int found = PQntuples(res) == 1;
@@ -73,9 +74,10 @@ static int ticket_lock(sb_pg *pg, const char *number, const char *agent, desk_ti
             {t->category, sizeof t->category}, {t->subtopic, sizeof t->subtopic},
             {t->urgency, sizeof t->urgency}, {t->priority, sizeof t->priority},
             {t->department, sizeof t->department}, {t->assignee, sizeof t->assignee},
-            {t->subject, sizeof t->subject}};
-        for (int i = 0; i < 10; i++)
-            snprintf(cols[i].dst, cols[i].len, "%s", PQgetvalue(res, 0, i));
+            {t->subject, sizeof t->subject}, {t->language, sizeof t->language},
+            {t->customer_id, sizeof t->customer_id}};
+        for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
+            snprintf(cols[i].dst, cols[i].len, "%s", PQgetvalue(res, 0, (int)i));
     }
     PQclear(res);
     return found;
@@ -108,9 +110,41 @@ static void action_event_id(struct evhttp_request *req, const desk_ticket_row *t
     sb_ids_derived(t->id, what, out);
 }
 
-/* Status, event, outbox row and audit row, after the action's own changes. 0 or -1. */
+/* The events the action announces: its own, then those it caused on other tickets (c->more),
+ * each with "by". The array, or NULL. */
+static json_t *action_events(desk_action_call *c)
+{
+    json_t *by = json_pack("{s:s, s:s}", "subject", c->who->subject,
+                           "role", sb_role_name(c->who->role));
+    json_object_set(c->data, "by", by);
+    json_t *events = json_array();
+    json_array_append_new(events, sb_ticket_event_new(c->event_type, c->event_id, NULL, c->t.id,
+                                                      c->t.number, sb_clock_now_ms(),
+                                                      json_incref(c->data)));
+    size_t i;
+    json_t *m;
+    json_array_foreach(c->more, i, m) {
+        const char *type = json_string_value(json_object_get(m, "type"));
+        char id[SB_UUID_STRLEN];
+        sb_ids_derived(c->event_id, type, id);
+        json_t *data = json_deep_copy(json_object_get(m, "data"));
+        json_object_set(data, "by", by);
+        json_array_append_new(events, sb_ticket_event_new(
+            type, id, NULL, json_string_value(json_object_get(m, "ticket_id")),
+            json_string_value(json_object_get(m, "ticket_number")), sb_clock_now_ms(), data));
+    }
+    json_decref(by);
+    for (i = 0; i < json_array_size(events); i++)
+        if (!json_is_object(json_array_get(events, i))) {
+            json_decref(events);
+            return NULL;
+        }
+    return events;
+}
+
+/* Status, events, outbox rows and audit row, after the action's own changes. 0 or -1. */
 static int action_commit_effects(desk_action_call *c, const char *action, const char *next,
-                                 const char *event_id, json_t **event_out)
+                                 json_t **event_out)
 {
     sb_pg *pg = c->s->pg;
     if (strcmp(next, c->t.status) != 0) {
@@ -119,24 +153,21 @@ static int action_commit_effects(desk_action_call *c, const char *action, const 
                        2, p) != 0)
             return -1;
     }
-    json_object_set_new(c->data, "by", json_pack("{s:s, s:s}", "subject", c->who->subject,
-                                                  "role", sb_role_name(c->who->role)));
-    json_t *ev = sb_ticket_event_new(c->event_type, event_id, NULL, c->t.id, c->t.number,
-                                     sb_clock_now_ms(), json_incref(c->data));
-    json_t *events = json_pack("[O]", ev);
-    int rc = sb_ticket_events_store(pg, events);
-    json_decref(events);
-    if (rc == 0)
-        rc = sb_outbox_add(pg, SB_TOPIC_TICKETS, c->t.id, ev);
+    json_t *events = action_events(c);
+    int rc = events ? sb_ticket_events_store(pg, events) : -1;
+    size_t i;
+    json_t *ev;
+    json_array_foreach(events, i, ev)
+        if (rc == 0)
+            rc = sb_outbox_add(pg, SB_TOPIC_TICKETS, sb_json_str(ev, "ticket_id"), ev);
     char name[64];
     snprintf(name, sizeof name, "ticket.%s", action);
     if (rc == 0)
         rc = sb_audit_record(pg, c->who, name, c->t.number,
                              c->audit ? json_incref(c->audit) : json_incref(c->data));
     if (rc == 0)
-        *event_out = ev;
-    else
-        json_decref(ev);
+        *event_out = json_incref(json_array_get(events, 0));
+    json_decref(events);
     return rc;
 }
 
@@ -145,14 +176,13 @@ static int action_in_tx(desk_action_call *c, const desk_action_def *def, const d
                         const char *number, struct evhttp_request *req, json_t **event_out,
                         sb_error *err)
 {
-    int found = ticket_lock(c->s->pg, number, scope->agent, &c->t);
+    int found = desk_ticket_lock(c->s->pg, number, scope, &c->t);
     if (found < 0)
         return sb_error_set(err, 503, "unavailable", "", "cannot read the ticket now");
     if (!found)
         return sb_error_set(err, 404, "not_found", "number", "no ticket %s", number);
-    char event_id[SB_UUID_STRLEN];
-    action_event_id(req, &c->t, def->name, event_id);
-    if ((*event_out = event_stored(c->s->pg, event_id)) != NULL)
+    action_event_id(req, &c->t, def->name, c->event_id);
+    if ((*event_out = event_stored(c->s->pg, c->event_id)) != NULL)
         return 0;                                   /* a retry: the first answer again */
     const char *state_action = state_action_of(def, c->body);
     if (!state_action)
@@ -163,7 +193,7 @@ static int action_in_tx(desk_action_call *c, const desk_action_def *def, const d
                             def->name, c->t.status);
     if (def->apply(c, err) != 0)
         return -1;
-    if (action_commit_effects(c, def->name, next, event_id, event_out) != 0)
+    if (action_commit_effects(c, def->name, next, event_out) != 0)
         return sb_error_set(err, 503, "unavailable", "", "cannot record the action now");
     return 0;
 }
@@ -206,7 +236,7 @@ static void action_run(struct evhttp_request *req, const desk_action_def *def,
     sb_service *s = g_env.s;
     sb_error err;
     sb_error_clear(&err);
-    desk_action_call c = {.s = s, .who = &scope->who, .body = body};
+    desk_action_call c = {.s = s, .scope = scope, .who = &scope->who, .body = body};
     json_t *event = NULL;
     int rc = sb_pg_begin(s->pg) == 0 ? 0 : sb_error_set(&err, 503, "unavailable", "", "database unavailable");
     if (rc == 0)
@@ -223,6 +253,7 @@ static void action_run(struct evhttp_request *req, const desk_action_def *def,
     }
     json_decref(c.data);
     json_decref(c.audit);
+    json_decref(c.more);
 }
 
 /* POST /v1/tickets/{number}/{action} */

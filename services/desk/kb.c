@@ -125,7 +125,7 @@ static int kb_list_parse(struct evhttp_request *req, const desk_scope *scope, kb
                             "status must be published, draft, retired or all");
     if (!rc)
         snprintf(l->status, sizeof(l->status), "published");
-    if (scope->agent && strcmp(l->status, "published") != 0)
+    if (scope->who.role == SB_ROLE_AGENT && strcmp(l->status, "published") != 0)
         return sb_error_set(err, 403, "forbidden", "status", "agents see published articles only");
     return kb_limit_parse(req, &l->limit, err);
 }
@@ -178,8 +178,8 @@ static void kb_get(struct evhttp_request *req, const char *tail, void *ctx)
         sb_http_reply_errorf(req, 400, "invalid_field", "id", "an article id is a positive number");
         return;
     }
-    int rc = sb_kb_get(s->pg, id, scope.agent == NULL, &out);
-    if (rc == 0 && scope.agent &&
+    int rc = sb_kb_get(s->pg, id, scope.who.role != SB_ROLE_AGENT, &out);
+    if (rc == 0 && scope.who.role == SB_ROLE_AGENT &&
         strcmp(json_string_value(json_object_get(out, "status")), "published") != 0)
         rc = SB_KB_ENOTFOUND;   /* an agent cannot tell a draft from nothing */
     if (rc != 0) {
@@ -292,13 +292,11 @@ static int kb_do_use(sb_service *s, const desk_scope *scope, int64_t id, void *a
     if (!desk_number_valid(number))
         return sb_error_set(err, 400, "invalid_field", "ticket",
                             "a ticket number looks like WX-20261122-000123");
-    /* The ticket as the caller may see it: another department's is a 404 for an agent. */
-    const char *p[] = {number, scope->agent};
+    /* The ticket as the caller may see it: one out of their scope is a 404. */
+    const char *p[] = {number, scope->scoped, scope->supervising};
     PGresult *res = sb_pg_query(s->pg,
-        "SELECT t.id FROM tickets t WHERE t.number = $1"
-        "   AND ($2::text IS NULL"
-        "        OR t.department_id = (SELECT a.department_id FROM agents a WHERE a.id = $2))",
-        2, p);
+        "SELECT t.id FROM tickets t WHERE t.number = $1 AND " DESK_SCOPE_SQL("t", "$2", "$3"),
+        3, p);
     if (!res)
         return sb_error_set(err, 503, "unavailable", "", "cannot read the ticket now");
     if (PQntuples(res) != 1) {
@@ -308,7 +306,7 @@ static int kb_do_use(sb_service *s, const desk_scope *scope, int64_t id, void *a
     int counted = 0;
     int rc = sb_kb_record_use(s->pg, id, PQgetvalue(res, 0, 0), scope->who.subject, &counted);
     PQclear(res);
-    if (rc == SB_KB_ESTATUS && scope->agent)
+    if (rc == SB_KB_ESTATUS && scope->who.role == SB_ROLE_AGENT)
         rc = SB_KB_ENOTFOUND;   /* as for reading it: an agent cannot tell a draft from nothing */
     if (rc != 0)
         return kb_error(rc, "only a published article can be used", err);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/channel.h"
 #include "common/json.h"
 #include "common/http.h"
 #include "common/ids.h"
@@ -29,10 +30,13 @@ static const char desk_list_sql[] =
     " WHERE ($1::text IS NULL OR t.status = $1)"
     "   AND ($2::text IS NULL OR t.priority = $2)"
     "   AND ($3::text IS NULL OR t.department_id = $3)"
-    "   AND ($4::text IS NULL"
-    "        OR t.department_id = (SELECT a.department_id FROM agents a WHERE a.id = $4))"
+    "   AND " DESK_SCOPE_SQL("t", "$4", "$8")
     "   AND ($5::bigint IS NULL OR (t.created_at, t.id) <"
     "        (timestamptz 'epoch' + $5::bigint * interval '1 microsecond', $6::uuid))"
+    "   AND ($9::text IS NULL OR t.assignee = $9)"
+    "   AND ($10::text IS NULL OR t.channel = $10)"
+    "   AND ($11::boolean IS NULL OR $11::boolean = EXISTS (SELECT 1 FROM sla_timers m"
+    "        WHERE m.ticket_id = t.id AND m.state = 'armed' AND m.due_at < now()))"
     " ORDER BY t.created_at DESC, t.id DESC"
     " LIMIT $7::int";
 
@@ -44,8 +48,9 @@ static const char *const desk_priorities[] = {"P1", "P2", "P3", NULL};
 /* The query as validated; NULL members are filters not asked for. */
 typedef struct desk_list_query {
     char        status[DESK_PARAM_MAX], priority[DESK_PARAM_MAX], department[DESK_PARAM_MAX];
+    char        assignee[DESK_PARAM_MAX], channel[DESK_PARAM_MAX], overdue[DESK_PARAM_MAX];
     char        cursor[DESK_PARAM_MAX];
-    const char *status_p, *priority_p, *department_p;
+    const char *status_p, *priority_p, *department_p, *assignee_p, *channel_p, *overdue_p;
     char        after_us[24];              /* cursor position, when there is a cursor */
     char        after_id[SB_UUID_STRLEN];
     int         limit;
@@ -110,6 +115,15 @@ static int desk_filter(struct evhttp_request *req, const char *name, char buf[DE
     return 0;
 }
 
+/* An agent id (letters, digits, '-', '_', '.', '@'; at most 64 bytes), or "me". */
+static int desk_agent_valid(const char *a)
+{
+    size_t n = strlen(a);
+    return n > 0 && n <= 64 &&
+           strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.@") == n;
+}
+static int desk_channel_valid(const char *c) { return sb_channel_find(c) != NULL; }
+static int desk_bool_valid(const char *b) { return !strcmp(b, "true") || !strcmp(b, "false"); }
 static int desk_status_valid(const char *s) { return sb_json_one_of(s, desk_statuses); }
 static int desk_priority_valid(const char *s) { return sb_json_one_of(s, desk_priorities); }
 
@@ -123,7 +137,13 @@ static int desk_list_parse(struct evhttp_request *req, desk_list_query *q, sb_er
         desk_filter(req, "priority", q->priority, &q->priority_p, desk_priority_valid,
                     "P1, P2 or P3", err) != 0 ||
         desk_filter(req, "department", q->department, &q->department_p, desk_department_valid,
-                    "a department id", err) != 0)
+                    "a department id", err) != 0 ||
+        desk_filter(req, "assignee", q->assignee, &q->assignee_p, desk_agent_valid,
+                    "an agent id or me", err) != 0 ||
+        desk_filter(req, "channel", q->channel, &q->channel_p, desk_channel_valid,
+                    "web, app, email, phone, wechat, store or marketplace", err) != 0 ||
+        desk_filter(req, "overdue", q->overdue, &q->overdue_p, desk_bool_valid,
+                    "true or false", err) != 0)
         return -1;
     if (desk_limit_parse(req, q) != 0)
         return sb_error_set(err, 400, "invalid_field", "limit", "limit must be 1..%d",
@@ -161,7 +181,7 @@ static json_t *desk_list_json(const PGresult *res, int limit)
     return json_pack("{s:o, s:o}", "tickets", tickets, "next_cursor", next);
 }
 
-/* GET /v1/tickets?status=&priority=&department=&cursor=&limit= */
+/* GET /v1/tickets?status=&priority=&department=&assignee=&channel=&overdue=&cursor=&limit= */
 static void desk_list_get(struct evhttp_request *req, const char *tail, void *ctx)
 {
     (void)tail;
@@ -176,10 +196,13 @@ static void desk_list_get(struct evhttp_request *req, const char *tail, void *ct
     }
     char fetch[16];
     snprintf(fetch, sizeof(fetch), "%d", q.limit + 1);   /* one more: is there a next page? */
-    const char *p[] = {q.status_p, q.priority_p, q.department_p, scope.agent,
+    /* assignee=me: the caller's own tickets. */
+    if (q.assignee_p && strcmp(q.assignee_p, "me") == 0)
+        q.assignee_p = scope.who.subject;
+    const char *p[] = {q.status_p, q.priority_p, q.department_p, scope.scoped,
                        q.after_us[0] ? q.after_us : NULL, q.after_us[0] ? q.after_id : NULL,
-                       fetch};
-    PGresult *res = sb_pg_query(s->pg, desk_list_sql, 7, p);
+                       fetch, scope.supervising, q.assignee_p, q.channel_p, q.overdue_p};
+    PGresult *res = sb_pg_query(s->pg, desk_list_sql, 11, p);
     if (!res) {
         sb_http_reply_errorf(req, 503, "unavailable", "", "cannot list tickets now");
         return;

@@ -45,6 +45,9 @@ int desk_resolve_apply(desk_action_call *c, sb_error *err)
     c->event_type = "resolved";
     c->data = json_pack("{s:s, s:s, s:o}", "resolution", b.resolution, "solution", b.solution,
                         "tags", b.tags);
+    /* The agent's capacity is free again: dispatch counts it from the event alone. */
+    if (c->data && *c->t.assignee)
+        json_object_set_new(c->data, "released_agent", json_string(c->t.assignee));
     return c->data ? resolve_archive(c, b.resolution, b.solution, json_object_get(c->data, "tags"),
                                      c->data, err)
                    : sb_error_set(err, 503, "unavailable", "", "out of memory");

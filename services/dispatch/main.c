@@ -1,150 +1,90 @@
-/* main.c - dispatch: classified tickets go to the least-loaded agent of their department. */
+/* main.c - sb-dispatch: ticket events become department commands (intake), and the replica that
+ * owns a department places its tickets with its agents or in its queue (placer). */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dispatch.h"
-#include "common/json.h"
+#include "common/config.h"
 #include "common/log.h"
 #include "common/service.h"
-#include "common/ticket_event.h"
 
 #define DISPATCH_MAX_BATCH 500
+/* How often the outbox relay looks for decisions the roster refresh queued (it is also kicked). */
+#define DISPATCH_OUTBOX_INTERVAL_MS 500
 
-/* Read a classified event; 1 when it is one, 0 for other types (skipped), -1 when malformed. */
-static int dispatch_decode(const sb_kmsg *msg, dispatch_item *it, const char **reason)
+/* Reload the organisation; free agents then take waiting work (duty or capacity changed). */
+static void dispatch_on_refresh(evutil_socket_t fd, short what, void *arg)
 {
-    memset(it, 0, sizeof(*it));
-    if (sb_kmsg_type_is(msg, "classified") == 0)
-        return 0;   /* the header says it is another type: no need to parse it */
-    it->ev = json_loadb(msg->payload, msg->len, JSON_REJECT_DUPLICATES, NULL);
-    const char *type = sb_json_str(it->ev, "type");
-    if (!type) {
-        *reason = "not a ticket event";
-        return -1;
-    }
-    if (strcmp(type, "classified") != 0)
-        return 0;
-    json_t *d = json_object_get(it->ev, "data");
-    it->event_id = sb_json_str(it->ev, "event_id");
-    it->ticket_id = sb_json_str(it->ev, "ticket_id");
-    it->number = sb_json_str(it->ev, "ticket_number");
-    it->department = sb_json_str(d, "department");
-    it->priority = sb_json_str(d, "priority");
-    it->urgency = sb_json_str(d, "urgency");
-    it->channel = sb_json_str(d, "channel");
-    if (!it->event_id || !sb_uuid_valid(it->event_id) || !it->ticket_id ||
-        !sb_uuid_valid(it->ticket_id) || !it->number || !it->department || !it->priority ||
-        !it->urgency || !it->channel) {
-        *reason = "classified event lacks ids, department, priority, urgency or channel";
-        return -1;
-    }
-    sb_ids_derived(it->event_id, "assigned", it->assigned_id);
-    return 1;
-}
-
-/* Decode the batch: keep classified events, dead-letter malformed ones, skip the rest. */
-static size_t dispatch_decode_all(dispatch_ctx *cx, sb_batch *batch, dispatch_item *items,
-                                  sb_send_group *g)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < batch->n; i++) {
-        const char *reason = NULL;
-        int rc = dispatch_decode(&batch->msgs[i], &items[n], &reason);
-        if (rc == 1) {
-            n++;
-            continue;
-        }
-        json_decref(items[n].ev);
-        if (rc < 0) {
-            sb_counter_add(cx->c_deadletters, 1);
-            sb_deadletter(g, "dispatch", &batch->msgs[i], reason);
-        }
-    }
-    return n;
-}
-
-/* Assigned events on sb.tickets.v1, their task notices on sb.notifications.v1. */
-static int dispatch_publish(sb_send_group *g, const json_t *events)
-{
-    if (sb_ticket_events_publish(g, events) != 0)
-        return -1;
-    size_t i;
-    json_t *ev;
-    json_array_foreach(events, i, ev) {
-        json_t *notice = assign_notice(ev);
-        char *body = notice ? sb_json_dump(notice) : NULL;
-        const char *to = sb_json_str(notice, "recipient");
-        int rc = body ? sb_send_group_add(g, SB_TOPIC_NOTIFICATIONS, to, "task_notice", body,
-                                                strlen(body)) : -1;
-        free(body);
-        json_decref(notice);
-        if (rc != 0)
-            return -1;
-    }
-    return 0;
-}
-
-/* Count what the batch did. */
-static void dispatch_count(dispatch_ctx *cx, const dispatch_item *items, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (!items[i].is_new)
-            sb_counter_add(cx->c_replays, 1);
-        else if (items[i].agent)
-            sb_counter_add(cx->c_assigned, 1);
-        else
-            sb_counter_add(cx->c_unassigned, 1);
-    }
-}
-
-/* One consumed batch: decode, assign in one transaction, publish, then let the consumer commit. */
-static void dispatch_on_batch(void *ctx, sb_batch *batch)
-{
-    dispatch_ctx *cx = ctx;
-    dispatch_item *items = calloc(batch->n, sizeof(*items));
-    json_t *events = json_array();
-    sb_send_group *g = sb_consumer_batch_group(cx->consumer, cx->producer, batch);
-    if (!items || !events || !g) {
-        free(items);
-        json_decref(events);
-        if (!g) {
-            sb_consumer_batch_done(cx->consumer, batch, 0);
-            return;
-        }
-        sb_send_group_fail(g);
-        sb_send_group_seal(g);
+    (void)fd;
+    (void)what;
+    dispatch_ctx *cx = arg;
+    if (sb_pg_ensure(cx->pg) != 0 || roster_refresh(cx->pg, &cx->roster) != 0) {
+        sb_warn("roster_refresh", "organisation not reloaded; keeping the previous one");
         return;
     }
-    size_t n = dispatch_decode_all(cx, batch, items, g);
-    int rc = assign_apply(cx, items, n, events);
-    if (rc == 0) {
-        dispatch_count(cx, items, n);
-        rc = dispatch_publish(g, events);
-    }
-    for (size_t i = 0; i < n; i++)
-        json_decref(items[i].ev);
-    free(items);
-    json_decref(events);
-    if (rc != 0) {
-        /* Offsets stay uncommitted: the group completes as a failure and the batch comes again. */
-        sb_error("dispatch_batch", "batch of %zu not applied; it will be retried", batch->n);
-        sb_service_reject_if_input(cx->consumer, cx->pg);
-        sb_send_group_fail(g);
-    }
-    sb_send_group_seal(g);
+    placer_drain_all(cx);
 }
 
-/* Metrics and the roster: everything the consumer callback needs. */
+/* Metrics, the roster and this replica's name (it stamps the partitions it owns). */
 static int dispatch_ctx_init(dispatch_ctx *cx, sb_service *s)
 {
     memset(cx, 0, sizeof(*cx));
     cx->pg = s->pg;
     cx->producer = s->producer;
-    cx->c_assigned = sb_metrics_counter(s->metrics, "dispatch_assigned", "Tickets assigned", NULL);
-    cx->c_unassigned = sb_metrics_counter(s->metrics, "dispatch_unassigned", "Tickets no agent could take", NULL);
-    cx->c_replays = sb_metrics_counter(s->metrics, "dispatch_replays", "Classified events seen again", NULL);
-    cx->c_deadletters = sb_metrics_counter(s->metrics, "dispatch_deadletters", "Events dead-lettered", NULL);
-    return routing_roster_load(s->pg, &cx->roster);
+    char host[64] = "?";
+    gethostname(host, sizeof(host) - 1);
+    snprintf(cx->owner_name, sizeof(cx->owner_name), "%s:%ld", host, (long)getpid());
+    sb_metrics *m = s->metrics;
+    cx->c_assigned = sb_metrics_counter(m, "dispatch_assigned", "Tickets given to an agent", NULL);
+    cx->c_queued = sb_metrics_counter(m, "dispatch_queued", "Tickets put in a department's queue", NULL);
+    cx->c_handoffs = sb_metrics_counter(m, "dispatch_handoffs", "Waiting tickets taken by a freed agent", NULL);
+    cx->c_reoffers = sb_metrics_counter(m, "dispatch_reoffers", "Tickets re-offered after an acknowledgement timeout", NULL);
+    cx->c_replays = sb_metrics_counter(m, "dispatch_replays", "Commands seen again", NULL);
+    cx->c_commands = sb_metrics_counter(m, "dispatch_commands", "Commands applied by the placer", NULL);
+    cx->c_stale = sb_metrics_counter(m, "dispatch_stale", "Decisions or batches refused: ticket moved on, or partition taken over", NULL);
+    cx->c_deadletters = sb_metrics_counter(m, "dispatch_deadletters", "Events dead-lettered", NULL);
+    cx->g_waiting = sb_metrics_gauge(m, "dispatch_waiting", "Tickets waiting in the owned departments' queues", NULL);
+    return roster_load(s->pg, &cx->roster);
+}
+
+/* Both stages' consumers, the refresh timer and the relay; then the loop. */
+static int dispatch_run(sb_service *s, dispatch_ctx *cx)
+{
+    sb_error err;
+    long refresh_ms = 5000;
+    if (sb_config_int("SB_DISPATCH_REFRESH_MS", 5000, 50, 3600000, &refresh_ms, &err) != 0) {
+        sb_error("startup", "%s", err.message);
+        return -1;
+    }
+    const char *tickets[] = {SB_TOPIC_TICKETS}, *commands[] = {SB_TOPIC_DISPATCH};
+    cx->intake = sb_consumer_new(s->base, s->cfg.kafka_brokers, "dispatch", tickets, 1,
+                                 DISPATCH_MAX_BATCH, intake_on_batch, cx, s->metrics, &err);
+    cx->placer = cx->intake ? sb_consumer_new(s->base, s->cfg.kafka_brokers, "dispatch-placer",
+                                              commands, 1, DISPATCH_MAX_BATCH, placer_on_batch, cx,
+                                              s->metrics, &err) : NULL;
+    cx->relay = sb_outbox_relay_new(s->base, s->pg, s->producer, DISPATCH_OUTBOX_INTERVAL_MS,
+                                    s->metrics);
+    struct timeval tv = {refresh_ms / 1000, (refresh_ms % 1000) * 1000};
+    struct event *refresh = event_new(s->base, -1, EV_PERSIST, dispatch_on_refresh, cx);
+    int rc = -1;
+    if (!cx->intake || !cx->placer || !cx->relay || !refresh) {
+        sb_error("startup", "%s", cx->intake && cx->placer ? "out of memory" : err.message);
+    } else {
+        sb_consumer_set_deadletter(cx->intake, s->producer);
+        sb_consumer_set_deadletter(cx->placer, s->producer);
+        sb_consumer_on_rebalance(cx->placer, ownership_on_rebalance, cx);
+        event_add(refresh, &tv);
+        rc = sb_service_run(s);
+        if (sb_producer_flush(s->producer, 10000) != 0)
+            sb_warn("shutdown", "events still undelivered; their batch will be replayed");
+    }
+    if (refresh)
+        event_free(refresh);
+    sb_consumer_free(cx->placer);
+    sb_consumer_free(cx->intake);
+    sb_outbox_relay_free(cx->relay);
+    return rc;
 }
 
 int main(void)
@@ -155,10 +95,9 @@ int main(void)
         return 1;
     int rc = 1;
     if (dispatch_ctx_init(&cx, &s) == 0) {
-        const char *topics[] = {SB_TOPIC_TICKETS};
-        rc = sb_service_consume(&s, "dispatch", topics, 1, DISPATCH_MAX_BATCH, dispatch_on_batch, &cx,
-                                &cx.consumer) == 0 ? 0 : 1;
-        routing_roster_free(&cx.roster);
+        rc = dispatch_run(&s, &cx) == 0 ? 0 : 1;
+        ownership_free(&cx);
+        roster_free(&cx.roster);
     }
     sb_service_close(&s);
     return rc;

@@ -1,8 +1,37 @@
-/* main.c - sb-sla: consumes sb.tickets.v1 and keeps each ticket's SLA timers in sla_timers. */
+/* main.c - sb-sla: consumes sb.tickets.v1, keeps each ticket's SLA timers in sla_timers, watches
+ * them in memory and escalates an unacknowledged assignment (published through the outbox). */
 #include "common/event_consumer.h"
 #include "common/log.h"
+#include "common/outbox.h"
 #include "common/service.h"
 #include "services/sla/timers.h"
+#include "services/sla/watch.h"
+
+/* How often the outbox relay looks for escalations to publish (firing also kicks it). */
+#define SLA_OUTBOX_INTERVAL_MS 200
+
+/* The consumer, with the watch loaded first: nothing armed before a crash or restart is lost. */
+static int sla_run(sb_service *s, sla_watch *watch)
+{
+    sla_timers timers;
+    sla_timers_init(&timers, s->metrics, watch);
+    static const char *const topics[] = {SB_TOPIC_TICKETS};
+    sb_error err;
+    if (sla_watch_load(watch) != 0) {
+        sb_error("startup", "cannot load the armed timers");
+        return -1;
+    }
+    sb_event_consumer *ec = sb_event_consumer_new(s, "sla", topics, 1, &sla_timers_ops, &timers,
+                                                  &err);
+    if (!ec) {
+        sb_error("startup", "consumer: %s", err.message);
+        return -1;
+    }
+    int rc = sb_service_run(s);
+    sb_event_consumer_free(ec);
+    sla_timers_close(&timers);
+    return rc;
+}
 
 int main(void)
 {
@@ -11,19 +40,13 @@ int main(void)
         sb_service_close(&s);
         return 1;
     }
-    sla_timers timers;
-    sla_timers_init(&timers, s.metrics);
-    static const char *const topics[] = {SB_TOPIC_TICKETS};
-    sb_error err;
-    sb_event_consumer *ec = sb_event_consumer_new(&s, "sla", topics, 1, &sla_timers_ops, &timers,
-                                                  &err);
-    if (!ec) {
-        sb_error("startup", "consumer: %s", err.message);
-        sb_service_close(&s);
-        return 1;
-    }
-    int rc = sb_service_run(&s);
-    sb_event_consumer_free(ec);
+    /* Escalations change PostgreSQL and announce it through the outbox (DESIGN.md). */
+    sb_outbox_relay *relay = sb_outbox_relay_new(s.base, s.pg, s.producer,
+                                                 SLA_OUTBOX_INTERVAL_MS, s.metrics);
+    sla_watch *watch = relay ? sla_watch_new(s.base, s.pg, relay, s.metrics) : NULL;
+    int rc = watch ? sla_run(&s, watch) : -1;
+    sla_watch_free(watch);
+    sb_outbox_relay_free(relay);
     sb_service_close(&s);
     return rc == 0 ? 0 : 1;
 }

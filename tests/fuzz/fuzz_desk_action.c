@@ -1,6 +1,7 @@
 /* fuzz_desk_action.c - bodies of desk's POST /v1/tickets/{number}/{reclassify, resolve,
- * status, note, urge} through their validation: what is accepted keeps every limit, what is refused is a 400
- * naming a field. */
+ * status, note, urge, reply, reassign, merge} through their validation, and reply templates
+ * filled with the body's variables: what is accepted keeps every limit, what is refused is a
+ * 400 naming a field. */
 #define FUZZ_NAME "fuzz_desk_action"
 #include "fuzz.h"
 
@@ -41,6 +42,53 @@ static void check_resolve(const desk_resolve_body *r)
     }
 }
 
+/* The issue-5 bodies: reply (and its template filled with the body's own variables, the body's
+ * "text" standing in for a template), reassign, merge. */
+static void check_work_bodies(const json_t *body)
+{
+    sb_error err;
+    desk_reply_body rb;
+    sb_error_clear(&err);
+    if (desk_reply_body_read(body, &rb, &err) == 0) {
+        CHECK(!!rb.text != !!rb.template_id, "exactly one of text and template");
+        CHECK(!rb.text || (strlen(rb.text) <= DESK_REPLY_MAX && !rb.variables), "text");
+        CHECK(!rb.variables || json_object_size(rb.variables) <= DESK_VARS_MAX, "variables");
+    } else {
+        check_refused(&err);
+    }
+    const char *tmpl = json_string_value(json_object_get(body, "text"));
+    const json_t *vars = json_object_get(body, "variables");
+    if (tmpl && (!vars || json_is_object(vars))) {
+        json_t *strs = json_object();
+        const char *k;
+        json_t *v;
+        json_object_foreach((json_t *)vars, k, v)
+            if (json_is_string(v))
+                json_object_set(strs, k, v);
+        sb_error_clear(&err);
+        char *out = desk_reply_fill(tmpl, strs, &err);
+        if (out) {
+            CHECK(strlen(out) <= DESK_REPLY_MAX, "filled reply too long");
+            free(out);
+        } else {
+            check_refused(&err);
+        }
+        json_decref(strs);
+    }
+    desk_reassign_body ra;
+    sb_error_clear(&err);
+    if (desk_reassign_body_read(body, &ra, &err) == 0)
+        CHECK(!!ra.agent_id != !!ra.department && ra.reason && *ra.reason, "reassign");
+    else
+        check_refused(&err);
+    const char *into = NULL, *reason = NULL;
+    sb_error_clear(&err);
+    if (desk_merge_body_read(body, &into, &reason, &err) == 0)
+        CHECK(into && *into && strlen(into) <= 32 && reason && *reason, "merge");
+    else
+        check_refused(&err);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     sb_error err;
@@ -79,6 +127,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(!message || strlen(message) <= DESK_MESSAGE_MAX, "urge");
     else
         check_refused(&err);
+    check_work_bodies(body);
     json_decref(body);
     return 0;
 }

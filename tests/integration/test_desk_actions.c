@@ -98,10 +98,13 @@ Test(desk_actions, reclassify_moves_the_ticket_records_who_and_why_and_announces
     free(sent);
     json_decref(r);
 
-    /* It now belongs to after-sales: the quality agent no longer finds it. */
-    r = act(number, "resolve", token, "{\"resolution\":\"fully\",\"solution\":\"x\"}", &status);
+    /* It now belongs to after-sales: another quality agent no longer finds it (its assignee,
+     * quality-01, still does: their own ticket). */
+    char *other = sb_fixture_token(pg, "quality-02", "agent");
+    r = act(number, "resolve", other, "{\"resolution\":\"fully\",\"solution\":\"x\"}", &status);
     cr_expect_eq(status, 404);
     json_decref(r);
+    free(other);
     free(token);
 }
 

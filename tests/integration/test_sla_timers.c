@@ -27,12 +27,13 @@ static void sla_teardown(void)
 
 TestSuite(sla_timers, .init = sla_setup, .fini = sla_teardown, .timeout = 60);
 
-/* A classified ticket of this urgency created at 2026-11-22T10:00:00Z. */
+/* A classified ticket of this urgency created at 2099-11-22T10:00:00Z: its deadlines lie in the
+ * future, so sla's watch leaves them armed (test_sla_escalation.c tests what it does when due). */
 static void make_ticket(const char *urgency, char number[32], char id[37])
 {
     sb_fixture_ticket t = {.status = "assigned", .category = "complaint", .urgency = urgency,
                            .priority = "P2", .department = "quality",
-                           .created_at = "2026-11-22T10:00:00Z"};
+                           .created_at = "2099-11-22T10:00:00Z"};
     cr_assert_eq(sb_fixture_ticket_new(pg, &t, number, id), 0);
 }
 
@@ -65,13 +66,13 @@ Test(sla_timers, assigned_arms_ack_and_first_response_by_urgency)
     char number[32], id[37], ev[37];
     make_ticket("high", number, id);
     sb_fixture_uuid(ev);
-    publish("assigned", ev, id, number, "2026-11-22T10:00:05.000Z",
+    publish("assigned", ev, id, number, "2099-11-22T10:00:05.000Z",
             json_pack("{s:s, s:s, s:s, s:s}", "agent_id", "quality-01", "department", "quality",
-                      "reason", "least_load", "ack_due_at", "2026-11-22T11:00:05.000Z"));
-    char *got = timers(id, "acknowledgement=2026-11-22 11:00/armed;"
-                           "first_response=2026-11-22 12:00/armed");
-    cr_assert_str_eq(got ? got : "(none)", "acknowledgement=2026-11-22 11:00/armed;"
-                                           "first_response=2026-11-22 12:00/armed");
+                      "reason", "least_load", "ack_due_at", "2099-11-22T11:00:05.000Z"));
+    char *got = timers(id, "acknowledgement=2099-11-22 11:00/armed;"
+                           "first_response=2099-11-22 12:00/armed");
+    cr_assert_str_eq(got ? got : "(none)", "acknowledgement=2099-11-22 11:00/armed;"
+                                           "first_response=2099-11-22 12:00/armed");
     free(got);
 }
 
@@ -80,13 +81,13 @@ Test(sla_timers, defaults_without_ack_due_at_and_low_urgency)
     char number[32], id[37], ev[37];
     make_ticket("low", number, id);
     sb_fixture_uuid(ev);
-    publish("assigned", ev, id, number, "2026-11-22T10:30:00.000Z",
+    publish("assigned", ev, id, number, "2099-11-22T10:30:00.000Z",
             json_pack("{s:s, s:s, s:s}", "agent_id", "quality-01", "department", "quality",
                       "reason", "least_load"));
-    char *got = timers(id, "acknowledgement=2026-11-22 11:30/armed;"
-                           "first_response=2026-11-25 10:00/armed");
-    cr_assert_str_eq(got ? got : "(none)", "acknowledgement=2026-11-22 11:30/armed;"
-                                           "first_response=2026-11-25 10:00/armed");
+    char *got = timers(id, "acknowledgement=2099-11-22 11:30/armed;"
+                           "first_response=2099-11-25 10:00/armed");
+    cr_assert_str_eq(got ? got : "(none)", "acknowledgement=2099-11-22 11:30/armed;"
+                                           "first_response=2099-11-25 10:00/armed");
     free(got);
 }
 
@@ -96,16 +97,16 @@ Test(sla_timers, resolved_meets_the_timers_and_replays_change_nothing)
     make_ticket("medium", number, id);
     sb_fixture_uuid(assigned);
     sb_fixture_uuid(resolved);
-    publish("assigned", assigned, id, number, "2026-11-22T10:00:00.000Z",
+    publish("assigned", assigned, id, number, "2099-11-22T10:00:00.000Z",
             json_pack("{s:s, s:s, s:s, s:s}", "agent_id", "quality-01", "department", "quality",
-                      "reason", "least_load", "ack_due_at", "2026-11-22T11:00:00.000Z"));
-    publish("resolved", resolved, id, number, "2026-11-22T10:20:00.000Z",
+                      "reason", "least_load", "ack_due_at", "2099-11-22T11:00:00.000Z"));
+    publish("resolved", resolved, id, number, "2099-11-22T10:20:00.000Z",
             json_pack("{s:s, s:s, s:[]}", "resolution", "fully", "solution", "done", "tags"));
     /* A replayed assignment with a different deadline must not re-arm anything. */
-    publish("assigned", assigned, id, number, "2026-11-22T10:00:00.000Z",
+    publish("assigned", assigned, id, number, "2099-11-22T10:00:00.000Z",
             json_pack("{s:s, s:s, s:s, s:s}", "agent_id", "quality-01", "department", "quality",
-                      "reason", "least_load", "ack_due_at", "2026-11-22T15:00:00.000Z"));
-    const char *want = "acknowledgement=2026-11-22 11:00/met;first_response=2026-11-23 10:00/met";
+                      "reason", "least_load", "ack_due_at", "2099-11-22T15:00:00.000Z"));
+    const char *want = "acknowledgement=2099-11-22 11:00/met;first_response=2099-11-23 10:00/met";
     char *got = timers(id, want);
     cr_assert_str_eq(got ? got : "(none)", want);
     free(got);

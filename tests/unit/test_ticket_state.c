@@ -35,3 +35,24 @@ Test(ticket_state, forbidden_moves_and_unknown_words_are_refused)
     /* A status that is a substring of a listed one must not match it. */
     cr_expect_null(sb_ticket_state_next("opened", "reopen"));
 }
+
+Test(ticket_state, reassigning_requeueing_and_merging)
+{
+    /* A supervisor reassigns open work to another agent, or back to a queue. */
+    cr_expect_str_eq(sb_ticket_state_next("acknowledged", "assign"), "assigned");
+    cr_expect_str_eq(sb_ticket_state_next("awaiting_customer", "assign"), "assigned");
+    cr_expect_str_eq(sb_ticket_state_next("assigned", "requeue"), "classified");
+    cr_expect_str_eq(sb_ticket_state_next("reopened", "requeue"), "classified");
+    cr_expect_str_eq(sb_ticket_state_next("classified", "requeue"), "classified");
+    cr_expect_null(sb_ticket_state_next("new", "requeue"));
+    cr_expect_null(sb_ticket_state_next("resolved", "requeue"));
+    cr_expect_null(sb_ticket_state_next("new", "assign"));
+    /* A duplicate is closed, open or resolved; never twice, never before it is classified. */
+    cr_expect_str_eq(sb_ticket_state_next("assigned", "merge"), "closed");
+    cr_expect_str_eq(sb_ticket_state_next("resolved", "merge"), "closed");
+    cr_expect_null(sb_ticket_state_next("closed", "merge"));
+    cr_expect_null(sb_ticket_state_next("new", "merge"));
+    /* A reply goes out on open tickets only. */
+    cr_expect_str_eq(sb_ticket_state_next("awaiting_customer", "reply"), "awaiting_customer");
+    cr_expect_null(sb_ticket_state_next("resolved", "reply"));
+}

@@ -43,6 +43,8 @@ static const topic_spec default_topics[] = {
     {"sb.tickets.v1", 64},
     {"sb.notifications.v1", 16},
     {"sb.deadletter.v1", 4},
+    /* dispatch's department commands: few keys (departments), so few partitions carry them */
+    {"sb.dispatch.v1", 16},
 };
 
 /* Writes s to f as the body of a JSON string (quotes not included). */
@@ -132,7 +134,7 @@ static void usage(FILE *f)
             "                          a default of the same name)\n"
             "  -h, --help              this text\n"
             "\n"
-            "Default topics: sb.inbound.v1:64 sb.tickets.v1:64 sb.notifications.v1:16\n"
+            "Default topics: sb.inbound.v1:64 sb.tickets.v1:64 sb.notifications.v1:16 sb.dispatch.v1:16\n"
             "sb.deadletter.v1:4.\n"
             "Signals: SIGUSR1 = broker %d down, SIGUSR2 = broker %d up (fault injection).\n",
             DEVBROKER_BROKER_ID, DEVBROKER_BROKER_ID);

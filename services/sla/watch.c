@@ -1,0 +1,320 @@
+/* watch.c - sla's deadlines: a min-heap fed by the consumer, one libevent timer at the
+ * earliest, and firing that is exactly-once across restarts and replicas. */
+#include "services/sla/watch.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/clock.h"
+#include "common/ids.h"
+#include "common/json.h"
+#include "common/kafka.h"
+#include "common/log.h"
+#include "common/ticket_event.h"
+
+/* Timers fired per transaction; more due at once wait for the next turn of the loop. */
+#define WATCH_FIRE_MAX     500
+/* After a failed firing transaction: try those timers again this much later. */
+#define WATCH_RETRY_MS     1000
+/* Never sleep longer than this: a wall-clock step cannot delay a deadline by more. */
+#define WATCH_WAIT_MAX_MS  60000
+/* The sweep: every SWEEP_MS, armed timers due within 2 x SWEEP_MS are (re)loaded, so a
+ * timer another replica armed (and that replica then died) is still fired. */
+#define WATCH_SWEEP_MS     30000
+
+struct sla_watch {
+    sb_pg           *pg;
+    sb_outbox_relay *relay;
+    sla_heap         heap;
+    struct event    *ev_due, *ev_sweep;
+    int              retrying;      /* ev_due is a retry backoff, not the earliest deadline */
+    sb_counter      *c_escalations, *c_fired, *c_failed;
+    sb_gauge        *g_in_memory;
+};
+
+/* Arm each due timer that is still armed at exactly that deadline: breached when the ticket
+ * still waits on that agent, else met. The conditional UPDATE is what makes firing
+ * exactly-once: a retried, replayed or concurrent (other replica) firing finds the row no
+ * longer armed, or re-armed at another deadline, and does nothing. Rows are locked in one
+ * order (as the consumer's arming does), so replicas firing together cannot deadlock. */
+static const char watch_fire_sql[] =
+    "WITH due AS ("
+    "  SELECT * FROM jsonb_to_recordset($1::jsonb) AS r(ticket_id uuid, kind text, due_ms bigint)),"
+    " locked AS ("
+    "  SELECT s.ticket_id, s.kind FROM sla_timers s JOIN due r"
+    "    ON s.ticket_id = r.ticket_id AND s.kind = r.kind"
+    "   AND floor(extract(epoch FROM s.due_at) * 1000)::bigint = r.due_ms"
+    "  WHERE s.state = 'armed' ORDER BY s.ticket_id, s.kind FOR UPDATE OF s),"
+    " fired AS ("
+    "  UPDATE sla_timers s SET state = CASE WHEN t.status = 'assigned'"
+    "      AND t.assignee IS NOT NULL AND t.assignee = COALESCE(s.agent_id, t.assignee)"
+    "      THEN 'breached' ELSE 'met' END"
+    "  FROM locked l, tickets t"
+    "  WHERE s.ticket_id = l.ticket_id AND s.kind = l.kind AND s.state = 'armed'"
+    "    AND t.id = s.ticket_id"
+    "  RETURNING s.ticket_id, s.kind, s.state, s.due_at, COALESCE(s.source_event_id, s.ticket_id)"
+    "            AS source, t.assignee, t.number, t.department_id)"
+    " SELECT f.ticket_id, f.number, f.kind, f.assignee,"
+    "        COALESCE(f.department_id, a.department_id),"
+    "        to_char(f.due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), f.source,"
+    "        COALESCE(tm.supervisor_id, COALESCE(f.department_id, a.department_id) || '-lead')"
+    " FROM fired f LEFT JOIN agents a ON a.id = f.assignee LEFT JOIN teams tm ON tm.id = a.team_id"
+    " WHERE f.state = 'breached' ORDER BY f.ticket_id";
+
+static const char watch_load_sql[] =
+    "SELECT " SLA_TIMER_COLUMNS " FROM sla_timers s"
+    " WHERE s.state = 'armed' AND s.kind = ANY ($1::text[])"
+    "   AND s.due_at <= COALESCE($2::timestamptz, 'infinity')";
+
+int sla_timer_from_row(const PGresult *res, int row, int col, sla_timer *out)
+{
+    int kind = sla_kind_parse(PQgetvalue(res, row, col + 1));
+    char *end;
+    memset(out, 0, sizeof(*out));
+    if (kind < 0 || sb_uuid_parse(PQgetvalue(res, row, col), &out->ticket) != 0 ||
+        sb_uuid_parse(PQgetvalue(res, row, col + 3), &out->source) != 0)
+        return -1;
+    out->due_ms = strtoll(PQgetvalue(res, row, col + 2), &end, 10);
+    out->kind = (uint8_t)kind;
+    return *end ? -1 : 0;
+}
+
+/* Keep the gauge in step with the heap. */
+static void watch_gauge(sla_watch *w)
+{
+    sb_gauge_set(w->g_in_memory, (double)sla_heap_size(&w->heap));
+}
+
+void sla_watch_arm(sla_watch *w, const sla_timer *t)
+{
+    if (sla_heap_set(&w->heap, t) != 0)
+        /* Still armed in PostgreSQL: the sweep picks it up again before it is due. */
+        sb_warn("timer_heap", "out of memory: a timer waits for the sweep");
+}
+
+void sla_watch_forget(sla_watch *w, const sb_uuid *ticket, uint8_t kind)
+{
+    sla_heap_remove(&w->heap, ticket, kind);
+}
+
+void sla_watch_reschedule(sla_watch *w)
+{
+    watch_gauge(w);
+    if (w->retrying)
+        return;   /* the retry comes first and reschedules after it */
+    int64_t wait = sla_heap_wait_ms(&w->heap, sb_clock_now_ms());
+    if (wait < 0) {
+        evtimer_del(w->ev_due);
+        return;
+    }
+    if (wait > WATCH_WAIT_MAX_MS)
+        wait = WATCH_WAIT_MAX_MS;
+    struct timeval tv = {(time_t)(wait / 1000), (suseconds_t)(wait % 1000) * 1000};
+    evtimer_add(w->ev_due, &tv);
+}
+
+/* Load armed timers of the watched kinds due before due_before_ms (-1: all). 0 or -1. */
+static int watch_load_until(sla_watch *w, int64_t due_before_ms)
+{
+    const char *names[SLA_KIND_COUNT];
+    for (int k = 0; k < SLA_KIND_COUNT; k++)
+        names[k] = sla_kind_name((sla_kind)k);
+    char *kinds = sb_pg_array_literal(names, SLA_KIND_COUNT), until[32];
+    const char *p[] = {kinds, due_before_ms < 0 ? NULL
+                                                : sb_clock_format_iso(due_before_ms, until,
+                                                                      sizeof(until))};
+    PGresult *res = kinds && sb_pg_ensure(w->pg) == 0 ? sb_pg_query(w->pg, watch_load_sql, 2, p)
+                                                      : NULL;
+    free(kinds);
+    if (!res)
+        return -1;
+    sla_timer t;
+    for (int i = 0; i < PQntuples(res); i++)
+        if (sla_timer_from_row(res, i, 0, &t) == 0)
+            sla_watch_arm(w, &t);
+    sb_debug("timers_loaded", "%d armed timers, %zu in memory", PQntuples(res),
+             sla_heap_size(&w->heap));
+    PQclear(res);
+    sla_watch_reschedule(w);
+    return 0;
+}
+
+int sla_watch_load(sla_watch *w)
+{
+    if (watch_load_until(w, -1) != 0)
+        return -1;
+    struct timeval tv = {WATCH_SWEEP_MS / 1000, 0};
+    return evtimer_add(w->ev_sweep, &tv);
+}
+
+/* The escalated event and the supervisor's notification for fired row i, appended to events
+ * and notices. -1 when out of memory. */
+static int watch_escalation(PGresult *res, int i, int64_t now_ms, json_t *events, json_t *notices)
+{
+    const char *ticket = PQgetvalue(res, i, 0), *number = PQgetvalue(res, i, 1);
+    const char *kind = PQgetvalue(res, i, 2), *agent = PQgetvalue(res, i, 3);
+    const char *dept = PQgetvalue(res, i, 4), *due = PQgetvalue(res, i, 5);
+    const char *source = PQgetvalue(res, i, 6), *supervisor = PQgetvalue(res, i, 7);
+    char id[SB_UUID_STRLEN], notice_id[SB_UUID_STRLEN], reason[160], summary[256], ts[32];
+    sb_ids_derived(source, "escalated", id);
+    sb_ids_derived(id, "escalation", notice_id);
+    snprintf(reason, sizeof(reason), "not acknowledged by %s before %s", agent, due);
+    json_t *ev = sb_ticket_event_new(
+        "escalated", id, source, ticket, number, now_ms,
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "kind", kind, "agent_id", agent,
+                  "supervisor_id", supervisor, "department", dept, "due_at", due, "reason",
+                  reason));
+    snprintf(summary, sizeof(summary), "%s: %s did not acknowledge by %s; re-offering", number,
+             agent, due);
+    json_t *notice = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "type", "escalation",
+        "event_id", notice_id, "occurred_at", sb_clock_format_iso(now_ms, ts, sizeof(ts)),
+        "source_event_id", id, "recipient", supervisor, "recipient_kind", "supervisor",
+        "ticket_id", ticket, "ticket_number", number, "summary", summary, "agent_id", agent,
+        "department", dept, "due_at", due);
+    int oom = json_array_append_new(events, ev) != 0;
+    oom |= json_array_append_new(notices, notice) != 0;
+    return oom || !ev || !notice ? -1 : 0;
+}
+
+/* Inside the firing transaction: store and queue what the fired rows imply. Escalations made,
+ * or -1. */
+static int watch_announce(sb_pg *pg, PGresult *res)
+{
+    json_t *events = json_array(), *notices = json_array();
+    int64_t now_ms = sb_clock_now_ms();
+    int rc = events && notices ? 0 : -1;
+    for (int i = 0; rc == 0 && i < PQntuples(res); i++)
+        rc = watch_escalation(res, i, now_ms, events, notices);
+    if (rc == 0)
+        rc = sb_ticket_events_store(pg, events);
+    for (size_t i = 0; rc == 0 && i < json_array_size(events); i++) {
+        const json_t *ev = json_array_get(events, i), *n = json_array_get(notices, i);
+        rc = sb_outbox_add(pg, SB_TOPIC_TICKETS, sb_json_str(ev, "ticket_id"), ev);
+        if (rc == 0)
+            rc = sb_outbox_add(pg, SB_TOPIC_NOTIFICATIONS, sb_json_str(n, "recipient"), n);
+    }
+    json_decref(events);
+    json_decref(notices);
+    return rc == 0 ? PQntuples(res) : -1;
+}
+
+/* The due timers as the fire statement's JSON parameter (caller frees). */
+static char *watch_due_json(const sla_timer *due, size_t n)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++) {
+        char id[SB_UUID_STRLEN];
+        sb_uuid_format(&due[i].ticket, id);
+        json_array_append_new(arr, json_pack("{s:s, s:s, s:I}", "ticket_id", id, "kind",
+                                             sla_kind_name(due[i].kind), "due_ms",
+                                             (json_int_t)due[i].due_ms));
+    }
+    char *text = arr ? sb_json_dump(arr) : NULL;
+    json_decref(arr);
+    return text;
+}
+
+/* Fire the n due timers in one transaction; escalations made, or -1 (rolled back). */
+static int watch_fire(sla_watch *w, const sla_timer *due, size_t n)
+{
+    char *param = watch_due_json(due, n);
+    if (!param || sb_pg_ensure(w->pg) != 0 || sb_pg_begin(w->pg) != 0) {
+        free(param);
+        return -1;
+    }
+    const char *p[] = {param};
+    PGresult *res = sb_pg_query(w->pg, watch_fire_sql, 1, p);
+    free(param);
+    int made = res ? watch_announce(w->pg, res) : -1;
+    PQclear(res);
+    if (made < 0 || sb_pg_commit(w->pg) != 0) {
+        sb_pg_rollback(w->pg);
+        return -1;
+    }
+    return made;
+}
+
+/* ev_due: fire everything due now, in batches of WATCH_FIRE_MAX. */
+static void watch_on_due(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    sla_watch *w = arg;
+    static sla_timer due[WATCH_FIRE_MAX];
+    size_t n = 0;
+    w->retrying = 0;
+    int64_t now = sb_clock_now_ms();
+    while (n < WATCH_FIRE_MAX && sla_heap_pop_due(&w->heap, now, &due[n]))
+        n++;
+    int made = n ? watch_fire(w, due, n) : 0;
+    if (made < 0) {
+        /* Nothing happened in PostgreSQL: keep them and try again shortly. */
+        for (size_t i = 0; i < n; i++)
+            sla_watch_arm(w, &due[i]);
+        sb_counter_add(w->c_failed, 1);
+        sb_warn("timers_fire", "%zu due timers not fired, retrying in %d ms", n, WATCH_RETRY_MS);
+        struct timeval tv = {WATCH_RETRY_MS / 1000, (WATCH_RETRY_MS % 1000) * 1000};
+        w->retrying = 1;
+        evtimer_add(w->ev_due, &tv);
+        watch_gauge(w);
+        return;
+    }
+    sb_counter_add(w->c_fired, n);
+    if (made > 0) {
+        sb_counter_add(w->c_escalations, (uint64_t)made);
+        sb_info("escalated", "%d unacknowledged assignments escalated (%zu timers due)", made, n);
+        sb_outbox_relay_kick(w->relay);
+    }
+    sla_watch_reschedule(w);
+}
+
+/* ev_sweep: reload what is due soon, in case another replica armed it and went away. */
+static void watch_on_sweep(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    sla_watch *w = arg;
+    if (watch_load_until(w, sb_clock_now_ms() + 2 * WATCH_SWEEP_MS) != 0)
+        sb_warn("timers_sweep", "could not reload armed timers; next sweep in %d ms",
+                WATCH_SWEEP_MS);
+}
+
+sla_watch *sla_watch_new(struct event_base *base, sb_pg *pg, sb_outbox_relay *relay,
+                         sb_metrics *metrics)
+{
+    sla_watch *w = calloc(1, sizeof(*w));
+    if (!w)
+        return NULL;
+    w->pg = pg;
+    w->relay = relay;
+    sla_heap_init(&w->heap);
+    w->ev_due = evtimer_new(base, watch_on_due, w);
+    w->ev_sweep = event_new(base, -1, EV_PERSIST, watch_on_sweep, w);
+    if (!w->ev_due || !w->ev_sweep) {
+        sla_watch_free(w);
+        return NULL;
+    }
+    w->c_escalations = sb_metrics_counter(metrics, "sla_escalations",
+                                          "Unacknowledged assignments escalated to a supervisor",
+                                          NULL);
+    w->c_fired = sb_metrics_counter(metrics, "sla_timers_fired",
+                                    "Timers whose deadline passed (escalated, or found met)", NULL);
+    w->c_failed = sb_metrics_counter(metrics, "sla_fire_failures",
+                                     "Firing transactions rolled back and retried", NULL);
+    w->g_in_memory = sb_metrics_gauge(metrics, "sla_timers_in_memory",
+                                      "Armed timers watched in memory", NULL);
+    return w;
+}
+
+void sla_watch_free(sla_watch *w)
+{
+    if (!w)
+        return;
+    if (w->ev_due)
+        event_free(w->ev_due);
+    if (w->ev_sweep)
+        event_free(w->ev_sweep);
+    sla_heap_free(&w->heap);
+    free(w);
+}

@@ -1,0 +1,38 @@
+/* watch.h - sla's watch over its deadlines: the in-memory heap of armed timers, one libevent
+ * timer set to the earliest, and the exactly-once firing (escalations) in PostgreSQL. */
+#ifndef SLA_WATCH_H
+#define SLA_WATCH_H
+
+#include <event2/event.h>
+#include <libpq-fe.h>
+
+#include "common/metrics.h"
+#include "common/outbox.h"
+#include "common/pg.h"
+#include "services/sla/timer_heap.h"
+
+typedef struct sla_watch sla_watch;
+
+/* pg is shared with the consumer (each of them finishes its transaction within one callback);
+ * relay publishes what firing queues in the outbox. NULL when out of memory. */
+sla_watch *sla_watch_new(struct event_base *base, sb_pg *pg, sb_outbox_relay *relay,
+                         sb_metrics *metrics);
+void       sla_watch_free(sla_watch *w);
+/* Every armed timer of a watched kind from sla_timers (at start: nothing armed is lost to a
+ * crash or restart), then the periodic sweep starts. 0 or -1. */
+int        sla_watch_load(sla_watch *w);
+/* After a committed change: (re)arm or forget one timer. Call sla_watch_reschedule once the
+ * batch's changes are in. */
+void       sla_watch_arm(sla_watch *w, const sla_timer *t);
+void       sla_watch_forget(sla_watch *w, const sb_uuid *ticket, uint8_t kind);
+void       sla_watch_reschedule(sla_watch *w);
+
+/* Row `row` of res, columns col..col+3 = ticket_id, kind, due epoch ms, source event id, into
+ * *out: 0, or -1 when the kind is not watched (or a value does not parse). */
+int        sla_timer_from_row(const PGresult *res, int row, int col, sla_timer *out);
+/* The SQL expression sla_timer_from_row expects for these columns of sla_timers (alias s). */
+#define SLA_TIMER_COLUMNS                                                                      \
+    "s.ticket_id, s.kind, floor(extract(epoch FROM s.due_at) * 1000)::bigint,"                 \
+    " COALESCE(s.source_event_id, s.ticket_id)"
+
+#endif
