@@ -968,6 +968,20 @@ Test(proto, customer_reply)
         { "/recipient_kind", "\"agent\"", "/recipient_kind: value does not equal const" },
         { "/text", NULL, "/text: required property missing" },
         { "/text", "\"\"", "/text: string shorter than minLength 1" },
+        { "/source_event_id", NULL, "/source_event_id: required property missing" },
+        { "/phone", "\"13812345678\"", "/phone: additional property not allowed" },
+        { "/type", "\"task_notice\"", "/type: value does not equal const" },
+        { NULL, NULL, NULL },
+    };
+    static const mutation fine[] = {
+        { "/language", "null", NULL },
+        { "/language", NULL, NULL },
+        { NULL, NULL, NULL },
+    };
+    proto_case pc = { "notifications/customer_reply.v1.json", good, bad, fine };
+    assert_case(&pc);
+}
+
 Test(proto, ticket_escalated)
 {
     static const char good[] =
@@ -1016,12 +1030,6 @@ Test(proto, escalation_notice)
         { "/type", "\"task_notice\"", "/type: value does not equal const" },
         { NULL, NULL, NULL },
     };
-    static const mutation fine[] = {
-        { "/language", "null", NULL },
-        { "/language", NULL, NULL },
-        { NULL, NULL, NULL },
-    };
-    proto_case pc = { "notifications/customer_reply.v1.json", good, bad, fine };
     proto_case pc = { "notifications/escalation.v1.json", good, bad, NULL };
     assert_case(&pc);
 }
