@@ -3,17 +3,15 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <openssl/sha.h>
+#include <openssl/crypto.h>
 
 #include "common/log.h"
 #include "common/http.h"
+#include "common/secret.h"
 
 void sb_auth_token_hash(const char *token, char out[65])
 {
-    unsigned char md[SHA256_DIGEST_LENGTH];
-    SHA256((const unsigned char *)token, strlen(token), md);
-    for (int i = 0; i < SHA256_DIGEST_LENGTH; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    sb_secret_sha256_hex(token, out);
 }
 
 const char *sb_role_name(sb_role r)
@@ -48,6 +46,17 @@ int sb_auth_token_seed(sb_pg *pg, const char *token, const char *subject, sb_rol
                       "INSERT INTO api_tokens (token_hash, subject, role) VALUES ($1, $2, $3)"
                       " ON CONFLICT (token_hash) DO NOTHING",
                       3, p);
+}
+
+int sb_auth_token_issue(sb_pg *pg, const char *subject, sb_role role,
+                        char token[SB_SECRET_HEX_LEN + 1])
+{
+    if (sb_secret_generate(token) != 0)
+        return -1;
+    if (sb_auth_token_seed(pg, token, subject, role) == 0)
+        return 0;
+    OPENSSL_cleanse(token, SB_SECRET_HEX_LEN + 1);
+    return -1;
 }
 
 int sb_auth_seed_admin_from_env(sb_pg *pg)

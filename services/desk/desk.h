@@ -68,6 +68,9 @@ int desk_rules_admin_routes(sb_service *s);
 /* The knowledge base: /v1/kb/articles..., /v1/kb/review, and the review scan's timer
  * (SB_KB_REVIEW_INTERVAL_MS). 0 or -1. */
 int desk_kb_routes(sb_service *s);
+/* The admin API (/v1/admin/departments, teams, agents and their tokens, routing,
+ * ack-policies, templates, channel-credentials) and POST /v1/me/duty (admin*.c). 0 or -1. */
+int desk_admin_routes(sb_service *s);
 
 /* GET /v1/me (me.c). 0 or -1. */
 int desk_me_routes(sb_service *s);

@@ -17,7 +17,8 @@ int main(void)
         desk_classifier_routes(&s) != 0 || desk_rules_admin_routes(&s) != 0 ||
         desk_kb_routes(&s) != 0 ||
         desk_me_routes(&s) != 0 || desk_templates_routes(&s) != 0 || desk_board_routes(&s) != 0 ||
-        desk_console_routes(&s) != 0) {
+        desk_console_routes(&s) != 0 ||
+        desk_admin_routes(&s) != 0) {
         sb_service_close(&s);
         return 1;
     }

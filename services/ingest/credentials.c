@@ -8,10 +8,10 @@
 
 #include <event2/event.h>
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
 
 #include "common/log.h"
 #include "common/pg.h"
+#include "common/secret.h"
 
 struct ingest_credential {
     int64_t           id;
@@ -49,15 +49,6 @@ static int creds_kind_parse(const char *s)
         if (strcmp(s, creds_kind_names[k]) == 0)
             return k;
     return -1;
-}
-
-/* Hex SHA-256 of s. */
-static void creds_hash(const char *s, char out[65])
-{
-    unsigned char md[SHA256_DIGEST_LENGTH];
-    SHA256((const unsigned char *)s, strlen(s), md);
-    for (int i = 0; i < SHA256_DIGEST_LENGTH; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
 /* Frees a loaded set. */
@@ -170,7 +161,7 @@ static int creds_seed_one(sb_pg *pg, const char *var, const char *channel, const
     char hash[65], burst[32];
     int api_key = strcmp(kind, "api_key") == 0;
     if (api_key)
-        creds_hash(value, hash);
+        sb_secret_sha256_hex(value, hash);
     snprintf(burst, sizeof burst, "%.0f", 2 * strtod(rate, NULL));
     const char *p[] = {channel, kind, name, api_key ? hash : NULL, api_key ? NULL : value, rate,
                        burst};
@@ -328,7 +319,7 @@ ingest_credential *ingest_credentials_by_key(ingest_credentials *cs, const char 
     if (!token || !*token || strlen(token) > 512)
         return NULL;
     char hash[65];
-    creds_hash(token, hash);
+    sb_secret_sha256_hex(token, hash);
     /* Searching by the hash reveals, through timing, at most how the hash compares; the key
      * itself never meets a comparison. */
     size_t lo = 0, hi = cs->nkeys;

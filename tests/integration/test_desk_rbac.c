@@ -192,9 +192,31 @@ static char *revoked_token(void)
     return t;
 }
 
-/* path with its parameters filled: {number} a fresh quality ticket assigned to agent, {id}
- * and {version} 1. */
-static void fill_path(const char *path, const char *agent, char *out, size_t len)
+/* The documented example of op's path parameter name (len bytes at name) into value: an
+ * operation that acts on "1" when called (revoking credential 1, the web channel's key, would
+ * break its neighbours) documents a harmless one. 0 when there is none. */
+static int param_example(const json_t *op, const char *name, size_t len, char *value, size_t cap)
+{
+    size_t i;
+    json_t *prm;
+    json_array_foreach(json_object_get(op, "parameters"), i, prm) {
+        const char *n = json_string_value(json_object_get(prm, "name"));
+        json_t *ex = json_object_get(prm, "example");
+        if (!n || strlen(n) != len || strncmp(n, name, len) != 0 || !ex)
+            continue;
+        if (json_is_integer(ex))
+            snprintf(value, cap, "%lld", (long long)json_integer_value(ex));
+        else
+            snprintf(value, cap, "%s", json_string_value(ex) ? json_string_value(ex) : "1");
+        return 1;
+    }
+    return 0;
+}
+
+/* path with its parameters filled: {number} a fresh quality ticket assigned to agent, others
+ * their documented example (param_example), else 1. */
+static void fill_path(const char *path, const json_t *op, const char *agent, char *out,
+                      size_t len)
 {
     size_t o = 0;
     for (const char *p = path; *p && o + 1 < len;) {
@@ -205,6 +227,7 @@ static void fill_path(const char *path, const char *agent, char *out, size_t len
         const char *end = strchr(p, '}');
         cr_assert_not_null(end, "%s: unclosed parameter", path);
         char value[40] = "1";
+        param_example(op, p + 1, (size_t)(end - p - 1), value, sizeof value);
         if (strncmp(p, "{file}", 6) == 0)
             snprintf(value, sizeof value, "app.js");
         if (strncmp(p, "{number}", 8) == 0) {
@@ -275,7 +298,7 @@ Test(desk_rbac, every_role_against_every_operation)
             char *body = example_body(op);
             for (size_t c = 0; c < sizeof callers / sizeof callers[0]; c++) {
                 char filled[256];
-                fill_path(path, agent_id, filled, sizeof filled);
+                fill_path(path, op, agent_id, filled, sizeof filled);
                 int status = call(*m, filled, callers[c].token, body);
                 calls++;
                 if (need == 0)
