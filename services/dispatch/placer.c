@@ -501,7 +501,7 @@ static void drain_department(placer_batch *b, dispatch_dept *dd)
         snprintf(why, sizeof(why), "%.64s has room now (came on duty or capacity raised): oldest "
                  "highest-priority waiting ticket of %.64s (%d of %d open before this one)",
                  a->id, dd->id, a->open, a->max_open);
-        capacity_take(&b->cx->roster, a);
+        capacity_take(&b->cx->roster, a, t.id);
         dispatch_decision *d = decide(b, &t, a, NULL, why);
         if (!d)
             return;
