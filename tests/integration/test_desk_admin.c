@@ -126,19 +126,19 @@ Test(desk_admin, department_refusals_name_the_field)
     char id[32], body[128];
     department_new(id, sizeof id);
     snprintf(body, sizeof body, "{\"id\":\"%s\",\"name\":\"again\"}", id);
-    sb_test_admin_refused("POST", "/v1/admin/departments", admin, body, 409, "id");
-    sb_test_admin_refused("POST", "/v1/admin/departments", admin,
+    sb_test_assert_admin_refused("POST", "/v1/admin/departments", admin, body, 409, "id");
+    sb_test_assert_admin_refused("POST", "/v1/admin/departments", admin,
                           "{\"id\":\"x\",\"name\":\"n\",\"nmae\":1}", 400, "nmae");
-    sb_test_admin_refused("POST", "/v1/admin/departments", admin, "{\"id\":\"Bad Id\",\"name\":\"n\"}",
+    sb_test_assert_admin_refused("POST", "/v1/admin/departments", admin, "{\"id\":\"Bad Id\",\"name\":\"n\"}",
                           400, "id");
-    sb_test_admin_refused("POST", "/v1/admin/departments", admin, "{\"id\":\"ok-id\"}", 400, "name");
-    sb_test_admin_refused("PATCH", "/v1/admin/departments/no-such-dept", admin, "{\"name\":\"n\"}",
+    sb_test_assert_admin_refused("POST", "/v1/admin/departments", admin, "{\"id\":\"ok-id\"}", 400, "name");
+    sb_test_assert_admin_refused("PATCH", "/v1/admin/departments/no-such-dept", admin, "{\"name\":\"n\"}",
                           404, "id");
-    sb_test_admin_refused("PATCH", "/v1/admin/departments/service", admin, "{\"id\":\"x\"}", 400,
+    sb_test_assert_admin_refused("PATCH", "/v1/admin/departments/service", admin, "{\"id\":\"x\"}", 400,
                           "id");
-    sb_test_admin_refused("PATCH", "/v1/admin/departments/service/more", admin,
+    sb_test_assert_admin_refused("PATCH", "/v1/admin/departments/service/more", admin,
                           "{\"name\":\"n\"}", 400, "id");
-    sb_test_admin_refused("POST", "/v1/admin/agents/service-01/tokens/more", admin, NULL, 404, "");
+    sb_test_assert_admin_refused("POST", "/v1/admin/agents/service-01/tokens/more", admin, NULL, 404, "");
 }
 
 /* ---- teams ---- */
@@ -150,10 +150,10 @@ Test(desk_admin, a_team_needs_a_supervisor_with_the_role)
     sb_test_unique_id(team, sizeof team, "t-");
     snprintf(body, sizeof body, "{\"id\":\"%s\",\"name\":\"T\",\"department\":\"%s\","
                                 "\"supervisor\":\"service-01\"}", team, dept);
-    sb_test_admin_refused("POST", "/v1/admin/teams", admin, body, 400, "supervisor");
+    sb_test_assert_admin_refused("POST", "/v1/admin/teams", admin, body, 400, "supervisor");
     snprintf(body, sizeof body, "{\"id\":\"%s\",\"name\":\"T\",\"department\":\"no-such\","
                                 "\"supervisor\":\"service-lead\"}", team);
-    sb_test_admin_refused("POST", "/v1/admin/teams", admin, body, 400, "department");
+    sb_test_assert_admin_refused("POST", "/v1/admin/teams", admin, body, 400, "department");
     snprintf(body, sizeof body, "{\"id\":\"%s\",\"name\":\"T\",\"department\":\"%s\","
                                 "\"supervisor\":\"service-lead\"}", team, dept);
     json_t *t = sb_test_admin_call("POST", "/v1/admin/teams", admin, body, 201);
@@ -165,8 +165,8 @@ Test(desk_admin, a_team_needs_a_supervisor_with_the_role)
     t = sb_test_admin_call("PATCH", path, admin, "{\"supervisor\":\"quality-lead\"}", 200);
     cr_expect_str_eq(json_string_value(json_object_get(t, "supervisor")), "quality-lead");
     json_decref(t);
-    sb_test_admin_refused("PATCH", path, admin, "{\"supervisor\":\"quality-01\"}", 400, "supervisor");
-    sb_test_admin_refused("PATCH", path, admin, "{}", 400, "");
+    sb_test_assert_admin_refused("PATCH", path, admin, "{\"supervisor\":\"quality-01\"}", 400, "supervisor");
+    sb_test_assert_admin_refused("PATCH", path, admin, "{}", 400, "");
     snprintf(target, sizeof target, "team:%s", team);
     cr_expect_eq(sb_test_audit_count(pg, "team.create", target), 1);
     cr_expect_eq(sb_test_audit_count(pg, "team.update", target), 1);
@@ -233,11 +233,11 @@ Test(desk_admin, agent_refusals_name_the_field)
         {"{\"id\":\"service-01\",\"name\":\"n\",\"department\":\"service\",\"role\":\"agent\"}", "id"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        sb_test_admin_refused("POST", "/v1/admin/agents", admin, bad[i].body,
+        sb_test_assert_admin_refused("POST", "/v1/admin/agents", admin, bad[i].body,
                               strcmp(bad[i].field, "id") == 0 ? 409 : 400, bad[i].field);
-    sb_test_admin_refused("GET", "/v1/admin/agents?on_duty=maybe", admin, NULL, 400, "on_duty");
-    sb_test_admin_refused("GET", "/v1/admin/agents/no-such-agent", admin, NULL, 404, "id");
-    sb_test_admin_refused("PATCH", "/v1/admin/agents/service-lead", admin, "{\"role\":\"agent\"}",
+    sb_test_assert_admin_refused("GET", "/v1/admin/agents?on_duty=maybe", admin, NULL, 400, "on_duty");
+    sb_test_assert_admin_refused("GET", "/v1/admin/agents/no-such-agent", admin, NULL, 404, "id");
+    sb_test_assert_admin_refused("PATCH", "/v1/admin/agents/service-lead", admin, "{\"role\":\"agent\"}",
                           409, "role");
 }
 
@@ -294,7 +294,7 @@ Test(desk_admin, a_token_works_with_the_agents_role_until_revoked)
     snprintf(target, sizeof target, "agent:%s", agent);
     cr_expect_eq(sb_test_audit_count(pg, "agent.token_issue", target), 2);
     cr_expect_eq(sb_test_audit_count(pg, "agent.token_revoke", target), 1);
-    sb_test_admin_refused("POST", "/v1/admin/agents/no-such-agent/tokens", admin, NULL, 404, "id");
+    sb_test_assert_admin_refused("POST", "/v1/admin/agents/no-such-agent/tokens", admin, NULL, 404, "id");
     free(ta);
     free(ta2);
     free(ts);
@@ -329,9 +329,9 @@ Test(desk_admin, everyone_sets_their_own_duty)
     cr_expect(json_is_true(json_object_get(r, "on_duty")), "stored");
     json_decref(r);
     json_decref(sb_test_admin_call("POST", "/v1/me/duty", t, "{\"on_duty\":false}", 200));
-    sb_test_admin_refused("POST", "/v1/me/duty", t, "{\"on_duty\":1}", 400, "on_duty");
-    sb_test_admin_refused("POST", "/v1/me/duty", t, "{}", 400, "on_duty");
-    sb_test_admin_refused("POST", "/v1/me/duty", t, "{\"on_duty\":true,\"why\":\"x\"}", 400, "why");
+    sb_test_assert_admin_refused("POST", "/v1/me/duty", t, "{\"on_duty\":1}", 400, "on_duty");
+    sb_test_assert_admin_refused("POST", "/v1/me/duty", t, "{}", 400, "on_duty");
+    sb_test_assert_admin_refused("POST", "/v1/me/duty", t, "{\"on_duty\":true,\"why\":\"x\"}", 400, "why");
     json_decref(sb_test_admin_call("POST", "/v1/me/duty", NULL, "{\"on_duty\":true}", 401));
     snprintf(target, sizeof target, "agent:%s", agent);
     cr_expect_eq(sb_test_audit_count(pg, "agent.duty", target), 2);

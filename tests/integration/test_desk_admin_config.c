@@ -99,18 +99,18 @@ Test(desk_admin_config, routing_refusals_name_the_field)
     char cat[32], path[96];
     category_plant(cat, sizeof cat);
     snprintf(path, sizeof path, "/v1/admin/routing/%s", cat);
-    sb_test_admin_refused("PUT", path, admin, "{\"lead_department\":\"nowhere\"}", 400,
+    sb_test_assert_admin_refused("PUT", path, admin, "{\"lead_department\":\"nowhere\"}", 400,
                           "lead_department");
-    sb_test_admin_refused("PUT", path, admin, "{\"lead_department\":\"service\","
+    sb_test_assert_admin_refused("PUT", path, admin, "{\"lead_department\":\"service\","
                           "\"co_departments\":[\"nowhere\"]}", 400, "co_departments");
-    sb_test_admin_refused("PUT", path, admin, "{\"lead_department\":\"service\","
+    sb_test_assert_admin_refused("PUT", path, admin, "{\"lead_department\":\"service\","
                           "\"co_departments\":[\"service\"]}", 400, "co_departments");
-    sb_test_admin_refused("PUT", path, admin, "{\"lead_department\":\"service\","
+    sb_test_assert_admin_refused("PUT", path, admin, "{\"lead_department\":\"service\","
                           "\"skills\":{\"refund\":\"payments\"}}", 400, "skills.refund");
-    sb_test_admin_refused("PUT", path, admin, "{\"lead_department\":\"service\","
+    sb_test_assert_admin_refused("PUT", path, admin, "{\"lead_department\":\"service\","
                           "\"skills\":{\"one\":7}}", 400, "skills.one");
-    sb_test_admin_refused("PUT", path, admin, "{\"lead\":\"service\"}", 400, "lead");
-    sb_test_admin_refused("PUT", "/v1/admin/routing/no-such-category", admin,
+    sb_test_assert_admin_refused("PUT", path, admin, "{\"lead\":\"service\"}", 400, "lead");
+    sb_test_assert_admin_refused("PUT", "/v1/admin/routing/no-such-category", admin,
                           "{\"lead_department\":\"service\"}", 404, "category");
     category_remove(cat);
 }
@@ -133,12 +133,12 @@ Test(desk_admin_config, ack_policies_are_set_per_priority)
     cr_expect_eq(json_array_size(json_object_get(r, "ack_policies")), 3);
     json_decref(r);
     cr_expect_geq(sb_test_audit_count(pg, "ack_policy.update", "ack_policy:P3"), 1);
-    sb_test_admin_refused("PUT", "/v1/admin/ack-policies/P9", admin, body, 400, "priority");
-    sb_test_admin_refused("PUT", "/v1/admin/ack-policies/P3", admin, "{\"ack_seconds\":0}", 400,
+    sb_test_assert_admin_refused("PUT", "/v1/admin/ack-policies/P9", admin, body, 400, "priority");
+    sb_test_assert_admin_refused("PUT", "/v1/admin/ack-policies/P3", admin, "{\"ack_seconds\":0}", 400,
                           "ack_seconds");
-    sb_test_admin_refused("PUT", "/v1/admin/ack-policies/P3", admin, "{\"ack_seconds\":\"60\"}",
+    sb_test_assert_admin_refused("PUT", "/v1/admin/ack-policies/P3", admin, "{\"ack_seconds\":\"60\"}",
                           400, "ack_seconds");
-    sb_test_admin_refused("PUT", "/v1/admin/ack-policies/P3", admin, "{\"seconds\":60}", 400,
+    sb_test_assert_admin_refused("PUT", "/v1/admin/ack-policies/P3", admin, "{\"seconds\":60}", 400,
                           "seconds");
     free(cur);
 }
@@ -155,7 +155,7 @@ Test(desk_admin_config, templates_are_created_replaced_and_deleted)
     json_t *t = sb_test_admin_call("POST", "/v1/admin/templates", admin, body, 201);
     cr_expect_str_eq(json_string_value(json_object_get(t, "category")), "complaint");
     json_decref(t);
-    sb_test_admin_refused("POST", "/v1/admin/templates", admin, body, 409, "id");
+    sb_test_assert_admin_refused("POST", "/v1/admin/templates", admin, body, 409, "id");
     snprintf(path, sizeof path, "/v1/admin/templates/%s", id);
     t = sb_test_admin_call("PUT", path, admin, "{\"language\":\"zh\",\"title\":\"您好\","
                            "\"body\":\"{{customer_name}}您好\"}", 200);
@@ -165,7 +165,7 @@ Test(desk_admin_config, templates_are_created_replaced_and_deleted)
     t = sb_test_admin_call("DELETE", path, admin, NULL, 200);
     cr_expect_str_eq(json_string_value(json_object_get(t, "deleted")), id);
     json_decref(t);
-    sb_test_admin_refused("DELETE", path, admin, NULL, 404, "id");
+    sb_test_assert_admin_refused("DELETE", path, admin, NULL, 404, "id");
     snprintf(target, sizeof target, "template:%s", id);
     cr_expect_eq(sb_test_audit_count(pg, "template.create", target), 1);
     cr_expect_eq(sb_test_audit_count(pg, "template.update", target), 1);
@@ -182,14 +182,14 @@ Test(desk_admin_config, template_placeholders_are_checked)
     for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
         snprintf(body, sizeof body, "{\"id\":\"never\",\"language\":\"en\",\"title\":\"t\","
                                     "\"body\":\"%s\"}", bodies[i]);
-        sb_test_admin_refused("POST", "/v1/admin/templates", admin, body, 400, "body");
+        sb_test_assert_admin_refused("POST", "/v1/admin/templates", admin, body, 400, "body");
     }
-    sb_test_admin_refused("POST", "/v1/admin/templates", admin, "{\"id\":\"never\","
+    sb_test_assert_admin_refused("POST", "/v1/admin/templates", admin, "{\"id\":\"never\","
                           "\"language\":\"fr\",\"title\":\"t\",\"body\":\"b\"}", 400, "language");
-    sb_test_admin_refused("POST", "/v1/admin/templates", admin, "{\"id\":\"never\","
+    sb_test_assert_admin_refused("POST", "/v1/admin/templates", admin, "{\"id\":\"never\","
                           "\"language\":\"en\",\"title\":\"t\",\"body\":\"b\",\"category\":\"nope\"}",
                           400, "category");
-    sb_test_admin_refused("PUT", "/v1/admin/templates/never", admin, "{\"language\":\"en\","
+    sb_test_assert_admin_refused("PUT", "/v1/admin/templates/never", admin, "{\"language\":\"en\","
                           "\"title\":\"t\",\"body\":\"b\"}", 404, "id");
 }
 
@@ -263,7 +263,7 @@ Test(desk_admin_config, a_key_made_here_is_accepted_by_ingest_until_revoked)
     json_t *r = sb_test_admin_call("POST", path, admin, NULL, 200);
     cr_expect(json_is_string(json_object_get(r, "revoked_at")));
     json_decref(r);
-    sb_test_admin_refused("POST", path, admin, NULL, 409, "id");
+    sb_test_assert_admin_refused("POST", path, admin, NULL, 409, "id");
     cr_assert(ingest_wait(key, 401), "ingest refuses the key within %d ms", REFRESH_WAIT_MS);
     cr_expect_eq(ingest_post(key), 401, "and refuses a message posted with it");
     snprintf(target, sizeof target, "channel_credential:%s", id);
@@ -300,8 +300,8 @@ Test(desk_admin_config, secrets_are_taken_or_generated_and_checked)
         {"{\"channel\":\"web\",\"kind\":\"api_key\",\"key\":\"x\"}", "key"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-        sb_test_admin_refused("POST", "/v1/admin/channel-credentials", admin, bad[i].body, 400,
+        sb_test_assert_admin_refused("POST", "/v1/admin/channel-credentials", admin, bad[i].body, 400,
                               bad[i].field);
-    sb_test_admin_refused("POST", "/v1/admin/channel-credentials/999999999/revoke", admin, NULL,
+    sb_test_assert_admin_refused("POST", "/v1/admin/channel-credentials/999999999/revoke", admin, NULL,
                           404, "id");
 }

@@ -21,7 +21,7 @@ json_t *sb_test_admin_call(const char *method, const char *path, const char *bea
     return r;
 }
 
-void sb_test_admin_refused(const char *method, const char *path, const char *bearer,
+void sb_test_assert_admin_refused(const char *method, const char *path, const char *bearer,
                            const char *body, int want, const char *field)
 {
     json_t *r = sb_test_admin_call(method, path, bearer, body, want);

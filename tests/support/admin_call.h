@@ -11,7 +11,7 @@
 json_t *sb_test_admin_call(const char *method, const char *path, const char *bearer,
                            const char *body, int want);
 /* Same, and the reply must be the uniform error naming field. */
-void    sb_test_admin_refused(const char *method, const char *path, const char *bearer,
+void    sb_test_assert_admin_refused(const char *method, const char *path, const char *bearer,
                               const char *body, int want, const char *field);
 /* How many audit_log rows record action on target. */
 int     sb_test_audit_count(PGconn *pg, const char *action, const char *target);
