@@ -124,3 +124,17 @@ int desk_admin_routes(sb_service *s)
            desk_admin_template_routes(s) || desk_admin_credential_routes(s)
                ? -1 : 0;
 }
+
+void desk_adm_get_by_id(struct evhttp_request *req, const char *tail, sb_service *s,
+                        const char *sql, const char *field)
+{
+    desk_adm a;
+    char id[DESK_ADMIN_ID_MAX + 1];
+    if (desk_adm_start(&a, s, req, SB_ROLE_ADMIN, 0) != 0)
+        return;
+    const char *p[] = {id};
+    int rc = desk_adm_path_id(&a, tail, id, sizeof id);
+    if (rc == 0)
+        rc = desk_adm_reply_sql(&a, 200, sql, 1, p, field);
+    desk_adm_end(&a, rc);
+}

@@ -40,6 +40,10 @@ int  desk_adm_commit(desk_adm *a, const char *action, const char *kind, const ch
  * returns no row); -1 with a->err when the query fails. */
 int  desk_adm_reply_sql(desk_adm *a, int status, const char *sql, int n, const char *const *p,
                         const char *field);
+/* A whole GET of one row by the path's {id}: admin only, answered with what sql renders for it
+ * ($1 = the id; 404 naming field when there is none). */
+void desk_adm_get_by_id(struct evhttp_request *req, const char *tail, sb_service *s,
+                        const char *sql, const char *field);
 /* The admin API's routes, by file. 0 or -1. */
 int desk_admin_org_routes(sb_service *s);          /* admin_org.c */
 int desk_admin_routing_routes(sb_service *s);      /* admin_routing.c */

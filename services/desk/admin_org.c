@@ -229,15 +229,7 @@ static void org_agents_list(struct evhttp_request *req, const char *tail, void *
 /* GET /v1/admin/agents/{id} */
 static void org_agent_get(struct evhttp_request *req, const char *tail, void *ctx)
 {
-    desk_adm a;
-    char id[DESK_ADMIN_ID_MAX + 1];
-    if (desk_adm_start(&a, ctx, req, SB_ROLE_ADMIN, 0) != 0)
-        return;
-    const char *p[] = {id};
-    int rc = desk_adm_path_id(&a, tail, id, sizeof id);
-    if (rc == 0)
-        rc = desk_adm_reply_sql(&a, 200, org_agent_sql, 1, p, "id");
-    desk_adm_end(&a, rc);
+    desk_adm_get_by_id(req, tail, ctx, org_agent_sql, "id");
 }
 
 /* The agent body's parameters for org_agent_insert_sql / org_agent_update_sql ($1..$11); the

@@ -40,15 +40,7 @@ static void rt_list(struct evhttp_request *req, const char *tail, void *ctx)
 /* GET /v1/admin/routing/{category} */
 static void rt_get(struct evhttp_request *req, const char *tail, void *ctx)
 {
-    desk_adm a;
-    char id[DESK_ADMIN_ID_MAX + 1];
-    if (desk_adm_start(&a, ctx, req, SB_ROLE_ADMIN, 0) != 0)
-        return;
-    const char *p[] = {id};
-    int rc = desk_adm_path_id(&a, tail, id, sizeof id);
-    if (rc == 0)
-        rc = desk_adm_reply_sql(&a, 200, rt_one_sql, 1, p, "category");
-    desk_adm_end(&a, rc);
+    desk_adm_get_by_id(req, tail, ctx, rt_one_sql, "category");
 }
 
 /* The first sub-topic of skills ($2) that is not one of category $1's: 400 naming
