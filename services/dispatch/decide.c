@@ -138,19 +138,27 @@ static json_t *decision_event(dispatch_ctx *cx, const dispatch_decision *d, int6
                                data);
 }
 
-/* Customers of the assigned tickets: masked always, raw where the assignee may see it (and
- * then the read is recorded). Appends one notice per assigned event. 0 or -1. */
-static int task_notices(dispatch_ctx *cx, const dispatch_decision *ds, size_t n,
-                        const json_t *events, json_t *notices)
+int decide_notices(dispatch_ctx *cx, const json_t *events, json_t *notices)
 {
     json_t *ids = json_array(), *raw = json_array();
-    for (size_t i = 0; i < n; i++)
-        if (!ds[i].failed && ds[i].agent) {
-            json_array_append_new(ids, json_string(ds[i].t.id));
-            if (ds[i].agent->contact_read)
-                json_array_append_new(raw, json_pack("{s:s, s:s}", "ticket_id", ds[i].t.id,
-                                                     "reader", ds[i].agent->id));
-        }
+    size_t k;
+    json_t *e;
+    json_array_foreach(events, k, e) {
+        const char *agent = sb_json_str(json_object_get(e, "data"), "agent_id");
+        const char *ticket = sb_json_str(e, "ticket_id");
+        if (strcmp(sb_json_str(e, "type"), "assigned") != 0 || !agent || !ticket)
+            continue;
+        json_array_append_new(ids, json_string(ticket));
+        const dispatch_agent *a = roster_agent(&cx->roster, agent);
+        if (a && a->contact_read)
+            json_array_append_new(raw, json_pack("{s:s, s:s}", "ticket_id", ticket, "reader",
+                                                 agent));
+    }
+    if (json_array_size(ids) == 0) {
+        json_decref(ids);
+        json_decref(raw);
+        return 0;
+    }
     char *idj = sb_json_dump(ids), *rawj = sb_json_dump(raw);
     json_decref(ids);
     json_decref(raw);
@@ -202,7 +210,7 @@ int decide_events(dispatch_ctx *cx, const dispatch_decision *ds, size_t n, int64
             json_array_append_new(fresh, decision_event(cx, &ds[i], now));
     int rc = sb_ticket_events_store(cx->pg, fresh);
     if (rc == 0)
-        rc = task_notices(cx, ds, n, fresh, notices);
+        rc = decide_notices(cx, fresh, notices);
     json_array_extend(events, fresh);
     json_decref(fresh);
     return rc;

@@ -214,6 +214,11 @@ int  decide_write(dispatch_ctx *cx, dispatch_decision *ds, size_t n, int64_t now
 int  decide_events(dispatch_ctx *cx, const dispatch_decision *ds, size_t n, int64_t now,
                    json_t *events, json_t *notices);
 
+/* The task notices of the assigned events among events (fresh, or replayed: a notice lost to a
+ * crash before publishing comes again, with the same id): the customer masked, or raw for an
+ * agent allowed to see it (the read recorded in contact_reads). 0 or -1. */
+int  decide_notices(dispatch_ctx *cx, const json_t *events, json_t *notices);
+
 /* notice.c */
 /* The task notice for an assigned event; contact is the customer row (masked or raw). */
 json_t *notice_task(const json_t *assigned, const json_t *contact);

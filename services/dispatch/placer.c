@@ -373,7 +373,14 @@ static int placer_apply(placer_batch *b, json_t *events, json_t *notices)
             return -1;
     if (store_decisions(b, events, notices) != 0)
         return -1;
-    return load_replayed(b, events);
+    /* A replay republishes what the first run decided, notices included. */
+    json_t *replayed = json_array();
+    int rc = replayed ? load_replayed(b, replayed) : -1;
+    if (rc == 0)
+        rc = decide_notices(b->cx, replayed, notices);
+    json_array_extend(events, replayed);
+    json_decref(replayed);
+    return rc;
 }
 
 /* Count what the batch did. */

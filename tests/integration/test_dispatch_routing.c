@@ -3,11 +3,13 @@
  * ticket, re-offer after an acknowledgement timeout, and a person's reassignment counted. */
 #include <criterion/criterion.h>
 #include <jansson.h>
+#include <librdkafka/rdkafka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/clock.h"
+#include "common/ids.h"
 #include "fixture.h"
 #include "schema.h"
 
@@ -249,4 +251,132 @@ Test(dispatch_routing, a_waiting_ticket_goes_to_an_agent_who_comes_on_duty)
     cr_assert_eq(sb_fixture_exec(pg, "UPDATE agents SET on_duty = true WHERE id = $1", 1, p), 0);
     /* The roster refresh sees the change and drains the queue to the agent. */
     assert_decision(&first, "late");
+}
+
+/* The stored event id of the ticket's first event of type (malloc'd). */
+static char *event_id_of(const ticket *t, const char *type)
+{
+    const char *p[] = {t->id, type};
+    char *v = sb_fixture_wait(pg, "SELECT event_id::text FROM ticket_events WHERE ticket_id = $1::uuid"
+                                  " AND type = $2 ORDER BY seq LIMIT 1", 2, p, NULL, WAIT_MS);
+    cr_assert_not_null(v, "%s has no %s event", t->number, type);
+    return v;
+}
+
+/* How often the message with event_id id shows on topic within WAIT_MS (read from the start,
+ * stopping early once it was seen want times). */
+static int times_on_topic(const char *topic, const char *id, int want)
+{
+    char group[96], err[512];
+    snprintf(group, sizeof(group), "test-dispatch-%s", dept);
+    const char *kv[][2] = {{"bootstrap.servers", getenv("SB_KAFKA_BROKERS")},
+                           {"group.id", group}, {"auto.offset.reset", "earliest"},
+                           {"session.timeout.ms", "6000"}};
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++)
+        cr_assert(rd_kafka_conf_set(conf, kv[i][0], kv[i][1], err, sizeof(err)) ==
+                  RD_KAFKA_CONF_OK, "%s", err);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+    cr_assert(rk, "%s", err);
+    rd_kafka_poll_set_consumer(rk);
+    rd_kafka_topic_partition_list_t *tl = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(tl, topic, RD_KAFKA_PARTITION_UA);
+    cr_assert(rd_kafka_subscribe(rk, tl) == 0);
+    rd_kafka_topic_partition_list_destroy(tl);
+    int seen = 0;
+    for (int64_t end = sb_clock_mono_ms() + WAIT_MS; seen < want && sb_clock_mono_ms() < end;) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+        if (m && !m->err && m->len && memmem(m->payload, m->len, id, strlen(id)))
+            seen++;
+        if (m)
+            rd_kafka_message_destroy(m);
+    }
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    return seen;
+}
+
+/* Publish the classified event with id event_id for ticket t of the test's department. */
+static void publish_classified_as(const ticket *t, const char *event_id)
+{
+    char at[32];
+    json_t *ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s, s:s, s:{}, s:s}}",
+                           "type", "classified", "event_id", event_id, "occurred_at",
+                           sb_clock_format_iso(sb_clock_now_ms(), at, sizeof(at)), "ticket_id",
+                           t->id, "ticket_number", t->number, "data", "channel", "web",
+                           "category", "other", "subtopic", "general", "urgency", "medium",
+                           "priority", "P2", "department", dept, "explanation", "language", "en");
+    char *text = json_dumps(ev, JSON_COMPACT);
+    cr_assert_eq(sb_fixture_publish("sb.tickets.v1", t->id, text), 0);
+    free(text);
+    json_decref(ev);
+}
+
+Test(dispatch_routing, a_replayed_event_republishes_the_decision_and_its_notice_unchanged)
+{
+    add_agent("steady", 5, "{}", "{zh,en}");
+    /* A first ticket reaches steady once dispatch's roster knows them (maybe only through the
+     * refresh's drain); the ticket under test is then decided by its own event. */
+    ticket warm = classified("other", "general", "P2", "en");
+    assert_decision(&warm, "steady");
+    ticket t;
+    sb_fixture_ticket f = {.status = "classified", .category = "other", .subtopic = "general",
+                           .urgency = "medium", .priority = "P2", .department = dept};
+    cr_assert_eq(sb_fixture_ticket_new(pg, &f, t.number, t.id), 0);
+    char classified_id[37];
+    sb_fixture_uuid(classified_id);
+    publish_classified_as(&t, classified_id);
+    assert_decision(&t, "steady");
+    /* The same event again, as a consumer that crashed before committing its offsets sees it. */
+    publish_classified_as(&t, classified_id);
+    /* Same decision, same ids: one decision stored, event and notice published again. */
+    char *assigned = event_id_of(&t, "assigned");
+    char notice[SB_UUID_STRLEN];
+    sb_ids_derived(assigned, "task_notice", notice);
+    int on_tickets = times_on_topic("sb.tickets.v1", assigned, 2);
+    cr_assert_eq(on_tickets, 2, "assigned published %d times", on_tickets);
+    cr_assert_eq(times_on_topic("sb.notifications.v1", notice, 2), 2, "task notice republished");
+    const char *p[] = {t.id};
+    char *n = sb_fixture_value(pg, "SELECT count(*) FROM ticket_events WHERE ticket_id = $1::uuid"
+                                   " AND type IN ('assigned', 'queued')", 1, p);
+    cr_assert_str_eq(n, "1", "the replay decided nothing new");
+    free(n);
+    free(assigned);
+}
+
+Test(dispatch_routing, an_assignment_nobody_accepts_escalates_through_sla_and_is_re_offered,
+     .timeout = 110)
+{
+    add_agent("away", 5, "{}", "{zh,en}");
+    add_agent("there", 5, "{}", "{zh,en}");
+    ticket t = classified("other", "general", "P2", "en");
+    const char *p[] = {t.id};
+    char *first = sb_fixture_wait(pg, "SELECT assignee FROM tickets WHERE id = $1::uuid"
+                                      " AND status = 'assigned'", 1, p, NULL, WAIT_MS);
+    cr_assert_not_null(first, "%s was not assigned", t.number);
+    /* The hour to acknowledge has passed: sla's sweep (every 30 s) reloads the deadline from
+     * PostgreSQL and fires it; nothing here plays sla's or dispatch's part. */
+    char *armed = sb_fixture_wait(pg, "SELECT state FROM sla_timers WHERE ticket_id = $1::uuid"
+                                      " AND kind = 'acknowledgement'", 1, p, "armed", WAIT_MS);
+    cr_assert_str_eq(armed ? armed : "(none)", "armed");
+    free(armed);
+    cr_assert_eq(sb_fixture_exec(pg, "UPDATE sla_timers SET due_at = now() + interval '1 second'"
+                                     " WHERE ticket_id = $1::uuid AND kind = 'acknowledgement'",
+                                 1, p), 0);
+    char *escalated = sb_fixture_wait(pg, "SELECT count(*) FROM ticket_events WHERE ticket_id ="
+                                          " $1::uuid AND type = 'escalated'", 1, p, "1", 70000);
+    cr_assert_str_eq(escalated ? escalated : "(none)", "1", "sla escalated once");
+    free(escalated);
+    const char *q[] = {t.id, first};
+    char *second = sb_fixture_wait(pg, "SELECT assignee FROM tickets WHERE id = $1::uuid"
+                                       " AND status = 'assigned' AND assignee <> $2", 2, q, NULL,
+                                   WAIT_MS);
+    cr_assert_not_null(second, "%s was not re-offered away from %s", t.number, first);
+    json_t *ev = last_event(&t, "assigned");
+    const json_t *d = json_object_get(ev, "data");
+    cr_assert_str_eq(json_string_value(json_object_get(d, "released_agent")), first);
+    cr_assert(json_is_true(json_object_get(d, "reoffer")));
+    json_decref(ev);
+    free(first);
+    free(second);
 }
