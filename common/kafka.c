@@ -642,6 +642,25 @@ void sb_consumer_on_rebalance(sb_consumer *c, sb_rebalance_cb cb, void *ctx)
     c->rebalance_ctx = ctx;
 }
 
+int64_t sb_consumer_lag(sb_consumer *c)
+{
+    rd_kafka_topic_partition_list_t *parts = NULL;
+    if (rd_kafka_assignment(c->rk, &parts) != RD_KAFKA_RESP_ERR_NO_ERROR || !parts)
+        return 0;
+    int64_t lag = 0;
+    if (rd_kafka_position(c->rk, parts) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        for (int i = 0; i < parts->cnt; i++) {
+            int64_t low = 0, high = 0;
+            rd_kafka_topic_partition_t *tp = &parts->elems[i];
+            if (rd_kafka_get_watermark_offsets(c->rk, tp->topic, tp->partition, &low, &high) ==
+                    RD_KAFKA_RESP_ERR_NO_ERROR && tp->offset >= 0 && high > tp->offset)
+                lag += high - tp->offset;
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(parts);
+    return lag;
+}
+
 void sb_consumer_batch_abandon(sb_consumer *c, sb_batch *batch)
 {
     (void)batch;   /* one batch in flight per consumer: it is c->batch */

@@ -124,6 +124,9 @@ void sb_consumer_batch_abandon(sb_consumer *c, sb_batch *batch);
 typedef void (*sb_rebalance_cb)(void *ctx, int assigned,
                                 const rd_kafka_topic_partition_list_t *partitions);
 void sb_consumer_on_rebalance(sb_consumer *c, sb_rebalance_cb cb, void *ctx);
+/* Messages the consumer still has to read on the partitions it holds: high watermark minus
+ * position, from librdkafka's cached fetch state (no broker round trip). 0 when it holds none. */
+int64_t sb_consumer_lag(sb_consumer *c);
 void sb_consumer_free(sb_consumer *c);   /* leaves the group */
 
 /* Publish msg to sb.deadletter.v1 with the reason, as part of g. */

@@ -140,8 +140,10 @@ typedef struct dispatch_ctx {
     size_t           nowned;
     char             owner_name[128];
     int64_t          max_lag;         /* intake waits while the placer is this far behind */
+    struct event    *intake_wait;     /* hands the held intake batch over again */
+    sb_batch        *intake_held;     /* the batch intake holds back, or NULL */
     sb_counter      *c_assigned, *c_queued, *c_handoffs, *c_reoffers, *c_replays,
-                    *c_deadletters, *c_commands, *c_stale;
+                    *c_deadletters, *c_commands, *c_stale, *c_held;
     sb_gauge        *g_waiting;
 } dispatch_ctx;
 
@@ -197,8 +199,10 @@ dispatch_dept *ownership_find(dispatch_ctx *cx, const char *department);
 void           ownership_forget_all(dispatch_ctx *cx);
 void           ownership_free(dispatch_ctx *cx);
 
-/* intake.c: stage one's batch callback. */
+/* intake.c: stage one's batch callback, held back while the placer here is more than max_lag
+ * commands behind (intake_on_wait, on cx->intake_wait, hands it over again). */
 void intake_on_batch(void *ctx, sb_batch *batch);
+void intake_on_wait(evutil_socket_t fd, short what, void *arg);
 
 /* placer.c: stage two's batch callback; the roster refresh's drain of every queue. */
 void placer_on_batch(void *ctx, sb_batch *batch);

@@ -174,9 +174,39 @@ static const char *intake_invalid(const json_t *ev)
     return NULL;
 }
 
+/* How long intake waits before looking at the placer's lag again. */
+#define INTAKE_WAIT_MS 20
+
+void intake_on_wait(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    dispatch_ctx *cx = arg;
+    sb_batch *batch = cx->intake_held;
+    cx->intake_held = NULL;
+    if (batch)
+        intake_on_batch(cx, batch);
+}
+
+/* The placer here is far behind: hold the batch (its offsets uncommitted) and look again soon,
+ * so commands wait in sb.tickets.v1 rather than pile up in the few partitions of
+ * sb.dispatch.v1, where a bounded broker would drop the oldest. */
+static int intake_hold(dispatch_ctx *cx, sb_batch *batch)
+{
+    if (cx->max_lag <= 0 || !cx->intake_wait || sb_consumer_lag(cx->placer) <= cx->max_lag)
+        return 0;
+    struct timeval tv = {0, INTAKE_WAIT_MS * 1000};
+    cx->intake_held = batch;
+    sb_counter_add(cx->c_held, 1);
+    evtimer_add(cx->intake_wait, &tv);
+    return 1;
+}
+
 void intake_on_batch(void *ctx, sb_batch *batch)
 {
     dispatch_ctx *cx = ctx;
+    if (intake_hold(cx, batch))
+        return;
     sb_send_group *g = sb_consumer_batch_group(cx->intake, cx->producer, batch);
     if (!g) {
         sb_consumer_batch_done(cx->intake, batch, 0);

@@ -44,6 +44,7 @@ static int dispatch_ctx_init(dispatch_ctx *cx, sb_service *s)
     cx->c_commands = sb_metrics_counter(m, "dispatch_commands", "Commands applied by the placer", NULL);
     cx->c_stale = sb_metrics_counter(m, "dispatch_stale", "Decisions or batches refused: ticket moved on, or partition taken over", NULL);
     cx->c_deadletters = sb_metrics_counter(m, "dispatch_deadletters", "Events dead-lettered", NULL);
+    cx->c_held = sb_metrics_counter(m, "dispatch_intake_held", "Times intake waited for the placer to catch up", NULL);
     cx->g_waiting = sb_metrics_gauge(m, "dispatch_waiting", "Tickets waiting in the owned departments' queues", NULL);
     return roster_load(s->pg, &cx->roster);
 }
@@ -52,8 +53,9 @@ static int dispatch_ctx_init(dispatch_ctx *cx, sb_service *s)
 static int dispatch_run(sb_service *s, dispatch_ctx *cx)
 {
     sb_error err;
-    long refresh_ms = 5000;
-    if (sb_config_int("SB_DISPATCH_REFRESH_MS", 5000, 50, 3600000, &refresh_ms, &err) != 0) {
+    long refresh_ms = 5000, max_lag = 10000;
+    if (sb_config_int("SB_DISPATCH_REFRESH_MS", 5000, 50, 3600000, &refresh_ms, &err) != 0 ||
+        sb_config_int("SB_DISPATCH_MAX_LAG", 10000, 0, 10000000, &max_lag, &err) != 0) {
         sb_error("startup", "%s", err.message);
         return -1;
     }
@@ -67,8 +69,10 @@ static int dispatch_run(sb_service *s, dispatch_ctx *cx)
                                     s->metrics);
     struct timeval tv = {refresh_ms / 1000, (refresh_ms % 1000) * 1000};
     struct event *refresh = event_new(s->base, -1, EV_PERSIST, dispatch_on_refresh, cx);
+    cx->max_lag = max_lag;
+    cx->intake_wait = evtimer_new(s->base, intake_on_wait, cx);
     int rc = -1;
-    if (!cx->intake || !cx->placer || !cx->relay || !refresh) {
+    if (!cx->intake || !cx->placer || !cx->relay || !refresh || !cx->intake_wait) {
         sb_error("startup", "%s", cx->intake && cx->placer ? "out of memory" : err.message);
     } else {
         sb_consumer_set_deadletter(cx->intake, s->producer);
@@ -81,6 +85,8 @@ static int dispatch_run(sb_service *s, dispatch_ctx *cx)
     }
     if (refresh)
         event_free(refresh);
+    if (cx->intake_wait)
+        event_free(cx->intake_wait);
     sb_consumer_free(cx->placer);
     sb_consumer_free(cx->intake);
     sb_outbox_relay_free(cx->relay);

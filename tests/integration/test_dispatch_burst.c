@@ -17,6 +17,7 @@
 
 #include "common/clock.h"
 #include "fixture.h"
+#include "http_client.h"
 
 /* How long one round (resolutions -> hand-offs) may take; a rebalance after a kill takes ~10 s. */
 #define ROUND_MS 60000
@@ -428,6 +429,24 @@ static void replica_kill_once(int round)
     replica_start();
 }
 
+/* How often dispatch's intake has waited for its placer to catch up (its /metrics). */
+static long intake_held(void)
+{
+    const char *base = getenv("SB_DISPATCH_URL");
+    cr_assert_not_null(base, "SB_DISPATCH_URL unset");
+    char url[256];
+    snprintf(url, sizeof(url), "%s/metrics", base);
+    int status = 0;
+    char *body = NULL;
+    cr_assert_eq(sb_test_http("GET", url, NULL, NULL, &status, &body), 0);
+    cr_assert_eq(status, 200);
+    const char *at = strstr(body, "\nsb_dispatch_intake_held_total ");
+    long n = at ? strtol(at + strlen("\nsb_dispatch_intake_held_total "), NULL, 10) : -1;
+    free(body);
+    cr_assert_geq(n, 0, "dispatch does not report sb_dispatch_intake_held_total");
+    return n;
+}
+
 /* ------------------------------------------------------------------ tests */
 
 Test(dispatch_burst, five_thousand_tickets_for_twenty_agents)
@@ -435,6 +454,7 @@ Test(dispatch_burst, five_thousand_tickets_for_twenty_agents)
     dept d;
     dept_create(&d, "burst", 20, 5, 5000);
     tickets_create(&d);
+    long held_before = intake_held();
     int64_t start = now_ms();
     publish_classified(&d);
     int rounds = run_rounds(&d, 1, NULL);
@@ -444,6 +464,11 @@ Test(dispatch_burst, five_thousand_tickets_for_twenty_agents)
            "tickets/s placed and released)\n", rounds, took / 1000.0,
            5000.0 * 1000.0 / (double)(took ? took : 1));
     cr_assert_geq(rounds, 50, "5000 tickets over 100 places need at least 50 rounds");
+    /* tests/run sets SB_DISPATCH_MAX_LAG low: 5,000 commands at once must make intake wait
+     * for the placer rather than pile them up in sb.dispatch.v1. */
+    const char *max_lag = getenv("SB_DISPATCH_MAX_LAG");
+    if (max_lag && atol(max_lag) < 1000)
+        cr_assert_gt(intake_held(), held_before, "intake never waited for the placer");
     assert_placed_once(&d);
     assert_no_double_assignment(&d);
     assert_priority_first(&d, "P1", "P2");
