@@ -1,6 +1,9 @@
 /* test_clock.c - fake clock, RFC 3339 formatting and parsing, UTC dates. */
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/clock.h"
 
@@ -124,4 +127,24 @@ Test(clock, yyyymmdd_is_utc)
     cr_assert_eq(sb_clock_parse_iso("2026-11-23T07:59:59+08:00", &t), 0);
     cr_assert_eq(sb_clock_yyyymmdd(t), 20261122);
     cr_assert_eq(sb_clock_yyyymmdd(0), 19700101);
+}
+
+/* A process started with SB_CLOCK_OFFSET_FILE follows the offset a test writes there. */
+Test(clock, driven_offset_file_moves_now)
+{
+    char path[] = "/tmp/sb-clock-offset-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    close(fd);
+    cr_assert_eq(sb_clock_offset_write(path, 0), 0);
+    setenv("SB_CLOCK_OFFSET_FILE", path, 1);
+    int64_t before = sb_clock_now_ms();
+    cr_assert_eq(sb_clock_offset_write(path, 3 * 3600 * 1000LL), 0);
+    usleep(20 * 1000); /* the offset is re-read at most every 10 ms */
+    int64_t after = sb_clock_now_ms();
+    cr_expect_geq(after - before, 3 * 3600 * 1000LL);
+    cr_expect_lt(after - before, 3 * 3600 * 1000LL + 5000);
+    remove(path);
+    usleep(20 * 1000);
+    cr_expect_lt(sb_clock_now_ms() - before, 5000, "a missing file means no offset");
 }
