@@ -1,5 +1,6 @@
 /* main.c - sb-sla: consumes sb.tickets.v1, keeps each ticket's SLA timers in sla_timers, watches
  * them in memory and escalates an unacknowledged assignment (published through the outbox). */
+#include "common/config.h"
 #include "common/event_consumer.h"
 #include "common/log.h"
 #include "common/outbox.h"
@@ -33,6 +34,23 @@ static int sla_run(sb_service *s, sla_watch *watch)
     return rc;
 }
 
+/* SB_SLA_URGE_EVERY_MS, SB_SLA_URGE_MAX, SB_SLA_TICK_MS into *cfg; 0 or -1 (logged). */
+static int sla_config(sla_watch_cfg *cfg)
+{
+    long every, max, tick;
+    sb_error err;
+    if (sb_config_int("SB_SLA_URGE_EVERY_MS", 3600000, 1000, 86400000L * 7, &every, &err) != 0 ||
+        sb_config_int("SB_SLA_URGE_MAX", 3, 0, 100, &max, &err) != 0 ||
+        sb_config_int("SB_SLA_TICK_MS", 60000, 10, 60000, &tick, &err) != 0) {
+        sb_error("startup", "%s", err.message);
+        return -1;
+    }
+    cfg->urge_every_ms = every;
+    cfg->urge_max = (int)max;
+    cfg->tick_ms = tick;
+    return 0;
+}
+
 int main(void)
 {
     sb_service s;
@@ -43,7 +61,9 @@ int main(void)
     /* Escalations change PostgreSQL and announce it through the outbox (DESIGN.md). */
     sb_outbox_relay *relay = sb_outbox_relay_new(s.base, s.pg, s.producer,
                                                  SLA_OUTBOX_INTERVAL_MS, s.metrics);
-    sla_watch *watch = relay ? sla_watch_new(s.base, s.pg, relay, s.metrics) : NULL;
+    sla_watch_cfg cfg;
+    sla_watch *watch = relay && sla_config(&cfg) == 0
+                           ? sla_watch_new(s.base, s.pg, relay, s.metrics, &cfg) : NULL;
     int rc = watch ? sla_run(&s, watch) : -1;
     sla_watch_free(watch);
     sb_outbox_relay_free(relay);
