@@ -13,11 +13,6 @@
 
 static PGconn *pg;
 
-/* Rows this suite adds to the configuration, removed again in the fini. */
-static const char cleanup_sql[] =
-    "WITH p AS (DELETE FROM sla_policies WHERE id LIKE 'test-clocks-%')"
-    " UPDATE departments SET calendar_id = 'standard' WHERE calendar_id = 'test-clocks'";
-
 static void clocks_setup(void)
 {
     if (!getenv("SB_PG_DSN") || !getenv("SB_KAFKA_BROKERS"))
@@ -28,11 +23,9 @@ static void clocks_setup(void)
 
 static void clocks_teardown(void)
 {
-    if (pg) {
-        sb_fixture_exec(pg, cleanup_sql, 0, NULL);
-        sb_fixture_exec(pg, "DELETE FROM sla_calendars WHERE id = 'test-clocks'", 0, NULL);
+    /* Each test removes the configuration rows it added (tests may run in parallel). */
+    if (pg)
         PQfinish(pg);
-    }
     pg = NULL;
 }
 
@@ -146,7 +139,8 @@ Test(sla_clocks, most_specific_policy_wins_and_warn_share_is_the_policys)
                                  " ('test-clocks-p3-email-regular', 'first_response', 'P3',"
                                  "  'email', 'regular', 1800, 0.5),"
                                  " ('test-clocks-email-regular', 'first_response', NULL,"
-                                 "  'email', 'regular', 3600, 0.5)", 0, NULL), 0);
+                                 "  'email', 'regular', 3600, 0.5) ON CONFLICT (id) DO NOTHING",
+                                 0, NULL), 0);
     ticket p3 = make_ticket("email", "consultation", "high", "P3", "2099-11-22T10:00:00Z");
     ticket p2 = make_ticket("email", "consultation", "high", "P2", "2099-11-22T10:00:00Z");
     ticket vip = make_ticket("email", "consultation", "high", "P3", "2099-11-22T10:00:00Z");
@@ -165,6 +159,9 @@ Test(sla_clocks, most_specific_policy_wins_and_warn_share_is_the_policys)
     /* A vip customer matches neither: the seeded urgency row. */
     assert_clock(&vip, "first_response",
                  "2099-11-22 12:00/armed/first-response-high/2099-11-22 11:30");
+    cr_assert_eq(sb_fixture_exec(pg, "DELETE FROM sla_policies WHERE id IN"
+                                     " ('test-clocks-p3-email-regular', 'test-clocks-email-regular')",
+                                 0, NULL), 0);
 }
 
 Test(sla_clocks, business_hours_skip_a_weekend_and_a_holiday)
@@ -183,7 +180,7 @@ Test(sla_clocks, business_hours_skip_a_weekend_and_a_holiday)
                                  "INSERT INTO sla_policies (id, kind, channel, tier,"
                                  " target_seconds, business_hours) VALUES"
                                  " ('test-clocks-bh', 'first_response', 'phone', 'regular',"
-                                 "  7200, true)", 0, NULL), 0);
+                                 "  7200, true) ON CONFLICT (id) DO NOTHING", 0, NULL), 0);
     cr_assert_eq(sb_fixture_exec(pg, "UPDATE departments SET calendar_id = 'test-clocks'"
                                      " WHERE id = 'quality'", 0, NULL), 0);
     /* Friday 2099-11-20 17:00 local: one business hour that day, none on the weekend or the
