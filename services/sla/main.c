@@ -1,5 +1,7 @@
 /* main.c - sb-sla: consumes sb.tickets.v1, keeps each ticket's SLA timers in sla_timers, watches
  * them in memory and escalates an unacknowledged assignment (published through the outbox). */
+#include <string.h>
+
 #include "common/config.h"
 #include "common/event_consumer.h"
 #include "common/log.h"
@@ -8,8 +10,32 @@
 #include "services/sla/timers.h"
 #include "services/sla/watch.h"
 
+/* What the rebalance callback needs. */
+typedef struct sla_rebalance {
+    sla_watch   *watch;
+    sb_consumer *consumer;
+    int32_t      npartitions;   /* of sb.tickets.v1; 0 until the first assignment asks */
+} sla_rebalance;
+
 /* How often the outbox relay looks for escalations to publish (firing also kicks it). */
 #define SLA_OUTBOX_INTERVAL_MS 200
+
+/* sb.tickets.v1 partitions taken or given up: the watch fires only the clocks of its own. */
+static void sla_on_rebalance(void *ctx, int assigned,
+                             const rd_kafka_topic_partition_list_t *parts)
+{
+    sla_rebalance *r = ctx;
+    int32_t own[parts->cnt > 0 ? parts->cnt : 1];
+    int n = 0;
+    for (int i = 0; i < parts->cnt; i++)
+        if (strcmp(parts->elems[i].topic, SB_TOPIC_TICKETS) == 0)
+            own[n++] = parts->elems[i].partition;
+    if (assigned && r->npartitions <= 0)
+        r->npartitions = sb_consumer_partition_count(r->consumer, SB_TOPIC_TICKETS);
+    sla_watch_partitions(r->watch, assigned, own, n, r->npartitions);
+    sb_info("sla_partitions", "%s %d of %d partition(s)", assigned ? "took" : "gave up", n,
+            (int)r->npartitions);
+}
 
 /* The consumer, with the watch loaded first: nothing armed before a crash or restart is lost. */
 static int sla_run(sb_service *s, sla_watch *watch)
@@ -28,6 +54,8 @@ static int sla_run(sb_service *s, sla_watch *watch)
         sb_error("startup", "consumer: %s", err.message);
         return -1;
     }
+    sla_rebalance r = {.watch = watch, .consumer = sb_event_consumer_kafka(ec)};
+    sb_consumer_on_rebalance(r.consumer, sla_on_rebalance, &r);
     int rc = sb_service_run(s);
     sb_event_consumer_free(ec);
     sla_timers_close(&timers);

@@ -19,6 +19,8 @@
 /* The sweep: every SWEEP_MS, armed timers due within 2 x SWEEP_MS are (re)loaded, so a
  * timer another replica armed (and that replica then died) is still fired. */
 #define WATCH_SWEEP_MS     30000
+/* Before the first partition assignment, due clocks are looked at this often. */
+#define WATCH_UNOWNED_MS   100
 
 struct sla_watch {
     sb_pg           *pg;
@@ -27,7 +29,9 @@ struct sla_watch {
     struct event    *ev_due, *ev_sweep;
     int              retrying;      /* ev_due is a retry backoff, not the earliest deadline */
     sla_watch_cfg    cfg;
-    sb_counter      *c_escalations, *c_fired, *c_failed;
+    int32_t          npart;         /* sb.tickets.v1 partitions; 0: none assigned yet, -1: all */
+    uint8_t         *owned;         /* npart flags: this replica holds partition i */
+    sb_counter      *c_escalations, *c_fired, *c_failed, *c_foreign;
     sb_gauge        *g_in_memory;
 };
 
@@ -134,6 +138,8 @@ void sla_watch_reschedule(sla_watch *w)
     }
     if (wait > w->cfg.tick_ms)
         wait = w->cfg.tick_ms;
+    if (w->npart == 0 && wait < WATCH_UNOWNED_MS)
+        wait = WATCH_UNOWNED_MS;   /* nothing is ours yet: look again, do not spin */
     struct timeval tv = {(time_t)(wait / 1000), (suseconds_t)(wait % 1000) * 1000};
     evtimer_add(w->ev_due, &tv);
 }
@@ -380,7 +386,51 @@ static void watch_rearm_fired(sla_watch *w, PGresult *res)
     }
 }
 
-/* ev_due: fire everything due now, in batches of WATCH_FIRE_MAX. */
+/* Whether this replica fires the clocks of ticket: its sb.tickets.v1 partition is ours. */
+static int watch_owns(const sla_watch *w, const sb_uuid *ticket)
+{
+    if (w->npart < 0)
+        return 1;
+    char key[SB_UUID_STRLEN];
+    sb_uuid_format(ticket, key);
+    int32_t p = sb_kafka_partition_of(key, strlen(key), w->npart);
+    return p >= 0 && w->owned[p];
+}
+
+void sla_watch_partitions(sla_watch *w, int assigned, const int32_t *parts, int n,
+                          int32_t npartitions)
+{
+    if (npartitions < 0) {
+        /* The count is unknown: fire everything (exactly-once holds; replicas only repeat
+         * attempts). */
+        free(w->owned);
+        w->owned = NULL;
+        w->npart = assigned ? -1 : w->npart;
+    } else if (npartitions != w->npart) {
+        uint8_t *owned = calloc((size_t)npartitions, 1);
+        if (!owned) {
+            sb_error("sla_partitions", "out of memory: firing every clock");
+            free(w->owned);
+            w->owned = NULL;
+            w->npart = -1;
+            return;
+        }
+        for (int32_t i = 0; w->owned && i < w->npart && i < npartitions; i++)
+            owned[i] = w->owned[i];
+        free(w->owned);
+        w->owned = owned;
+        w->npart = npartitions;
+    }
+    for (int i = 0; w->owned && i < n; i++)
+        if (parts[i] >= 0 && parts[i] < w->npart)
+            w->owned[parts[i]] = (uint8_t)assigned;
+    /* Clocks of the partitions just taken may have been dropped here while another replica
+     * held them: load them all again (setting what the heap holds changes nothing). */
+    if (assigned && watch_load_until(w, -1) != 0)
+        sb_warn("sla_partitions", "could not reload the clocks; the sweep will");
+}
+
+/* ev_due: fire everything due now that this replica owns, in batches of WATCH_FIRE_MAX. */
 static void watch_on_due(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -389,9 +439,18 @@ static void watch_on_due(evutil_socket_t fd, short what, void *arg)
     static sla_timer due[WATCH_FIRE_MAX];
     size_t n = 0;
     w->retrying = 0;
+    if (w->npart == 0) {
+        /* No partition assigned yet (starting, or rebalancing): whoever owns them fires. */
+        sla_watch_reschedule(w);
+        return;
+    }
     int64_t now = sb_clock_now_ms();
-    while (n < WATCH_FIRE_MAX && sla_heap_pop_due(&w->heap, now, &due[n]))
-        n++;
+    while (n < WATCH_FIRE_MAX && sla_heap_pop_due(&w->heap, now, &due[n])) {
+        if (watch_owns(w, &due[n].ticket))
+            n++;
+        else   /* another replica's; reloaded if its partition comes here */
+            sb_counter_add(w->c_foreign, 1);
+    }
     PGresult *fired = NULL;
     int made = n ? watch_fire(w, due, n, &fired) : 0;
     if (made < 0) {
@@ -450,6 +509,9 @@ sla_watch *sla_watch_new(struct event_base *base, sb_pg *pg, sb_outbox_relay *re
                                           NULL);
     w->c_fired = sb_metrics_counter(metrics, "sla_timers_fired",
                                     "Timers whose deadline passed (escalated, or found met)", NULL);
+    w->c_foreign = sb_metrics_counter(metrics, "sla_timers_foreign",
+                                      "Due clocks left to the replica owning their partition",
+                                      NULL);
     w->c_failed = sb_metrics_counter(metrics, "sla_fire_failures",
                                      "Firing transactions rolled back and retried", NULL);
     w->g_in_memory = sb_metrics_gauge(metrics, "sla_timers_in_memory",
@@ -466,5 +528,6 @@ void sla_watch_free(sla_watch *w)
     if (w->ev_sweep)
         event_free(w->ev_sweep);
     sla_heap_free(&w->heap);
+    free(w->owned);
     free(w);
 }

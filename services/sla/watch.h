@@ -34,6 +34,13 @@ void       sla_watch_arm(sla_watch *w, const sla_timer *t);
 void       sla_watch_forget(sla_watch *w, const sb_uuid *ticket, uint8_t kind);
 void       sla_watch_reschedule(sla_watch *w);
 
+/* Partition ownership (several replicas split the clocks by sb.tickets.v1 partition): a
+ * replica fires only the clocks of tickets whose partition it holds. npartitions = the topic's
+ * partition count (-1: unknown, then this replica fires everything, as one replica must). On an
+ * assignment the armed clocks are reloaded (those of the new partitions among them). */
+void       sla_watch_partitions(sla_watch *w, int assigned, const int32_t *parts, int n,
+                                int32_t npartitions);
+
 /* Row `row` of res, columns col..col+3 = ticket_id, kind, due epoch ms, source event id, into
  * *out: 0, or -1 when the kind is not watched (or a value does not parse). */
 int        sla_timer_from_row(const PGresult *res, int row, int col, sla_timer *out);
