@@ -7,6 +7,7 @@
 #include "common/log.h"
 #include "common/outbox.h"
 #include "common/service.h"
+#include "services/sla/at_risk.h"
 #include "services/sla/timers.h"
 #include "services/sla/watch.h"
 
@@ -62,12 +63,15 @@ static int sla_run(sb_service *s, sla_watch *watch)
     return rc;
 }
 
-/* SB_SLA_URGE_EVERY_MS, SB_SLA_URGE_MAX, SB_SLA_TICK_MS into *cfg; 0 or -1 (logged). */
+/* SB_SLA_URGE_EVERY_MS, SB_SLA_URGE_MAX, SB_SLA_TICK_MS, SB_SLA_AT_RISK_EVERY_MS,
+ * SB_SLA_RATE_WINDOW_MS into *cfg; 0 or -1 (logged). */
 static int sla_config(sla_watch_cfg *cfg)
 {
-    long every, max, tick;
+    long every, max, tick, risk_every, window;
     sb_error err;
-    if (sb_config_int("SB_SLA_URGE_EVERY_MS", 3600000, 1000, 86400000L * 7, &every, &err) != 0 ||
+    if (sb_config_int("SB_SLA_AT_RISK_EVERY_MS", 60000, 50, 3600000, &risk_every, &err) != 0 ||
+        sb_config_int("SB_SLA_RATE_WINDOW_MS", 3600000, 60000, 86400000, &window, &err) != 0 ||
+        sb_config_int("SB_SLA_URGE_EVERY_MS", 3600000, 1000, 86400000L * 7, &every, &err) != 0 ||
         sb_config_int("SB_SLA_URGE_MAX", 3, 0, 100, &max, &err) != 0 ||
         sb_config_int("SB_SLA_TICK_MS", 60000, 10, 60000, &tick, &err) != 0) {
         sb_error("startup", "%s", err.message);
@@ -76,6 +80,8 @@ static int sla_config(sla_watch_cfg *cfg)
     cfg->urge_every_ms = every;
     cfg->urge_max = (int)max;
     cfg->tick_ms = tick;
+    cfg->at_risk_every_ms = risk_every;
+    cfg->rate_window_ms = window;
     return 0;
 }
 
@@ -92,7 +98,11 @@ int main(void)
     sla_watch_cfg cfg;
     sla_watch *watch = relay && sla_config(&cfg) == 0
                            ? sla_watch_new(s.base, s.pg, relay, s.metrics, &cfg) : NULL;
-    int rc = watch ? sla_run(&s, watch) : -1;
+    sla_at_risk *risk = watch ? sla_at_risk_new(s.base, s.pg, relay, watch, s.metrics,
+                                                cfg.at_risk_every_ms, cfg.rate_window_ms)
+                              : NULL;
+    int rc = risk ? sla_run(&s, watch) : -1;
+    sla_at_risk_free(risk);
     sla_watch_free(watch);
     sb_outbox_relay_free(relay);
     sb_service_close(&s);

@@ -386,9 +386,10 @@ static void watch_rearm_fired(sla_watch *w, PGresult *res)
     }
 }
 
-/* Whether this replica fires the clocks of ticket: its sb.tickets.v1 partition is ours. */
-static int watch_owns(const sla_watch *w, const sb_uuid *ticket)
+int sla_watch_owns(const sla_watch *w, const sb_uuid *ticket)
 {
+    if (w->npart == 0)
+        return 0;
     if (w->npart < 0)
         return 1;
     char key[SB_UUID_STRLEN];
@@ -446,7 +447,7 @@ static void watch_on_due(evutil_socket_t fd, short what, void *arg)
     }
     int64_t now = sb_clock_now_ms();
     while (n < WATCH_FIRE_MAX && sla_heap_pop_due(&w->heap, now, &due[n])) {
-        if (watch_owns(w, &due[n].ticket))
+        if (sla_watch_owns(w, &due[n].ticket))
             n++;
         else   /* another replica's; reloaded if its partition comes here */
             sb_counter_add(w->c_foreign, 1);

@@ -18,6 +18,8 @@ typedef struct sla_watch_cfg {
     int64_t urge_every_ms;   /* SB_SLA_URGE_EVERY_MS, default 1 h */
     int     urge_max;        /* SB_SLA_URGE_MAX, default 3 (0: none) */
     int64_t tick_ms;         /* SB_SLA_TICK_MS, default 60 s: a driven clock's jump shows by then */
+    int64_t at_risk_every_ms;   /* SB_SLA_AT_RISK_EVERY_MS, default 60 s (at_risk.c) */
+    int64_t rate_window_ms;     /* SB_SLA_RATE_WINDOW_MS, default 1 h: the handling rate's window */
 } sla_watch_cfg;
 
 /* pg is shared with the consumer (each of them finishes its transaction within one callback);
@@ -40,6 +42,9 @@ void       sla_watch_reschedule(sla_watch *w);
  * assignment the armed clocks are reloaded (those of the new partitions among them). */
 void       sla_watch_partitions(sla_watch *w, int assigned, const int32_t *parts, int n,
                                 int32_t npartitions);
+/* Whether this replica acts for ticket (its partition is held; nothing before the first
+ * assignment). */
+int        sla_watch_owns(const sla_watch *w, const sb_uuid *ticket);
 
 /* Row `row` of res, columns col..col+3 = ticket_id, kind, due epoch ms, source event id, into
  * *out: 0, or -1 when the kind is not watched (or a value does not parse). */

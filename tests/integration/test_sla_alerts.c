@@ -143,6 +143,7 @@ Test(sla_alerts, warning_then_breach_exactly_once_with_their_notices)
     char *v = sb_fixture_value(pg, "SELECT string_agg(payload->>'alert' || ':' ||"
                                    " (payload->>'recipient'), ',' ORDER BY id) FROM outbox"
                                    " WHERE payload->>'type' = 'sla_alert'"
+                                   "   AND payload->>'alert' IN ('warning', 'breach')"
                                    "   AND payload->>'ticket_id' = $1", 1, p);
     cr_assert_str_eq(v ? v : "(none)", "warning:quality-01,breach:quality-lead");
     free(v);
@@ -248,4 +249,87 @@ Test(sla_alerts, killed_mid_countdown_loses_nothing_and_doubles_nothing)
     cr_assert_eq(system(cmd), 0, "could not start sla again");
     /* The deadline passed during or after the restart: breached once, warned only once. */
     assert_warned_and_breached_once(&t);
+}
+
+/* A ticket of department dept created at created (ISO, NULL = now), with a first-response
+ * clock planted in state: started at started_ago_min minutes ago, settled settled_ago_min ago
+ * (-1: not settled), due in a day. */
+static ticket plant(const char *dept, const char *state, int started_ago_min, int settled_ago_min)
+{
+    ticket t;
+    sb_fixture_ticket f = {.status = "assigned", .category = "consultation",
+                           .urgency = "medium", .priority = "P2", .department = dept};
+    cr_assert_eq(sb_fixture_ticket_new(pg, &f, t.number, t.id), 0);
+    char started[16], settled[16];
+    snprintf(started, sizeof(started), "%d", started_ago_min);
+    snprintf(settled, sizeof(settled), "%d", settled_ago_min);
+    const char *p[] = {t.id, state, started, settled_ago_min < 0 ? NULL : settled};
+    cr_assert_eq(sb_fixture_exec(pg, "INSERT INTO sla_timers (ticket_id, kind, state, due_at,"
+                                     " started_at, settled_at) VALUES ($1, 'first_response', $2,"
+                                     " now() + interval '1 day',"
+                                     " now() - $3::int * interval '1 minute',"
+                                     " now() - $4::int * interval '1 minute')", 4, p), 0);
+    return t;
+}
+
+/* A high-urgency ticket of dept (first response within 2 h), assigned now. */
+static ticket urgent(const char *dept)
+{
+    ticket t;
+    char at[32];
+    sb_fixture_ticket f = {.status = "assigned", .category = "consultation", .urgency = "high",
+                           .priority = "P1", .department = dept};
+    cr_assert_eq(sb_fixture_ticket_new(pg, &f, t.number, t.id), 0);
+    sb_fixture_uuid(t.assigned);
+    json_t *ev = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s}}", "type", "assigned", "event_id", t.assigned,
+        "occurred_at", sb_clock_format_iso(sb_clock_now_ms(), at, sizeof(at)), "ticket_id", t.id,
+        "ticket_number", t.number, "data", "department", dept, "reason", "least_load");
+    char *text = json_dumps(ev, JSON_COMPACT);
+    cr_assert_eq(sb_fixture_publish("sb.tickets.v1", t.id, text), 0);
+    free(text);
+    json_decref(ev);
+    return t;
+}
+
+Test(sla_alerts, a_long_queue_at_the_recent_rate_raises_at_risk_once)
+{
+    /* A department of its own: 4 first responses in the last hour (one per 15 min) and 8
+     * tickets waiting, the oldest 30 minutes. */
+    char dept[32], hex[9];
+    sb_fixture_hex(hex, 8);
+    snprintf(dept, sizeof(dept), "risk-%s", hex);
+    const char *d[] = {dept};
+    cr_assert_eq(sb_fixture_exec(pg, "INSERT INTO departments (id, name) VALUES ($1, $1)", 1, d),
+                 0);
+    for (int i = 0; i < 4; i++)
+        plant(dept, "met", 90, 10 + i * 10);
+    ticket first = plant(dept, "armed", 30, -1);
+    for (int i = 1; i < 8; i++)
+        plant(dept, "armed", 30 - i, -1);
+    /* Nine slots of 15 min: answered in 2 h 15 min, due in 2 h. */
+    ticket t = urgent(dept);
+    cr_assert_eq(events_of(&t, "sla_at_risk", "1"), 1, "%s not raised at risk", t.number);
+    json_t *ev = stored(&t, "sla_at_risk");
+    const json_t *data = json_object_get(ev, "data");
+    cr_assert_eq(json_integer_value(json_object_get(data, "queue_ahead")), 8);
+    cr_assert_float_eq(json_number_value(json_object_get(data, "handled_per_hour")), 4.0, 1e-9);
+    cr_assert_str_eq(json_string_value(json_object_get(data, "department")), dept);
+    char id[SB_UUID_STRLEN];
+    sb_ids_derived(t.assigned, "sla_at_risk:first_response", id);
+    cr_assert_str_eq(json_string_value(json_object_get(ev, "event_id")), id);
+    int64_t due, est;
+    cr_assert_eq(sb_clock_parse_iso(json_string_value(json_object_get(data, "due_at")), &due), 0);
+    cr_assert_eq(sb_clock_parse_iso(json_string_value(json_object_get(data, "estimated_at")),
+                                    &est), 0);
+    cr_assert_gt(est, due, "estimated after the deadline");
+    json_decref(ev);
+    cr_assert_eq(outbox_of(&t, "sla_alert", "at_risk"), 1);
+    /* A later ticket is raised by a later scan: by then the first was not raised again, and
+     * the oldest waiting one (due in a day, answered in 15 min) never was. */
+    ticket later = urgent(dept);
+    cr_assert_eq(events_of(&later, "sla_at_risk", "1"), 1);
+    cr_assert_eq(events_of(&t, "sla_at_risk", "1"), 1);
+    cr_assert_eq(events_of(&first, "sla_at_risk", "0"), 0);
+    cr_assert_eq(outbox_of(&t, "sla_alert", "at_risk"), 1);
 }
