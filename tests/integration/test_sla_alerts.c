@@ -282,9 +282,10 @@ static ticket urgent(const char *dept)
     cr_assert_eq(sb_fixture_ticket_new(pg, &f, t.number, t.id), 0);
     sb_fixture_uuid(t.assigned);
     json_t *ev = json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s}}", "type", "assigned", "event_id", t.assigned,
-        "occurred_at", sb_clock_format_iso(sb_clock_now_ms(), at, sizeof(at)), "ticket_id", t.id,
-        "ticket_number", t.number, "data", "department", dept, "reason", "least_load");
+        "{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s}}", "type", "assigned", "event_id",
+        t.assigned, "occurred_at", sb_clock_format_iso(sb_clock_now_ms(), at, sizeof(at)),
+        "ticket_id", t.id, "ticket_number", t.number, "data", "agent_id", "quality-01",
+        "department", dept, "reason", "least_load");
     char *text = json_dumps(ev, JSON_COMPACT);
     cr_assert_eq(sb_fixture_publish("sb.tickets.v1", t.id, text), 0);
     free(text);
