@@ -273,6 +273,11 @@ sb_event_consumer *sb_event_consumer_new(sb_service *s, const char *name,
     return ec;
 }
 
+sb_consumer *sb_event_consumer_kafka(sb_event_consumer *ec)
+{
+    return ec->consumer;
+}
+
 void sb_event_consumer_free(sb_event_consumer *ec)
 {
     if (!ec)

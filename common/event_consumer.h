@@ -46,5 +46,7 @@ sb_event_consumer *sb_event_consumer_new(sb_service *s, const char *name,
                                          const sb_event_consumer_ops *ops, void *ctx,
                                          sb_error *err);
 void sb_event_consumer_free(sb_event_consumer *ec);   /* leaves the group */
+/* The underlying consumer (for sb_consumer_on_rebalance, sb_consumer_partition_count). */
+sb_consumer *sb_event_consumer_kafka(sb_event_consumer *ec);
 
 #endif

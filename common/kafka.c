@@ -642,6 +642,40 @@ void sb_consumer_on_rebalance(sb_consumer *c, sb_rebalance_cb cb, void *ctx)
     c->rebalance_ctx = ctx;
 }
 
+int32_t sb_consumer_partition_count(sb_consumer *c, const char *topic)
+{
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(c->rk, topic, NULL);
+    const struct rd_kafka_metadata *md = NULL;
+    int32_t n = -1;
+    if (rkt && rd_kafka_metadata(c->rk, 0, rkt, &md, 2000) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR)
+        n = md->topics[0].partition_cnt;
+    if (md)
+        rd_kafka_metadata_destroy(md);
+    if (rkt)
+        rd_kafka_topic_destroy(rkt);
+    return n > 0 ? n : -1;
+}
+
+/* CRC-32 (IEEE 802.3, reflected, as zlib and librdkafka's rd_crc32 compute it). */
+static uint32_t kafka_crc32(const unsigned char *p, size_t len)
+{
+    uint32_t crc = 0xFFFFFFFFu;
+    for (size_t i = 0; i < len; i++) {
+        crc ^= p[i];
+        for (int b = 0; b < 8; b++)
+            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+    }
+    return crc ^ 0xFFFFFFFFu;
+}
+
+int32_t sb_kafka_partition_of(const void *key, size_t len, int32_t npartitions)
+{
+    if (!key || len == 0 || npartitions < 1)
+        return -1;
+    return (int32_t)(kafka_crc32(key, len) % (uint32_t)npartitions);
+}
+
 int64_t sb_consumer_lag(sb_consumer *c)
 {
     rd_kafka_topic_partition_list_t *parts = NULL;

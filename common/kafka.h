@@ -124,6 +124,13 @@ void sb_consumer_batch_abandon(sb_consumer *c, sb_batch *batch);
 typedef void (*sb_rebalance_cb)(void *ctx, int assigned,
                                 const rd_kafka_topic_partition_list_t *partitions);
 void sb_consumer_on_rebalance(sb_consumer *c, sb_rebalance_cb cb, void *ctx);
+/* Partitions of topic per the cluster's metadata (asks the broker, up to 2 s: call it on a
+ * rebalance, not per message); -1 when it cannot be known. */
+int32_t sb_consumer_partition_count(sb_consumer *c, const char *topic);
+/* The partition the producer's partitioner (librdkafka's default, consistent_random: CRC-32 of
+ * the key modulo the partition count) gives a non-empty key; -1 for an empty key (random) or
+ * npartitions < 1. Lets a consumer tell which keys its assigned partitions hold. */
+int32_t sb_kafka_partition_of(const void *key, size_t len, int32_t npartitions);
 /* Messages the consumer still has to read on the partitions it holds: high watermark minus
  * position, from librdkafka's cached fetch state (no broker round trip). 0 when it holds none. */
 int64_t sb_consumer_lag(sb_consumer *c);

@@ -121,7 +121,8 @@ void desk_adm_end(desk_adm *a, int rc)
 int desk_admin_routes(sb_service *s)
 {
     return desk_admin_org_routes(s) || desk_admin_routing_routes(s) ||
-           desk_admin_template_routes(s) || desk_admin_credential_routes(s)
+           desk_admin_template_routes(s) || desk_admin_credential_routes(s) ||
+           desk_admin_sla_routes(s)
                ? -1 : 0;
 }
 

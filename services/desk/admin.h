@@ -49,6 +49,7 @@ int desk_admin_org_routes(sb_service *s);          /* admin_org.c */
 int desk_admin_routing_routes(sb_service *s);      /* admin_routing.c */
 int desk_admin_template_routes(sb_service *s);     /* admin_templates.c */
 int desk_admin_credential_routes(sb_service *s);   /* admin_credentials.c */
+int desk_admin_sla_routes(sb_service *s);          /* admin_sla.c */
 
 /* Ends the request: when rc != 0 rolls back and answers a->err; frees the body. */
 void desk_adm_end(desk_adm *a, int rc);

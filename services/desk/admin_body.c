@@ -6,10 +6,16 @@
 
 #include "common/channel.h"
 #include "common/json.h"
+#include "common/sla_calendar.h"
 
 static const char *const adm_roles[] = {"agent", "supervisor", "admin", NULL};
 static const char *const adm_languages[] = {"zh", "en", NULL};
 static const char *const adm_kinds[] = {"api_key", "hmac_secret", "wechat_token", NULL};
+static const char *const adm_sla_kinds[] = {"acknowledgement", "first_response", "next_response",
+                                            "resolution", "follow_up", "second_handling", NULL};
+static const char *const adm_priorities[] = {"P1", "P2", "P3", NULL};
+static const char *const adm_urgencies[] = {"high", "medium", "low", NULL};
+static const char *const adm_tiers[] = {"vip", "regular", "new", NULL};
 
 int desk_admin_id_ok(const char *s, size_t max)
 {
@@ -338,5 +344,113 @@ int desk_duty_body_read(const json_t *body, int *on_duty, sb_error *err)
         return -1;
     if (*on_duty < 0)
         return sb_error_set(err, 400, "missing_field", "on_duty", "on_duty is required");
+    return 0;
+}
+
+/* body[key]: absent or null (any: *out NULL), else one of words (or an id when words is NULL). */
+static int adm_criterion(const json_t *body, const char *key, const char *const *words,
+                         const char **out, sb_error *err)
+{
+    *out = NULL;
+    if (json_is_null(json_object_get(body, key)))
+        return 0;
+    if (sb_json_get_str(body, "", key, 0, DESK_ADMIN_ID_MAX, out, err) != 0)
+        return -1;
+    if (*out && !(words ? sb_json_one_of(*out, words) : desk_admin_id_ok(*out, DESK_ADMIN_ID_MAX)))
+        return sb_error_set(err, 400, "invalid_field", key, "%s is not one of the allowed values",
+                            key);
+    return 0;
+}
+
+int desk_sla_policy_body_read(const json_t *body, desk_sla_policy_body *p, sb_error *err)
+{
+    static const char *const keys[] = {"kind", "priority", "urgency", "category", "channel",
+                                       "tier", "target_seconds", "business_hours", "warn_share",
+                                       "enabled", NULL};
+    memset(p, 0, sizeof *p);
+    if (sb_json_only_keys(body, keys, "", err) != 0 ||
+        sb_json_get_str(body, "", "kind", 1, 32, &p->kind, err) != 0)
+        return -1;
+    if (!sb_json_one_of(p->kind, adm_sla_kinds))
+        return sb_error_set(err, 400, "invalid_field", "kind",
+                            "kind is acknowledgement, first_response, next_response, resolution,"
+                            " follow_up or second_handling");
+    if (adm_criterion(body, "priority", adm_priorities, &p->priority, err) != 0 ||
+        adm_criterion(body, "urgency", adm_urgencies, &p->urgency, err) != 0 ||
+        adm_criterion(body, "category", NULL, &p->category, err) != 0 ||
+        adm_criterion(body, "channel", NULL, &p->channel, err) != 0 ||
+        adm_criterion(body, "tier", adm_tiers, &p->tier, err) != 0 ||
+        adm_int(body, "target_seconds", 1, 1, DESK_ADMIN_SLA_MAX, &p->target_seconds, err) != 0 ||
+        adm_bool(body, "business_hours", &p->business_hours, err) != 0 ||
+        adm_bool(body, "enabled", &p->enabled, err) != 0 ||
+        adm_number(body, "warn_share", 0, 1, 0.99, &p->warn_share, err) != 0)
+        return -1;
+    if (p->channel && !sb_channel_find(p->channel))
+        return sb_error_set(err, 400, "invalid_field", "channel", "there is no such channel");
+    return 0;
+}
+
+/* The calendar's hours: {mon..sun: "HH:MM-HH:MM"}, at least one day; field "hours.<day>". */
+static int adm_calendar_hours(const json_t *hours, sb_error *err)
+{
+    sb_sla_calendar cal;
+    const char *day;
+    json_t *v;
+    char field[32];
+    sb_sla_calendar_init(&cal);
+    json_object_foreach((json_t *)hours, day, v) {
+        snprintf(field, sizeof field, "hours.%.16s", day);
+        int wd = sb_sla_weekday_parse(day);
+        if (wd < 0)
+            return sb_error_set(err, 400, "invalid_field", field, "days are mon, tue, wed, thu,"
+                                " fri, sat and sun");
+        if (sb_sla_calendar_set_hours(&cal, wd, json_string_value(v)) != 0)
+            return sb_error_set(err, 400, "invalid_field", field,
+                                "hours are \"HH:MM-HH:MM\", closing after opening");
+    }
+    if (!sb_sla_calendar_usable(&cal))
+        return sb_error_set(err, 400, "invalid_field", "hours", "give at least one day's hours");
+    return 0;
+}
+
+/* The calendar's holidays: distinct "YYYY-MM-DD" dates; field "holidays". */
+static int adm_calendar_holidays(const json_t *holidays, sb_error *err)
+{
+    static sb_sla_calendar cal;   /* 2 KiB of dates: not on the stack of a fuzzer's thread */
+    size_t i;
+    json_t *v;
+    sb_sla_calendar_init(&cal);
+    if (json_array_size(holidays) > SB_SLA_CAL_HOLIDAYS_MAX)
+        return sb_error_set(err, 400, "too_many_items", "holidays", "at most %d holidays",
+                            SB_SLA_CAL_HOLIDAYS_MAX);
+    json_array_foreach(holidays, i, v) {
+        size_t before = cal.nholidays;
+        if (sb_sla_calendar_add_holiday(&cal, json_string_value(v)) != 0)
+            return sb_error_set(err, 400, "invalid_field", "holidays",
+                                "holidays[%zu] is not a date YYYY-MM-DD", i);
+        if (cal.nholidays == before)
+            return sb_error_set(err, 400, "invalid_field", "holidays", "holidays[%zu] repeats",
+                                i);
+    }
+    return 0;
+}
+
+int desk_calendar_body_read(const json_t *body, desk_calendar_body *c, sb_error *err)
+{
+    static const char *const keys[] = {"name", "tz_offset_minutes", "hours", "holidays",
+                                       "departments", NULL};
+    memset(c, 0, sizeof *c);
+    c->tz_offset_minutes = 480;
+    if (sb_json_only_keys(body, keys, "", err) != 0 ||
+        adm_text(body, "name", 1, DESK_ADMIN_NAME_MAX, &c->name, err) != 0 ||
+        sb_json_get_obj(body, "", "hours", 1, &c->hours, err) != 0 ||
+        adm_calendar_hours(c->hours, err) != 0 ||
+        sb_json_get_arr(body, "", "holidays", 0, &c->holidays, err) != 0 ||
+        (c->holidays && adm_calendar_holidays(c->holidays, err) != 0) ||
+        adm_words(body, "departments", NULL, DESK_ADMIN_ID_MAX, &c->departments, err) != 0)
+        return -1;
+    if (json_object_get(body, "tz_offset_minutes") &&
+        adm_int(body, "tz_offset_minutes", 1, -840, 840, &c->tz_offset_minutes, err) != 0)
+        return -1;
     return 0;
 }

@@ -73,6 +73,28 @@ typedef struct desk_cred_body {
 } desk_cred_body;
 int desk_cred_body_read(const json_t *body, desk_cred_body *c, sb_error *err);
 
+/* PUT /v1/admin/sla-policies/{id} {kind, priority?, urgency?, category?, channel?, tier?,
+ * target_seconds, business_hours?, warn_share?, enabled?}: a criterion absent or null matches
+ * any value. */
+#define DESK_ADMIN_SLA_MAX 31536000   /* a year */
+typedef struct desk_sla_policy_body {
+    const char *kind, *priority, *urgency, *category, *channel, *tier;   /* NULL: any */
+    int         target_seconds;
+    int         business_hours, enabled;   /* -1 when absent (false, true) */
+    double      warn_share;                /* 0 when absent (0.75) */
+} desk_sla_policy_body;
+int desk_sla_policy_body_read(const json_t *body, desk_sla_policy_body *p, sb_error *err);
+
+/* PUT /v1/admin/calendars/{id} {name, tz_offset_minutes?, hours: {mon: "09:00-18:00", ...},
+ * holidays?: ["2026-10-01", ...], departments?: [id, ...]}: hours and holidays are checked by
+ * common/sla_calendar (fields "hours.<day>", "holidays"); at least one day has hours. */
+typedef struct desk_calendar_body {
+    const char *name;
+    int         tz_offset_minutes;       /* 480 when absent */
+    json_t     *hours, *holidays, *departments;   /* borrowed; holidays/departments NULL: none */
+} desk_calendar_body;
+int desk_calendar_body_read(const json_t *body, desk_calendar_body *c, sb_error *err);
+
 /* POST /v1/me/duty {on_duty: bool}. */
 int desk_duty_body_read(const json_t *body, int *on_duty, sb_error *err);
 

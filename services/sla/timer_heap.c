@@ -13,7 +13,9 @@ struct sla_heap_node {
     uint32_t  slot;
 };
 
-static const char *const sla_kind_names[SLA_KIND_COUNT] = {"acknowledgement"};
+static const char *const sla_kind_names[SLA_KIND_COUNT] = {
+    "acknowledgement", "first_response", "next_response", "resolution", "follow_up",
+    "second_handling"};
 
 int sla_kind_parse(const char *name)
 {

@@ -8,17 +8,23 @@
 
 #include "common/ids.h"
 
-/* The clocks sla watches. Issue 6 appends its kinds here (first_response, resolution, ...). */
+/* The clocks sla watches (sla_timers.kind). */
 typedef enum sla_kind {
     SLA_KIND_ACK = 0,          /* "acknowledgement" */
+    SLA_KIND_FIRST_RESPONSE,   /* "first_response" */
+    SLA_KIND_NEXT_RESPONSE,    /* "next_response" */
+    SLA_KIND_RESOLUTION,       /* "resolution" */
+    SLA_KIND_FOLLOW_UP,        /* "follow_up" */
+    SLA_KIND_SECOND_HANDLING,  /* "second_handling" */
     SLA_KIND_COUNT
 } sla_kind;
 
-/* "acknowledgement" -> SLA_KIND_ACK; -1 for a kind sla does not watch (yet). */
+/* "acknowledgement" -> SLA_KIND_ACK, ...; -1 for a kind sla does not know. */
 int         sla_kind_parse(const char *name);
 const char *sla_kind_name(sla_kind k);
 
-/* One armed deadline. source is the event that armed it (derived ids hang off it). */
+/* One instant the watch must act at (a warning, a deadline or an urge reminder: sla_timers.next_at).
+ * source is the event that armed the clock (derived ids hang off it). */
 typedef struct sla_timer {
     int64_t  due_ms;           /* Unix epoch ms */
     sb_uuid  ticket;

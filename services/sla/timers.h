@@ -7,12 +7,14 @@
 
 #include "common/event_consumer.h"
 #include "common/metrics.h"
+#include "services/sla/policies.h"
 #include "services/sla/watch.h"
 
 typedef struct sla_timers {
     sla_watch  *watch;
     sb_counter *c_armed, *c_met;
-    PGresult   *pending_armed, *pending_met;   /* rows changed by the open transaction */
+    sla_policies config;                /* reloaded in each batch's transaction */
+    PGresult   *pending_armed;          /* clocks changed by the open transaction */
 } sla_timers;
 
 void sla_timers_init(sla_timers *t, sb_metrics *m, sla_watch *watch);

@@ -1,10 +1,11 @@
 /* fuzz_desk_admin.c - bodies of desk's admin API (departments, teams, agents, routing, ack
- * policies, templates, channel credentials) and of POST /v1/me/duty through their validation:
+ * policies, SLA policies and calendars, templates, channel credentials) and of POST /v1/me/duty through their validation:
  * what is accepted keeps every limit, what is refused is a 400 naming a field. */
 #define FUZZ_NAME "fuzz_desk_admin"
 #include "fuzz.h"
 
 #include "common/json.h"
+#include "common/sla_calendar.h"
 #include "services/desk/admin_body.h"
 
 /* A refusal is a 400 with a machine code and a message. */
@@ -98,6 +99,40 @@ static void fuzz_config(const json_t *body)
         check_refused(&err);
 }
 
+/* An accepted SLA policy or calendar keeps every limit; a calendar's hours parse again. */
+static void fuzz_sla(const json_t *body)
+{
+    sb_error err;
+    desk_sla_policy_body p;
+    sb_error_clear(&err);
+    if (desk_sla_policy_body_read(body, &p, &err) == 0) {
+        CHECK(p.kind && p.target_seconds >= 1 && p.target_seconds <= DESK_ADMIN_SLA_MAX,
+              "target %d", p.target_seconds);
+        CHECK(p.warn_share >= 0 && p.warn_share < 1, "warn_share %g", p.warn_share);
+        check_id(p.category, "category");
+    } else {
+        check_refused(&err);
+    }
+    desk_calendar_body c;
+    sb_error_clear(&err);
+    if (desk_calendar_body_read(body, &c, &err) == 0) {
+        CHECK(c.tz_offset_minutes >= -840 && c.tz_offset_minutes <= 840, "tz %d",
+              c.tz_offset_minutes);
+        sb_sla_calendar cal;
+        sb_sla_calendar_init(&cal);
+        const char *day;
+        json_t *v;
+        json_object_foreach(c.hours, day, v)
+            CHECK(sb_sla_calendar_set_hours(&cal, sb_sla_weekday_parse(day),
+                                            json_string_value(v)) == 0, "hours.%s", day);
+        CHECK(sb_sla_calendar_usable(&cal), "no open day accepted");
+        CHECK(sb_sla_calendar_add(&cal, 0, 3600000) > 0, "no deadline");
+        CHECK(!c.holidays || json_array_size(c.holidays) <= SB_SLA_CAL_HOLIDAYS_MAX, "holidays");
+    } else {
+        check_refused(&err);
+    }
+}
+
 static void fuzz_content(const json_t *body, int create)
 {
     sb_error err;
@@ -141,6 +176,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_content(body, create);
     }
     fuzz_config(body);
+    fuzz_sla(body);
     json_decref(body);
     return 0;
 }

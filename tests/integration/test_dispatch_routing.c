@@ -360,7 +360,9 @@ Test(dispatch_routing, an_assignment_nobody_accepts_escalates_through_sla_and_is
                                       " AND kind = 'acknowledgement'", 1, p, "armed", WAIT_MS);
     cr_assert_str_eq(armed ? armed : "(none)", "armed");
     free(armed);
-    cr_assert_eq(sb_fixture_exec(pg, "UPDATE sla_timers SET due_at = now() + interval '1 second'"
+    /* next_at is the instant sla's watch acts at (migration 013). */
+    cr_assert_eq(sb_fixture_exec(pg, "UPDATE sla_timers SET due_at = now() + interval '1 second',"
+                                     " next_at = now() + interval '1 second'"
                                      " WHERE ticket_id = $1::uuid AND kind = 'acknowledgement'",
                                  1, p), 0);
     char *escalated = sb_fixture_wait(pg, "SELECT count(*) FROM ticket_events WHERE ticket_id ="

@@ -827,6 +827,130 @@ Test(proto, ticket_urged)
     assert_case(&pc);
 }
 
+Test(proto, ticket_urged_by_sla)
+{
+    static const char good[] =
+        "{\"type\":\"urged\",\"event_id\":\"" UUID3 "\",\"occurred_at\":" TS1 ","
+        "\"source_event_id\":\"" UUID2 "\",\"ticket_id\":\"" UUID1 "\","
+        "\"ticket_number\":\"WB-20261122-000042\",\"data\":{\"by\":{\"subject\":\"sla\","
+        "\"role\":\"system\"},\"kind\":\"first_response\",\"reminder\":2,"
+        "\"due_at\":\"2026-11-22T11:00:00.000Z\"}}";
+    static const mutation bad[] = {
+        TICKET_ENVELOPE_BAD,
+        { "/data/by/role", "\"robot\"", "/data/by/role: value not in enum" },
+        { "/data/reminder", "0", "/data/reminder: value below minimum" },
+        { "/data/kind", "\"lunch\"", "/data/kind: value not in enum" },
+        { NULL, NULL, NULL },
+    };
+    static const mutation fine[] = {
+        { "/data/due_at", NULL, NULL },
+        { NULL, NULL, NULL },
+    };
+    proto_case pc = { "tickets/urged.v1.json", good, bad, fine };
+    assert_case(&pc);
+}
+
+Test(proto, ticket_sla_warning)
+{
+    static const char good[] =
+        "{\"type\":\"sla_warning\",\"event_id\":\"" UUID3 "\",\"occurred_at\":" TS1 ","
+        "\"source_event_id\":\"" UUID2 "\",\"ticket_id\":\"" UUID1 "\","
+        "\"ticket_number\":\"WB-20261122-000042\",\"data\":{\"kind\":\"first_response\","
+        "\"policy_id\":\"first-response-high\",\"due_at\":\"2026-11-22T12:00:00.000Z\","
+        "\"share\":0.75,\"agent_id\":\"quality-01\",\"department\":\"quality\","
+        "\"supervisor_id\":\"quality-lead\"}}";
+    static const mutation bad[] = {
+        TICKET_ENVELOPE_BAD,
+        { "/data/kind", "\"lunch\"", "/data/kind: value not in enum" },
+        { "/data/share", "1.5", "/data/share: value above maximum" },
+        { "/data/share", NULL, "/data/share: required property missing" },
+        { "/data/due_at", "\"soon\"", "/data/due_at: string does not match" },
+        { "/data/agent_id", NULL, "/data/agent_id: required property missing" },
+        { NULL, NULL, NULL },
+    };
+    static const mutation fine[] = {
+        { "/data/agent_id", "null", NULL },
+        { "/data/department", "null", NULL },
+        { NULL, NULL, NULL },
+    };
+    proto_case pc = { "tickets/sla_warning.v1.json", good, bad, fine };
+    assert_case(&pc);
+}
+
+Test(proto, ticket_sla_breached)
+{
+    static const char good[] =
+        "{\"type\":\"sla_breached\",\"event_id\":\"" UUID3 "\",\"occurred_at\":" TS1 ","
+        "\"source_event_id\":\"" UUID2 "\",\"ticket_id\":\"" UUID1 "\","
+        "\"ticket_number\":\"WB-20261122-000042\",\"data\":{\"kind\":\"resolution\","
+        "\"policy_id\":\"resolution-urgent-complaint\",\"due_at\":\"2026-11-22T14:00:00.000Z\","
+        "\"agent_id\":null,\"department\":\"quality\",\"supervisor_id\":\"quality-lead\","
+        "\"business_hours\":false}}";
+    static const mutation bad[] = {
+        TICKET_ENVELOPE_BAD,
+        { "/data/business_hours", "\"no\"", "/data/business_hours: expected type boolean" },
+        { "/data/business_hours", NULL, "/data/business_hours: required property missing" },
+        { "/data/kind", "\"lunch\"", "/data/kind: value not in enum" },
+        { "/data/supervisor_id", "\"\"", "/data/supervisor_id: string shorter than minLength 1" },
+        { NULL, NULL, NULL },
+    };
+    static const mutation fine[] = {
+        { "/data/agent_id", "\"quality-01\"", NULL },
+        { NULL, NULL, NULL },
+    };
+    proto_case pc = { "tickets/sla_breached.v1.json", good, bad, fine };
+    assert_case(&pc);
+}
+
+Test(proto, ticket_sla_at_risk)
+{
+    static const char good[] =
+        "{\"type\":\"sla_at_risk\",\"event_id\":\"" UUID3 "\",\"occurred_at\":" TS1 ","
+        "\"source_event_id\":\"" UUID2 "\",\"ticket_id\":\"" UUID1 "\","
+        "\"ticket_number\":\"WB-20261122-000042\",\"data\":{\"kind\":\"first_response\","
+        "\"due_at\":\"2026-11-22T12:00:00.000Z\",\"estimated_at\":\"2026-11-22T13:30:00.000Z\","
+        "\"queue_ahead\":12,\"handled_per_hour\":4.5,\"department\":\"quality\"}}";
+    static const mutation bad[] = {
+        TICKET_ENVELOPE_BAD,
+        { "/data/queue_ahead", "-1", "/data/queue_ahead: value below minimum" },
+        { "/data/estimated_at", NULL, "/data/estimated_at: required property missing" },
+        { "/data/handled_per_hour", "\"fast\"", "/data/handled_per_hour: expected type number" },
+        { NULL, NULL, NULL },
+    };
+    static const mutation fine[] = {
+        { "/data/note", "\"x\"", NULL },
+        { NULL, NULL, NULL },
+    };
+    proto_case pc = { "tickets/sla_at_risk.v1.json", good, bad, fine };
+    assert_case(&pc);
+}
+
+Test(proto, sla_alert)
+{
+    static const char good[] =
+        "{\"type\":\"sla_alert\",\"event_id\":\"" UUID3 "\",\"occurred_at\":" TS1 ","
+        "\"source_event_id\":\"" UUID2 "\",\"recipient\":\"quality-01\","
+        "\"recipient_kind\":\"agent\",\"ticket_id\":\"" UUID1 "\","
+        "\"ticket_number\":\"WB-20261122-000042\",\"summary\":\"first_response due\","
+        "\"alert\":\"warning\",\"kind\":\"first_response\",\"agent_id\":\"quality-01\","
+        "\"department\":\"quality\",\"due_at\":\"2026-11-22T12:00:00.000Z\"}";
+    static const mutation bad[] = {
+        { "/alert", "\"panic\"", "/alert: value not in enum" },
+        { "/recipient_kind", "\"customer\"", "/recipient_kind: value not in enum" },
+        { "/kind", NULL, "/kind: required property missing" },
+        { "/reminder", "0", "/reminder: value below minimum" },
+        { "/foo", "1", "/foo: additional property not allowed" },
+        { NULL, NULL, NULL },
+    };
+    static const mutation fine[] = {
+        { "/agent_id", "null", NULL },
+        { "/reminder", "3", NULL },
+        { NULL, NULL, NULL },
+    };
+    proto_case pc = { "notifications/sla_alert.v1.json", good, bad, fine };
+    assert_case(&pc);
+}
+
 Test(proto, task_notice)
 {
     static const char good[] =
@@ -994,7 +1118,7 @@ Test(proto, ticket_escalated)
     static const mutation bad[] = {
         TICKET_ENVELOPE_BAD,
         { "/source_event_id", NULL, "/source_event_id: required property missing" },
-        { "/data/kind", "\"first_response\"", "/data/kind: value not in enum" },
+        { "/data/kind", "\"lunch\"", "/data/kind: value not in enum" },
         { "/data/agent_id", NULL, "/data/agent_id: required property missing" },
         { "/data/supervisor_id", "\"\"", "/data/supervisor_id: string shorter than minLength 1" },
         { "/data/due_at", "\"in an hour\"", "/data/due_at: string does not match" },
@@ -1332,6 +1456,8 @@ static const char *const COVERED[] = {
     "http/call_record.v1.json", "http/marketplace_event.v1.json",
     "tickets/escalated.v1.json",
     "notifications/escalation.v1.json",
+    "tickets/sla_warning.v1.json", "tickets/sla_breached.v1.json", "tickets/sla_at_risk.v1.json",
+    "notifications/sla_alert.v1.json",
     NULL
 };
 

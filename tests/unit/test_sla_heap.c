@@ -42,7 +42,9 @@ TestSuite(sla_heap, .fini = fake_clock_fini);
 Test(sla_heap, kinds_by_name)
 {
     cr_assert_eq(sla_kind_parse("acknowledgement"), SLA_KIND_ACK);
-    cr_assert_eq(sla_kind_parse("first_response"), -1, "not watched yet: issue 6");
+    cr_assert_eq(sla_kind_parse("first_response"), SLA_KIND_FIRST_RESPONSE);
+    cr_assert_eq(sla_kind_parse("second_handling"), SLA_KIND_SECOND_HANDLING);
+    cr_assert_eq(sla_kind_parse("breakfast"), -1);
     cr_assert_eq(sla_kind_parse(NULL), -1);
     cr_assert_str_eq(sla_kind_name(SLA_KIND_ACK), "acknowledgement");
 }
