@@ -73,7 +73,7 @@ static const char survey_row_sql[] =
     "                (SELECT l.id FROM agents l WHERE l.id = d.dept || '-lead'),"
     "                (SELECT l.id FROM agents l WHERE l.department_id = d.dept"
     "                  AND l.role = 'supervisor' ORDER BY l.id LIMIT 1)),"
-    "       s.resolved_by"
+    "       s.resolved_by, t.merged_into IS NOT NULL"
     "  FROM surveys s JOIN tickets t ON t.id = s.ticket_id"
     "  LEFT JOIN agents ra ON ra.id = s.resolved_by"
     "  LEFT JOIN teams tm ON tm.id = ra.team_id"

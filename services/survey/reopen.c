@@ -41,7 +41,9 @@ int survey_reopen(survey_ctx *x, PGresult *row, int64_t now_ms, json_t *events, 
     const char *dept = PQgetvalue(row, 0, SURVEY_ROW_DEPARTMENT);
     const char *supervisor = PQgetisnull(row, 0, SURVEY_ROW_SUPERVISOR)
                                  ? NULL : PQgetvalue(row, 0, SURVEY_ROW_SUPERVISOR);
-    if (!sb_ticket_state_next(PQgetvalue(row, 0, SURVEY_ROW_STATUS), "reopen"))
+    /* A duplicate merged into another ticket since: the customer's matter lives on there. */
+    if (!sb_ticket_state_next(PQgetvalue(row, 0, SURVEY_ROW_STATUS), "reopen") ||
+        PQgetvalue(row, 0, SURVEY_ROW_MERGED)[0] == 't')
         return 0;
     const char *p[] = {ticket, supervisor};
     if (sb_pg_exec(x->s->pg, "UPDATE tickets SET status = 'reopened', assignee = $2,"

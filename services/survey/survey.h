@@ -60,7 +60,7 @@ int survey_reopen(survey_ctx *x, PGresult *row, int64_t now_ms, json_t *events, 
 enum {
     SURVEY_ROW_ID, SURVEY_ROW_TICKET, SURVEY_ROW_NUMBER, SURVEY_ROW_ROUND, SURVEY_ROW_STATE,
     SURVEY_ROW_EXPIRES_MS, SURVEY_ROW_SENT_AT, SURVEY_ROW_STATUS, SURVEY_ROW_DEPARTMENT,
-    SURVEY_ROW_SUPERVISOR, SURVEY_ROW_RESOLVED_BY,
+    SURVEY_ROW_SUPERVISOR, SURVEY_ROW_RESOLVED_BY, SURVEY_ROW_MERGED,
 };
 
 /* Queue ticket events (stored in ticket_events too) and notifications through the outbox,
