@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "common/clock.h"
 #include "common/ids.h"
@@ -327,4 +328,37 @@ Test(survey_api, no_survey_without_a_customer_contact_or_for_resolution_not)
     char *n = sb_fixture_value(pg, "SELECT count(*) FROM surveys WHERE ticket_id IN ($1, $2)", 2, p);
     cr_assert_str_eq(n, "0");
     free(n);
+}
+
+/* Runs sb-survey with one more setting; its exit status, and its log (malloc'd) into log. */
+static int run_survey_with(const char *setting, char **log)
+{
+    const char *build = getenv("SB_BUILD");
+    if (!build)
+        cr_skip_test("SB_BUILD unset");
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd), "env %s SB_HTTP_ADDR=127.0.0.1:0 timeout 60 %s/services/survey/sb-survey 2>&1",
+             setting, build);
+    FILE *f = popen(cmd, "r");
+    cr_assert_not_null(f);
+    size_t cap = 1 << 16, len = 0;
+    char *out = calloc(1, cap);
+    size_t n;
+    while ((n = fread(out + len, 1, cap - len - 1, f)) > 0)
+        len += n;
+    int rc = pclose(f);
+    *log = out;
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+Test(survey_api, a_delay_over_30_minutes_or_a_short_secret_stops_the_service_at_start)
+{
+    char *log = NULL;
+    cr_assert_eq(run_survey_with("SB_SURVEY_DELAY_MS=1800001", &log), 1, "%s", log);
+    cr_assert_not_null(strstr(log, "SB_SURVEY_DELAY_MS"), "%s", log);
+    cr_assert_not_null(strstr(log, "30 min"), "%s", log);
+    free(log);
+    cr_assert_eq(run_survey_with("SB_SURVEY_SECRET=short", &log), 1, "%s", log);
+    cr_assert_not_null(strstr(log, "SB_SURVEY_SECRET"), "%s", log);
+    free(log);
 }
