@@ -15,8 +15,8 @@ static const char *const survey_types[] = {"resolved", NULL};
 /* One statement per consumed batch. The rules (services/survey/README.md):
  * - only tickets with a customer message (a ticket opened for a customer contact), not merged
  *   into another one, and not resolved 'not' (nothing was resolved to ask about);
- * - round 1 at the first resolution; round 2 only when round 1 was answered dissatisfied (the
- *   reopening); a ticket with both rounds gets no more. ON CONFLICT keeps one per round even
+ * - round 1 at the first resolution; round 2 only when round 1 was answered dissatisfied and
+ *   reopened the ticket (the second handling); a ticket with both rounds gets no more. ON CONFLICT keeps one per round even
  *   when a batch holds two resolutions of one ticket.
  * The survey id derives from the resolved event's id, so a replay finds the same survey. */
 static const char survey_insert_sql[] =
@@ -31,7 +31,9 @@ static const char survey_insert_sql[] =
     " WHERE r.resolution <> 'not' AND t.merged_into IS NULL"
     "   AND EXISTS (SELECT 1 FROM messages m WHERE m.ticket_id = t.id)"
     "   AND (s1.id IS NULL OR (s1.rating = 'dissatisfied' AND NOT EXISTS"
-    "        (SELECT 1 FROM surveys s2 WHERE s2.ticket_id = t.id AND s2.round = 2)))"
+    "        (SELECT 1 FROM surveys s2 WHERE s2.ticket_id = t.id AND s2.round = 2)"
+    "        AND EXISTS (SELECT 1 FROM ticket_events e WHERE e.ticket_id = t.id"
+    "                    AND e.type = 'reopened' AND e.payload->'data'->>'survey_id' = s1.id::text)))"
     " ORDER BY t.id"
     " ON CONFLICT DO NOTHING";
 

@@ -362,3 +362,24 @@ Test(survey_api, a_delay_over_30_minutes_or_a_short_secret_stops_the_service_at_
     cr_assert_not_null(strstr(log, "SB_SURVEY_SECRET"), "%s", log);
     free(log);
 }
+
+Test(survey_api, no_follow_up_survey_without_the_reopening)
+{
+    if (!getenv("SB_KAFKA_BROKERS"))
+        cr_skip_test("SB_KAFKA_BROKERS unset");
+    /* Round 1 answered dissatisfied, but the ticket was never reopened by it (e.g. merged
+     * meanwhile): a later resolution is no second handling, so no round 2. */
+    char number[32], id[37], event_id[37];
+    resolved_ticket(1, number, id);
+    const char *p[] = {id};
+    cr_assert_eq(sb_fixture_exec(pg, "INSERT INTO surveys (id, ticket_id, round, state, due_at,"
+                                     " sent_at, expires_at, channel, resolution, rating,"
+                                     " answered_at) VALUES (gen_random_uuid(), $1, 1, 'answered',"
+                                     " now(), now(), now() + interval '1 day', 'web', 'fully',"
+                                     " 'dissatisfied', now())", 1, p), 0);
+    publish_resolved(id, number, "fully", event_id);
+    assert_claimed(event_id);
+    char *n = value1("SELECT count(*) FROM surveys WHERE ticket_id = $1", id);
+    cr_assert_str_eq(n, "1");
+    free(n);
+}
