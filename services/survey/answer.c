@@ -85,8 +85,23 @@ static const char survey_answer_sql[] =
     "UPDATE surveys SET state = 'answered', rating = $2, comment = $3, answered_at = $4::timestamptz"
     " WHERE id = $1::uuid AND state = 'sent' AND expires_at > $4::timestamptz";
 
+/* What a browser gets for a link that does not work: the same status, words instead of JSON. */
+#define SURVEY_ERROR_PAGE(title, text)                                                       \
+    "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"                   \
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"              \
+    "<title>" title "</title></head>\n"                                                        \
+    "<body style=\"font-family:system-ui,sans-serif;max-width:32rem;margin:2rem auto\">\n"   \
+    "<h1>" title "</h1><p>" text "</p></body></html>\n"
+static const char survey_expired_html[] =
+    SURVEY_ERROR_PAGE("This survey has expired", "Thank you for your interest: this link is no"
+                      " longer open for answers.");
+static const char survey_invalid_html[] =
+    SURVEY_ERROR_PAGE("This survey link is not valid", "Please check that the whole link was"
+                      " opened.");
+
 /* An HTML page whose URL is a credential: never framed, never leaked in a Referer. */
-static void survey_reply_html(struct evhttp_request *req, const char *html, size_t len)
+static void survey_reply_page(struct evhttp_request *req, int status, const char *html,
+                              size_t len)
 {
     struct evkeyvalq *h = evhttp_request_get_output_headers(req);
     evhttp_add_header(h, "Referrer-Policy", "no-referrer");
@@ -95,17 +110,37 @@ static void survey_reply_html(struct evhttp_request *req, const char *html, size
     evhttp_add_header(h, "Content-Security-Policy",
                       "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline';"
                       " connect-src 'self'; form-action 'none'; frame-ancestors 'none'");
-    sb_http_reply_text(req, 200, "text/html; charset=utf-8", html, len);
+    sb_http_reply_text(req, status, "text/html; charset=utf-8", html, len);
 }
 
+static void survey_reply_html(struct evhttp_request *req, const char *html, size_t len)
+{
+    survey_reply_page(req, 200, html, len);
+}
+
+/* 1 when the client asked for a page (a browser following the link), 0 for an API client. */
+static int survey_wants_html(struct evhttp_request *req)
+{
+    const char *accept = evhttp_find_header(evhttp_request_get_input_headers(req), "Accept");
+    return accept && strstr(accept, "text/html") != NULL;
+}
+
+/* 404 naming the token: JSON, or a page for a browser's GET. */
 static void survey_reply_not_found(struct evhttp_request *req)
 {
-    sb_http_reply_errorf(req, 404, "not_found", "token", "no such survey");
+    if (evhttp_request_get_command(req) == EVHTTP_REQ_GET && survey_wants_html(req))
+        survey_reply_page(req, 404, survey_invalid_html, sizeof(survey_invalid_html) - 1);
+    else
+        sb_http_reply_errorf(req, 404, "not_found", "token", "no such survey");
 }
 
+/* 410 survey_expired: JSON, or a page for a browser's GET. */
 static void survey_reply_expired(struct evhttp_request *req)
 {
-    sb_http_reply_errorf(req, 410, "survey_expired", "token", "this survey link has expired");
+    if (evhttp_request_get_command(req) == EVHTTP_REQ_GET && survey_wants_html(req))
+        survey_reply_page(req, 410, survey_expired_html, sizeof(survey_expired_html) - 1);
+    else
+        sb_http_reply_errorf(req, 410, "survey_expired", "token", "this survey link has expired");
 }
 
 /* Verifies the path's token: 0 with out filled, or -1 after replying 404 (malformed or bad

@@ -117,6 +117,23 @@ Test(survey_api, expired_link_is_410_survey_expired)
     survey_assert_error(body, status, 410, "survey_expired", "token");
     json_decref(body);
     cr_assert_eq(survey_get(s.token, NULL), 410);
+    /* A browser following the link gets the same status as a page, not JSON. */
+    char url[1024], type[128], *html = NULL;
+    snprintf(url, sizeof(url), "%s/v1/surveys/%s", getenv("SB_SURVEY_URL"), s.token);
+    sb_test_request rq = {.headers = "Accept: text/html,application/xhtml+xml\r\n",
+                          .reply_header = "Content-Type", .reply_header_out = type,
+                          .reply_header_len = sizeof(type)};
+    cr_assert_eq(sb_test_http_request("GET", url, &rq, &status, &html), 0);
+    cr_assert_eq(status, 410);
+    cr_assert(strncmp(type, "text/html", 9) == 0, "Content-Type %s", type);
+    cr_assert_not_null(strstr(html, "expired"));
+    free(html);
+    html = NULL;
+    snprintf(url, sizeof(url), "%s/v1/surveys/not-a-token", getenv("SB_SURVEY_URL"));
+    cr_assert_eq(sb_test_http_request("GET", url, &rq, &status, &html), 0);
+    cr_assert_eq(status, 404);
+    cr_assert(strncmp(type, "text/html", 9) == 0, "Content-Type %s", type);
+    free(html);
     /* Never answered. */
     char *st = value1("SELECT (answered_at IS NULL)::text FROM surveys WHERE id = $1", s.id);
     cr_assert_str_eq(st, "true");
