@@ -1443,6 +1443,140 @@ Test(proto, new_ticket_with_nothing_decided_yet)
 /* ---------------------------------------------------------------- every file in proto/ */
 
 /* The schemas the proto tests above give examples for; a new file must be added here. */
+/* survey's events (issue 6): the envelope of every survey event, with its source. */
+#define SURVEY_ENVELOPE(type) \
+    "{\"type\":\"" type "\",\"event_id\":\"" UUID3 "\",\"occurred_at\":" TS1 "," \
+    "\"source_event_id\":\"" UUID2 "\",\"ticket_id\":\"" UUID1 "\"," \
+    "\"ticket_number\":\"WX-20261122-000123\","
+
+/* Mistakes every survey event schema must catch besides the envelope's. */
+#define SURVEY_DATA_BAD \
+    { "/source_event_id", NULL, "/source_event_id: required property missing" },               \
+    { "/data/survey_id", "\"nope\"", "/data/survey_id: string does not match pattern" },       \
+    { "/data/survey_id", NULL, "/data/survey_id: required property missing" },                 \
+    { "/data/round", "3", "/data/round: " },                                                    \
+    { "/data/round", "0", "/data/round: " },                                                    \
+    { "/data/round", "\"1\"", "/data/round: expected type integer" }
+
+Test(proto, ticket_survey_sent)
+{
+    static const char good[] = SURVEY_ENVELOPE("survey_sent")
+        "\"data\":{\"survey_id\":\"" UUID2 "\",\"round\":1,"
+        "\"expires_at\":\"2026-11-29T10:10:00.000Z\",\"channel\":\"wechat\"}}";
+    static const mutation bad[] = {
+        TICKET_ENVELOPE_BAD,
+        SURVEY_DATA_BAD,
+        { "/data/expires_at", "\"tomorrow\"", "/data/expires_at: string does not match" },
+        { "/data/channel", "\"fax\"", "/data/channel: value not in enum" },
+        { "/data/channel", NULL, "/data/channel: required property missing" },
+        { NULL, NULL, NULL },
+    };
+    static const mutation fine[] = {
+        { "/data/round", "2", NULL },
+        { NULL, NULL, NULL },
+    };
+    proto_case pc = { "tickets/survey_sent.v1.json", good, bad, fine };
+    assert_case(&pc);
+}
+
+Test(proto, ticket_survey_answered)
+{
+    static const char good[] = SURVEY_ENVELOPE("survey_answered")
+        "\"data\":{\"survey_id\":\"" UUID2 "\",\"round\":1,\"rating\":\"dissatisfied\","
+        "\"satisfied\":false,\"has_comment\":true,\"sent_at\":" TS1 "}}";
+    static const mutation bad[] = {
+        TICKET_ENVELOPE_BAD,
+        SURVEY_DATA_BAD,
+        { "/data/rating", "\"great\"", "/data/rating: value not in enum" },
+        { "/data/rating", "4", "/data/rating: value not in enum" },
+        { "/data/satisfied", "\"no\"", "/data/satisfied: expected type boolean" },
+        { "/data/has_comment", NULL, "/data/has_comment: required property missing" },
+        { "/data/sent_at", NULL, "/data/sent_at: required property missing" },
+        { NULL, NULL, NULL },
+    };
+    static const mutation fine[] = {
+        { "/data/rating", "\"very_satisfied\"", NULL },
+        { "/data/round", "2", NULL },
+        { NULL, NULL, NULL },
+    };
+    proto_case pc = { "tickets/survey_answered.v1.json", good, bad, fine };
+    assert_case(&pc);
+}
+
+Test(proto, ticket_survey_expired)
+{
+    static const char good[] = SURVEY_ENVELOPE("survey_expired")
+        "\"data\":{\"survey_id\":\"" UUID2 "\",\"round\":2,\"sent_at\":" TS1 "}}";
+    static const mutation bad[] = {
+        TICKET_ENVELOPE_BAD,
+        SURVEY_DATA_BAD,
+        { "/data/sent_at", "null", "/data/sent_at: expected type string" },
+        { NULL, NULL, NULL },
+    };
+    proto_case pc = { "tickets/survey_expired.v1.json", good, bad, NULL };
+    assert_case(&pc);
+}
+
+Test(proto, ticket_reopened)
+{
+    static const char good[] = SURVEY_ENVELOPE("reopened")
+        "\"data\":{\"reason\":\"dissatisfied\",\"survey_id\":\"" UUID2 "\","
+        "\"assignee\":\"quality-lead\",\"department\":\"quality\",\"second_handling\":true,"
+        "\"by\":{\"subject\":\"survey\",\"role\":\"system\"}}}";
+    static const mutation bad[] = {
+        { "/event_id", "\"not-a-uuid\"", "/event_id: string does not match pattern" },
+        { "/ticket_number", "\"WX-2026-1\"", "/ticket_number: string does not match pattern" },
+        { "/foo", "1", "/foo: additional property not allowed" },
+        { "/data", NULL, "/data: required property missing" },
+        { "/type", "\"resolved\"", "/type: value does not equal const" },
+        { "/data/reason", "\"customer_asked\"", "/data/reason: value not in enum" },
+        { "/data/assignee", "\"\"", "/data/assignee: string shorter than minLength 1" },
+        { "/data/assignee", NULL, "/data/assignee: required property missing" },
+        { "/data/second_handling", "false", "/data/second_handling: value does not equal const" },
+        { "/data/by/role", "\"agent\"", "/data/by/role: value does not equal const" },
+        { "/data/by/subject", "\"quality-01\"", "/data/by/subject: value does not equal const" },
+        { "/data/by", NULL, "/data/by: required property missing" },
+        { "/data/survey_id", "\"x\"", "/data/survey_id: string does not match pattern" },
+        { NULL, NULL, NULL },
+    };
+    static const mutation fine[] = {
+        { "/data/assignee", "null", NULL },   /* a department without any supervisor */
+        { NULL, NULL, NULL },
+    };
+    proto_case pc = { "tickets/reopened.v1.json", good, bad, fine };
+    assert_case(&pc);
+}
+
+Test(proto, survey_link_notice)
+{
+    static const char good[] =
+        "{\"type\":\"survey_link\",\"event_id\":\"" UUID3 "\",\"occurred_at\":" TS1 ","
+        "\"source_event_id\":\"" UUID2 "\",\"recipient\":\"customer:42\","
+        "\"recipient_kind\":\"customer\",\"ticket_number\":\"WX-20261122-000123\","
+        "\"url\":\"https://survey.example/v1/surveys/6f1c2a7e3b4d5e6f8a9b0c1d2e3f4a5b."
+        "1795946400000.abcdefghijABCDEFGHIJ0123456789-_abcdefghijk\","
+        "\"expires_at\":\"2026-11-29T10:10:00.000Z\",\"round\":1,\"channel\":\"wechat\"}";
+    static const mutation bad[] = {
+        { "/recipient", "\"zhang@example.com\"", "/recipient: string does not match pattern" },
+        { "/recipient_kind", "\"agent\"", "/recipient_kind: value does not equal const" },
+        { "/url", "\"https://survey.example/v1/surveys/abc\"", "/url: string does not match" },
+        { "/url", "\"javascript:alert(1)\"", "/url: string does not match" },
+        { "/round", "3", "/round: " },
+        { "/channel", "\"fax\"", "/channel: value not in enum" },
+        { "/phone", "\"13812345678\"", "/phone: additional property not allowed" },
+        { "/expires_at", NULL, "/expires_at: required property missing" },
+        { "/source_event_id", NULL, "/source_event_id: required property missing" },
+        { NULL, NULL, NULL },
+    };
+    static const mutation fine[] = {
+        { "/url", "\"http://127.0.0.1:8082/v1/surveys/6f1c2a7e3b4d5e6f8a9b0c1d2e3f4a5b.1."
+                  "abcdefghijABCDEFGHIJ0123456789-_abcdefghijk\"", NULL },
+        { NULL, NULL, NULL },
+    };
+    proto_case pc = { "notifications/survey_link.v1.json", good, bad, fine };
+    assert_case(&pc);
+}
+
 static const char *const COVERED[] = {
     "inbound/inbound_message.v1.json", "tickets/opened.v1.json", "tickets/classified.v1.json",
     "tickets/message_appended.v1.json", "tickets/reclassified.v1.json", "tickets/assigned.v1.json",
@@ -1458,6 +1592,9 @@ static const char *const COVERED[] = {
     "notifications/escalation.v1.json",
     "tickets/sla_warning.v1.json", "tickets/sla_breached.v1.json", "tickets/sla_at_risk.v1.json",
     "notifications/sla_alert.v1.json",
+    "tickets/survey_sent.v1.json", "tickets/survey_answered.v1.json",
+    "tickets/survey_expired.v1.json", "tickets/reopened.v1.json",
+    "notifications/survey_link.v1.json",
     NULL
 };
 
