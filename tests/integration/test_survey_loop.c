@@ -171,6 +171,22 @@ static void contacted_ticket(const char *agent, char number[40], char id[37])
                                      " $1, 'web', $2, 'my parcel is a week late', now())", 2, p), 0);
 }
 
+/* Waits until sla's second_handling clock of ticket id reads want ("<state>/<hours from the
+ * reopened event to the deadline>"): sla consumed survey's reopened event. */
+static void assert_second_handling(const char *id, const char *reopened_id, const char *want)
+{
+    const char *p[] = {id, reopened_id};
+    char *v = sb_fixture_wait(pg,
+                              "SELECT t.state || '/' || round(extract(epoch FROM t.due_at - e.occurred_at)"
+                              "       / 3600)"
+                              "  FROM sla_timers t, ticket_events e"
+                              " WHERE t.ticket_id = $1::uuid AND t.kind = 'second_handling'"
+                              "   AND e.event_id = $2::uuid",
+                              2, p, want, 15000);
+    cr_assert_str_eq(v ? v : "(no clock)", want, "sla's second handling clock");
+    free(v);
+}
+
 Test(survey_loop, dissatisfied_reopens_for_the_team_supervisor_then_a_follow_up_goes_out)
 {
     char agent[40], sup[40], number[40], id[37], token[SURVEY_TOKEN_MAX + 1];
@@ -224,6 +240,10 @@ Test(survey_loop, dissatisfied_reopens_for_the_team_supervisor_then_a_follow_up_
                      json_string_value(json_object_get(answered, "event_id")));
     const char *reopened_id = json_string_value(json_object_get(reopened, "event_id"));
     survey_assert_published(pg, reopened_id);
+    /* sla sees the reopened event and runs the second handling's own 24 h clock. */
+    char reopened_copy[SB_UUID_STRLEN];
+    snprintf(reopened_copy, sizeof reopened_copy, "%s", reopened_id);
+    assert_second_handling(id, reopened_copy, "armed/24");
     /* The supervisor's task notice. */
     char notice_id[SB_UUID_STRLEN];
     sb_ids_derived(reopened_id, "task_notice", notice_id);
@@ -249,6 +269,7 @@ Test(survey_loop, dissatisfied_reopens_for_the_team_supervisor_then_a_follow_up_
              "{\"resolution\":\"fully\",\"solution\":\"Replacement sent by courier.\",\"tags\":[]}",
              NULL);
     wait_state(id, 2, "scheduled");
+    assert_second_handling(id, reopened_copy, "met/24");
     advance(delay_ms() + 1000);
     wait_state(id, 2, "sent");
     char token2[SURVEY_TOKEN_MAX + 1];
