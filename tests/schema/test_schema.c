@@ -1458,11 +1458,13 @@ Test(proto, new_ticket_with_nothing_decided_yet)
     { "/data/round", "0", "/data/round: " },                                                    \
     { "/data/round", "\"1\"", "/data/round: expected type integer" }
 
-Test(proto, ticket_survey_sent)
-{
-    static const char good[] = SURVEY_ENVELOPE("survey_sent")
+/* Outside the test body: its braces in strings would confuse brace-counting readers. */
+static const char ticket_survey_sent_good[] = SURVEY_ENVELOPE("survey_sent")
         "\"data\":{\"survey_id\":\"" UUID2 "\",\"round\":1,"
         "\"expires_at\":\"2026-11-29T10:10:00.000Z\",\"channel\":\"wechat\"}}";
+
+Test(proto, ticket_survey_sent)
+{
     static const mutation bad[] = {
         TICKET_ENVELOPE_BAD,
         SURVEY_DATA_BAD,
@@ -1475,15 +1477,17 @@ Test(proto, ticket_survey_sent)
         { "/data/round", "2", NULL },
         { NULL, NULL, NULL },
     };
-    proto_case pc = { "tickets/survey_sent.v1.json", good, bad, fine };
+    proto_case pc = { "tickets/survey_sent.v1.json", ticket_survey_sent_good, bad, fine };
     assert_case(&pc);
 }
 
-Test(proto, ticket_survey_answered)
-{
-    static const char good[] = SURVEY_ENVELOPE("survey_answered")
+/* Outside the test body: its braces in strings would confuse brace-counting readers. */
+static const char ticket_survey_answered_good[] = SURVEY_ENVELOPE("survey_answered")
         "\"data\":{\"survey_id\":\"" UUID2 "\",\"round\":1,\"rating\":\"dissatisfied\","
         "\"satisfied\":false,\"has_comment\":true,\"sent_at\":" TS1 "}}";
+
+Test(proto, ticket_survey_answered)
+{
     static const mutation bad[] = {
         TICKET_ENVELOPE_BAD,
         SURVEY_DATA_BAD,
@@ -1499,30 +1503,34 @@ Test(proto, ticket_survey_answered)
         { "/data/round", "2", NULL },
         { NULL, NULL, NULL },
     };
-    proto_case pc = { "tickets/survey_answered.v1.json", good, bad, fine };
+    proto_case pc = { "tickets/survey_answered.v1.json", ticket_survey_answered_good, bad, fine };
     assert_case(&pc);
 }
 
+/* Outside the test body: its braces in strings would confuse brace-counting readers. */
+static const char ticket_survey_expired_good[] = SURVEY_ENVELOPE("survey_expired")
+        "\"data\":{\"survey_id\":\"" UUID2 "\",\"round\":2,\"sent_at\":" TS1 "}}";
+
 Test(proto, ticket_survey_expired)
 {
-    static const char good[] = SURVEY_ENVELOPE("survey_expired")
-        "\"data\":{\"survey_id\":\"" UUID2 "\",\"round\":2,\"sent_at\":" TS1 "}}";
     static const mutation bad[] = {
         TICKET_ENVELOPE_BAD,
         SURVEY_DATA_BAD,
         { "/data/sent_at", "null", "/data/sent_at: expected type string" },
         { NULL, NULL, NULL },
     };
-    proto_case pc = { "tickets/survey_expired.v1.json", good, bad, NULL };
+    proto_case pc = { "tickets/survey_expired.v1.json", ticket_survey_expired_good, bad, NULL };
     assert_case(&pc);
 }
 
-Test(proto, ticket_reopened)
-{
-    static const char good[] = SURVEY_ENVELOPE("reopened")
+/* Outside the test body: its braces in strings would confuse brace-counting readers. */
+static const char ticket_reopened_good[] = SURVEY_ENVELOPE("reopened")
         "\"data\":{\"reason\":\"dissatisfied\",\"survey_id\":\"" UUID2 "\","
         "\"assignee\":\"quality-lead\",\"department\":\"quality\",\"second_handling\":true,"
         "\"by\":{\"subject\":\"survey\",\"role\":\"system\"}}}";
+
+Test(proto, ticket_reopened)
+{
     static const mutation bad[] = {
         { "/event_id", "\"not-a-uuid\"", "/event_id: string does not match pattern" },
         { "/ticket_number", "\"WX-2026-1\"", "/ticket_number: string does not match pattern" },
@@ -1543,7 +1551,7 @@ Test(proto, ticket_reopened)
         { "/data/assignee", "null", NULL },   /* a department without any supervisor */
         { NULL, NULL, NULL },
     };
-    proto_case pc = { "tickets/reopened.v1.json", good, bad, fine };
+    proto_case pc = { "tickets/reopened.v1.json", ticket_reopened_good, bad, fine };
     assert_case(&pc);
 }
 
