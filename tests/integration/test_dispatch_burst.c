@@ -17,6 +17,7 @@
 
 #include "common/clock.h"
 #include "fixture.h"
+#include "replica.h"
 #include "http_client.h"
 
 /* How long one round (resolutions -> hand-offs) may take; a rebalance after a kill takes ~10 s. */
@@ -26,8 +27,7 @@
 static PGconn *pg;
 static rd_kafka_t *producer;
 static int delivery_errors;
-static pid_t replica = -1;
-static char replica_log[1024];
+static sb_test_replica replica = {.pid = -1};
 
 /* A department of the test: its agents' count and capacity, its tickets. */
 typedef struct dept {
@@ -64,11 +64,7 @@ static rd_kafka_t *producer_open(void)
 
 static void replica_stop(void)
 {
-    if (replica > 0) {
-        kill(replica, SIGKILL);
-        waitpid(replica, NULL, 0);
-    }
-    replica = -1;
+    sb_test_replica_stop(&replica, 1);
 }
 
 static void burst_setup(void)
@@ -359,67 +355,16 @@ static void assert_priority_first(const dept *d, const char *higher, const char 
 /* ------------------------------------------------------------------ the second replica */
 
 /* A TCP port nobody listens on right now. */
-static int free_port(void)
-{
-    int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(a);
-    int port = -1;
-    if (s >= 0 && bind(s, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-        getsockname(s, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    if (s >= 0)
-        close(s);
-    return port;
-}
-
-/* 1 when the replica's log says its placer got its partitions. */
-static int replica_joined(void)
-{
-    FILE *f = fopen(replica_log, "r");
-    char line[1024];
-    int joined = 0;
-    while (f && !joined && fgets(line, sizeof(line), f))
-        joined = strstr(line, "dispatch_partitions") && strstr(line, "assigned");
-    if (f)
-        fclose(f);
-    return joined;
-}
-
-/* Starts $SB_BUILD/services/dispatch/sb-dispatch with the stack's environment (its log in a
- * fresh file of $SB_VAR/log, cleared with the stack) and waits until it joined the placer's
- * group. */
+/* Starts a second sb-dispatch with the stack's environment (its log in a fresh file of
+ * $SB_VAR/log, cleared with the stack) and waits until its placer got its partitions. */
 static void replica_start(void)
 {
-    const char *build = getenv("SB_BUILD");
-    cr_assert(build && *build, "SB_BUILD unset (var/local.env records it)");
-    char bin[1024], addr[32];
-    snprintf(bin, sizeof(bin), "%s/services/dispatch/sb-dispatch", build);
-    cr_assert_eq(access(bin, X_OK), 0, "%s not built", bin);
-    int port = free_port();
-    cr_assert_gt(port, 0);
-    snprintf(addr, sizeof(addr), "127.0.0.1:%d", port);
-    const char *var = getenv("SB_VAR");
-    snprintf(replica_log, sizeof(replica_log), "%s/log/dispatch-replica-XXXXXX.log",
-             var && *var ? var : "/tmp");
-    int fd = mkstemps(replica_log, 4);
-    cr_assert_geq(fd, 0);
-    replica = fork();
-    cr_assert_geq(replica, 0);
-    if (replica == 0) {
-        dup2(fd, 1);
-        dup2(fd, 2);
-        setenv("SB_HTTP_ADDR", addr, 1);
-        setenv("SB_DISPATCH_REFRESH_MS", "200", 1);
-        execl(bin, bin, (char *)NULL);
-        _exit(127);
-    }
-    close(fd);
+    const char *const env[] = {"SB_DISPATCH_REFRESH_MS", "200", NULL};
+    cr_assert_eq(sb_test_replica_start(&replica, "dispatch", env), 0);
     int64_t deadline = now_ms() + ROUND_MS;
-    while (!replica_joined()) {
-        cr_assert_eq(waitpid(replica, NULL, WNOHANG), 0, "the replica exited; see %s",
-                     replica_log);
-        cr_assert_lt(now_ms(), deadline, "the replica did not join; see %s", replica_log);
+    while (!sb_test_replica_logged(&replica, "dispatch_partitions", "assigned")) {
+        cr_assert(sb_test_replica_alive(&replica), "the replica exited; see %s", replica.log);
+        cr_assert_lt(now_ms(), deadline, "the replica did not join; see %s", replica.log);
         pause_poll();
     }
 }

@@ -8,16 +8,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "common/clock.h"
 #include "common/ids.h"
 #include "fixture.h"
+#include "replica.h"
 #include "schema.h"
 
 #define WAIT_MS 30000
 #define HOUR_MS (3600 * 1000LL)
 
 static PGconn *pg;
+static sb_test_replica replica = {.pid = -1};
 
 static void alerts_setup(void)
 {
@@ -29,6 +32,7 @@ static void alerts_setup(void)
 
 static void alerts_teardown(void)
 {
+    sb_test_replica_stop(&replica, 1);
     const char *path = getenv("SB_CLOCK_OFFSET_FILE");
     if (path)
         sb_clock_offset_write(path, 0);   /* other suites share the stack */
@@ -333,4 +337,72 @@ Test(sla_alerts, a_long_queue_at_the_recent_rate_raises_at_risk_once)
     cr_assert_eq(events_of(&t, "sla_at_risk", "1"), 1);
     cr_assert_eq(events_of(&first, "sla_at_risk", "0"), 0);
     cr_assert_eq(outbox_of(&t, "sla_alert", "at_risk"), 1);
+}
+
+/* Lines of the stack's sla log saying it took partitions (a finished rebalance). */
+static int stack_sla_took(void)
+{
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/log/sla.log", getenv("SB_VAR"));
+    return sb_test_log_count(path, "\"sla_partitions\"", "\"took ");
+}
+
+/* Waits until the stack's sla has finished one more rebalance than `before`. */
+static void wait_stack_rebalanced(int before)
+{
+    for (int i = 0; i < 600 && stack_sla_took() <= before; i++)
+        usleep(50 * 1000);
+    cr_assert_gt(stack_sla_took(), before, "the stack's sla did not rebalance");
+}
+
+/* Both replicas' count of events fired (warnings, breaches, escalations, urges). */
+static void fired_counts(long *stack, long *second)
+{
+    *stack = sb_test_metric(getenv("SB_SLA_URL"), "sb_sla_events_total");
+    *second = sb_test_replica_metric(&replica, "sb_sla_events_total");
+    cr_assert(*stack >= 0 && *second >= 0, "sla metrics unreadable");
+}
+
+#define REPLICA_TICKETS 16
+
+Test(sla_alerts, two_replicas_split_the_clocks_by_partition_and_one_takes_over_when_the_other_dies)
+{
+    if (!getenv("SB_VAR") || !getenv("SB_SLA_URL"))
+        cr_skip_test("SB_VAR or SB_SLA_URL unset: cannot watch the stack's sla");
+    int took = stack_sla_took();
+    cr_assert_eq(sb_test_replica_start(&replica, "sla", NULL), 0);
+    for (int i = 0; i < 600 && !sb_test_replica_logged(&replica, "\"sla_partitions\"", "\"took "); i++) {
+        cr_assert(sb_test_replica_alive(&replica), "the replica exited; see %s", replica.log);
+        usleep(50 * 1000);
+    }
+    wait_stack_rebalanced(took);
+    cr_assert(sb_test_replica_logged(&replica, "\"sla_partitions\"", "\"took "), "see %s", replica.log);
+
+    /* 1. Clocks spread over the partitions: each fires exactly once, by the replica owning
+     * it, and both replicas fire some. */
+    long stack0, second0, stack1, second1;
+    fired_counts(&stack0, &second0);
+    ticket a[REPLICA_TICKETS];
+    for (int i = 0; i < REPLICA_TICKETS; i++)
+        a[i] = make_due_ticket(3000);
+    for (int i = 0; i < REPLICA_TICKETS; i++)
+        assert_warned_and_breached_once(&a[i]);
+    fired_counts(&stack1, &second1);
+    cr_assert_gt(stack1 - stack0, 0, "the stack's sla fired none of the clocks");
+    cr_assert_gt(second1 - second0, 0, "the second replica fired none of the clocks");
+    cr_assert_geq((stack1 - stack0) + (second1 - second0), 2 * REPLICA_TICKETS);
+
+    /* 2. Clocks armed on both replicas, due in a minute; the second replica dies. */
+    ticket b[REPLICA_TICKETS];
+    for (int i = 0; i < REPLICA_TICKETS; i++)
+        b[i] = make_due_ticket(60 * 1000);
+    for (int i = 0; i < REPLICA_TICKETS; i++)
+        cr_assert_eq(events_of(&b[i], "sla_warning", "1"), 1, "%s not armed", b[i].number);
+    took = stack_sla_took();
+    sb_test_replica_stop(&replica, 1);
+    wait_stack_rebalanced(took);
+    /* The minute passes: the survivor fires every deadline, the dead replica's too, once. */
+    drive(61 * 1000);
+    for (int i = 0; i < REPLICA_TICKETS; i++)
+        assert_warned_and_breached_once(&b[i]);
 }
