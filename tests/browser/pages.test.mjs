@@ -51,7 +51,7 @@ test('dashboard asks for a token, refuses a wrong one, then shows live KPIs and 
   for (const word of ['inbound', 'opened', 'classified', 'assigned']) assert.match(text, new RegExp(word));
   for (const channel of ['wechat', 'web', 'app', 'phone', 'email', 'store', 'marketplace'])
     assert.match(text, new RegExp(`${channel} [0-9]+`), `channel ${channel} in the share chart`);
-  const inbound = Number(sql("SELECT coalesce(sum(value), 0) FROM rollup_daily WHERE metric = 'inbound' AND day = (now() AT TIME ZONE 'UTC')::date"));
+  const inbound = Number(sql("SELECT coalesce(sum(n), 0) FROM analytics_rollup WHERE grain = 'd' AND metric = 'inbound' AND bucket = date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"));
   assert.ok(inbound > 0);
   await page.screenshot({ path: `${env.SB_VAR || '/tmp'}/dashboard.png`, fullPage: true });
   assert.deepEqual(page.errors, []);
