@@ -12,6 +12,7 @@
 
 #include "fixture.h"
 #include "http_client.h"
+#include "schema.h"
 
 static PGconn     *pg;
 static const char *analytics_url, *admin_token;
@@ -454,6 +455,19 @@ Test(analytics_metrics, a_volume_jump_raises_one_anomaly_with_its_concentration)
                             " AND payload->>'type' = 'anomaly' AND payload->>'value' = $1", 1, p, "1", 10000);
     cr_expect_str_eq(n, "1");
     free(n);
+    /* The notice as queued validates against its contract. */
+    char *payload = sb_fixture_value(pg, "SELECT payload::text FROM outbox WHERE payload->>'type' ="
+                                         " 'anomaly' AND payload->>'value' = $1", 1, p);
+    json_t *notice = payload ? json_loads(payload, 0, NULL) : NULL, *schema =
+        sb_schema_load(SB_SOURCE_DIR "/proto/notifications/anomaly.v1.json");
+    char why[512] = "";
+    cr_assert_not_null(notice);
+    cr_assert_not_null(schema);
+    cr_expect_eq(sb_schema_validate(schema, notice, why, sizeof(why)), 0, "%s: %s", why, payload);
+    cr_expect(strstr(json_string_value(json_object_get(notice, "summary")), "80 % from channel wechat"));
+    json_decref(notice);
+    json_decref(schema);
+    free(payload);
     int st;
     snprintf(q, sizeof(q), "/v1/reports/anomalies?from=%s&to=%s", day, day);
     json_t *o = report(q, &st);
