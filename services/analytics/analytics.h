@@ -10,15 +10,11 @@
 #include "common/metrics.h"
 #include "common/outbox.h"
 #include "common/service.h"
+#include "services/analytics/query.h"
 
-#define ANALYTICS_DAY_SIZE 16   /* YYYY-MM-DD + NUL, with room the compiler can prove */
 #define ANALYTICS_DEFINITIONS_VERSION 2   /* README.md "Definitions"; bump on any change */
 #define ANALYTICS_BUCKETS 10              /* fixed duration buckets h0..h9 */
-#define ANALYTICS_DIM_MAX 64              /* longest channel/category/subtopic/department/agent */
 #define ANALYTICS_KEY_MAX 128             /* longest customer key */
-
-/* The UTC day of epoch_ms as YYYY-MM-DD: the roll-ups count UTC days. */
-void analytics_day_format(int64_t epoch_ms, char out[ANALYTICS_DAY_SIZE]);
 
 /* ---- facts.c: one ticket's state and what each event adds to the roll-ups (pure) ---- */
 
@@ -64,31 +60,6 @@ typedef struct analytics_rollup {
 void analytics_rollup_init(analytics_rollup *r, sb_metrics *m);
 /* Plug into sb_event_consumer_new with an analytics_rollup as ctx. */
 extern const sb_event_consumer_ops analytics_rollup_ops;
-
-/* ---- query.c: report parameters (pure; fuzzed) ---- */
-
-typedef enum { ANALYTICS_MINUTE = 0, ANALYTICS_HOUR, ANALYTICS_DAY } analytics_grain;
-
-typedef struct analytics_query {
-    int64_t         from_ms, to_ms;          /* [from, to) */
-    char            from_text[32], to_text[32];
-    analytics_grain grain;
-    char            channel[ANALYTICS_DIM_MAX + 1], category[ANALYTICS_DIM_MAX + 1];
-    char            department[ANALYTICS_DIM_MAX + 1], agent[ANALYTICS_DIM_MAX + 1];
-} analytics_query;
-
-/* Parse a query string (without '?') for a report at now_ms. what: "overview" (dates, day
- * grain), "timeseries" (dates or timestamps, granularity), "weekly" (week=YYYY-Www) or
- * "monthly" (month=YYYY-MM), "anomalies" (like timeseries, without granularity). 0, or -1 with a 400 err naming the field. */
-int analytics_query_parse(const char *query, const char *what, int64_t now_ms,
-                          analytics_query *q, sb_error *err);
-
-#define ANALYTICS_NTARGETS 5
-extern const char *const analytics_target_kpis[ANALYTICS_NTARGETS];
-/* Parse a PUT /v1/targets body: an object of kpi -> number (a subset of the KPIs). values[i]
- * is set and set_mask bit i raised for each given. 0, or -1 with a 400 err naming the field. */
-int analytics_targets_parse(const char *body, size_t len, double values[ANALYTICS_NTARGETS],
-                            unsigned *set_mask, sb_error *err);
 
 /* ---- report.c, export.c, anomaly.c, dashboard.c ---- */
 

@@ -1,5 +1,5 @@
 /* query.c - report parameters and the targets body, parsed from outside input (pure; fuzzed). */
-#include "services/analytics/analytics.h"
+#include "services/analytics/query.h"
 
 #include <sys/queue.h>
 #include <event2/http.h>
@@ -19,6 +19,13 @@
 const char *const analytics_target_kpis[ANALYTICS_NTARGETS] = {
     "satisfaction_pct", "first_response_live_s", "resolution_pct", "repeat_contact_pct",
     "tickets_per_agent_hour"};
+
+void analytics_day_format(int64_t epoch_ms, char out[ANALYTICS_DAY_SIZE])
+{
+    int ymd = sb_clock_yyyymmdd(epoch_ms);
+    snprintf(out, ANALYTICS_DAY_SIZE, "%04d-%02d-%02d", ymd / 10000 % 10000, ymd / 100 % 100,
+             ymd % 100);
+}
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
 static int64_t days_from_civil(int64_t y, int m, int d)

@@ -82,13 +82,6 @@ void analytics_rollup_init(analytics_rollup *r, sb_metrics *m)
     r->c_anomalies = sb_metrics_counter(m, "anomalies_detected", "Anomalies raised", NULL);
 }
 
-void analytics_day_format(int64_t epoch_ms, char out[ANALYTICS_DAY_SIZE])
-{
-    int ymd = sb_clock_yyyymmdd(epoch_ms);
-    snprintf(out, ANALYTICS_DAY_SIZE, "%04d-%02d-%02d", ymd / 10000 % 10000, ymd / 100 % 100,
-             ymd % 100);
-}
-
 /* The channel of an event as the channel table spells it, or NULL when unknown. Ticket events
  * carry it in data.channel; when they do not, the ticket number's code says it. */
 static const char *analytics_channel(const sb_event_env *ev, const json_t *data)
