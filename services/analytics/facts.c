@@ -128,6 +128,8 @@ static void resolve(analytics_fact *f, const json_t *rec, int64_t at, analytics_
     if (f->resolved_at) {
         if (f->reopened_at && f->reopened_at <= at) {
             emit(ctx, f, at, "resolved_again", 1, -1);
+            if (f->agent[0])
+                emit(ctx, f, at, "agent_resolved", 1, -1);
             sla_stop(f, "second_handling", at, emit, ctx);
         }
         return;
@@ -135,6 +137,8 @@ static void resolve(analytics_fact *f, const json_t *rec, int64_t at, analytics_
     f->resolved_at = at;
     int fully = strcmp(rec_str(rec, "res"), "fully") == 0;
     emit(ctx, f, at, "resolved", 1, -1);
+    if (f->agent[0])   /* productivity's numerator: a resolution credited to an agent */
+        emit(ctx, f, at, "agent_resolved", 1, -1);
     if (fully)
         emit(ctx, f, at, "resolved_fully", 1, -1);
     if (fully && f->contacts == 0)

@@ -24,12 +24,12 @@ static const char *const analytics_live[] = {"web", "app", "phone", "wechat", NU
     " AND ($5 = '' OR department = $5) AND ($6 = '' OR agent = $6)"
 
 static const char overview_sql[] =
-    "SELECT metric, channel, category, subtopic, agent <> '', sum(n)::bigint, sum(sum_ms)::bigint,"
+    "SELECT metric, channel, category, subtopic, sum(n)::bigint, sum(sum_ms)::bigint,"
     " sum(h0)::bigint, sum(h1)::bigint, sum(h2)::bigint, sum(h3)::bigint, sum(h4)::bigint,"
     " sum(h5)::bigint, sum(h6)::bigint, sum(h7)::bigint, sum(h8)::bigint, sum(h9)::bigint"
-    " FROM analytics_rollup WHERE grain = 'd' AND bucket >= to_timestamp($1::bigint / 1000.0)"
+    " FROM analytics_rollup WHERE grain = $7 AND bucket >= to_timestamp($1::bigint / 1000.0)"
     " AND bucket < to_timestamp($2::bigint / 1000.0)" ANALYTICS_FILTERS
-    " GROUP BY 1, 2, 3, 4, 5";
+    " GROUP BY 1, 2, 3, 4";
 
 static const char agent_hours_sql[] =
     "SELECT count(*) FROM analytics_agent_hours WHERE hour >= to_timestamp($1::bigint / 1000.0)"
@@ -57,16 +57,15 @@ typedef struct metric_set {
 typedef struct overview_acc {
     metric_set metrics;
     agg        live_first_response;
-    int64_t    agent_resolved;
 } overview_acc;
 
-/* acc[metric] += row (cols from 5: n, sum_ms, h0..h9). */
+/* acc[metric] += row (cols from 4: n, sum_ms, h0..h9). */
 static void agg_add_row(agg *a, PGresult *res, int r)
 {
-    a->n += strtoll(PQgetvalue(res, r, 5), NULL, 10);
-    a->sum_ms += strtoll(PQgetvalue(res, r, 6), NULL, 10);
+    a->n += strtoll(PQgetvalue(res, r, 4), NULL, 10);
+    a->sum_ms += strtoll(PQgetvalue(res, r, 5), NULL, 10);
     for (int i = 0; i < ANALYTICS_BUCKETS; i++)
-        a->h[i] += strtoll(PQgetvalue(res, r, 7 + i), NULL, 10);
+        a->h[i] += strtoll(PQgetvalue(res, r, 6 + i), NULL, 10);
 }
 
 /* The agg of metric m (created zero). */
@@ -264,7 +263,7 @@ static json_t *kpis(overview_acc *a, json_t *targets, int64_t agent_hours)
     json_object_set_new(k, "repeat_contact_pct", kpi(targets, "repeat_contact_pct",
                         pct(acc_n(m, "repeat_contact"), classified), "%", classified));
     json_object_set_new(k, "tickets_per_agent_hour", kpi(targets, "tickets_per_agent_hour",
-                        agent_hours > 0 ? json_real((double)a->agent_resolved / (double)agent_hours)
+                        agent_hours > 0 ? json_real((double)acc_n(m, "agent_resolved") / (double)agent_hours)
                                         : json_null(), "tickets/agent-hour", agent_hours));
     json_object_set_new(k, "fcr_pct", kpi(targets, "fcr_pct", pct(acc_n(m, "fcr"), resolved), "%",
                                           resolved));
@@ -281,13 +280,10 @@ static void overview_row(overview_acc *a, PGresult *res, int r, json_t *totals,
 {
     const char *metric = PQgetvalue(res, r, 0), *channel = PQgetvalue(res, r, 1),
                *category = PQgetvalue(res, r, 2), *subtopic = PQgetvalue(res, r, 3);
-    int has_agent = PQgetvalue(res, r, 4)[0] == 't';
-    json_int_t n = strtoll(PQgetvalue(res, r, 5), NULL, 10);
+    json_int_t n = strtoll(PQgetvalue(res, r, 4), NULL, 10);
     agg_add_row(acc_metric(&a->metrics, metric), res, r);
     if (strcmp(metric, "first_response") == 0 && sb_json_one_of(channel, analytics_live))
         agg_add_row(&a->live_first_response, res, r);
-    if (has_agent && (strcmp(metric, "resolved") == 0 || strcmp(metric, "resolved_again") == 0))
-        a->agent_resolved += n;
     if (!strchr(metric, ':'))
         json_object_set_new(totals, metric,
                             json_integer(json_integer_value(json_object_get(totals, metric)) + n));
@@ -301,6 +297,14 @@ static void overview_row(overview_acc *a, PGresult *res, int r, json_t *totals,
         snprintf(key, sizeof(key), "%s\n%s", category, subtopic);
         json_object_set_new(issues, key, json_integer(json_integer_value(json_object_get(issues, key)) + n));
     }
+}
+
+/* The roll-up grain to read: with a department or agent filter the rows that carry them
+ * (m, h, d), else the rows summed over them (M, H, D), a tenth as many. */
+static const char *analytics_grain_name(const analytics_query *q, analytics_grain g)
+{
+    static const char *const full[] = {"m", "h", "d"}, *const summed[] = {"M", "H", "D"};
+    return q->department[0] || q->agent[0] ? full[g] : summed[g];
 }
 
 /* Agent-hours of the range (department and agent filters apply). -1 on failure. */
@@ -320,8 +324,9 @@ json_t *analytics_overview_build(sb_pg *pg, const analytics_query *q, sb_error *
     char from[24], to[24];
     snprintf(from, sizeof(from), "%lld", (long long)q->from_ms);
     snprintf(to, sizeof(to), "%lld", (long long)q->to_ms);
-    const char *p[] = {from, to, q->channel, q->category, q->department, q->agent};
-    PGresult *res = sb_pg_query(pg, overview_sql, 6, p);
+    const char *p[] = {from, to, q->channel, q->category, q->department, q->agent,
+                       analytics_grain_name(q, ANALYTICS_DAY)};
+    PGresult *res = sb_pg_query(pg, overview_sql, 7, p);
     int64_t hours = res ? agent_hours(pg, p) : -1;
     json_t *targets = hours >= 0 ? targets_read(pg) : NULL;
     if (!res || !targets) {
@@ -409,14 +414,14 @@ static json_t *series_point(int64_t ms)
 json_t *analytics_timeseries_build(sb_pg *pg, const analytics_query *q, sb_error *err)
 {
     static const int64_t step[] = {60000, 3600000, 86400000};
-    static const char *const grains[] = {"m", "h", "d"};
     static const char *const names[] = {"minute", "hour", "day"};
     int64_t st = step[q->grain];
     int64_t first = q->from_ms - ((q->from_ms % st) + st) % st;
     char from[24], to[24];
     snprintf(from, sizeof(from), "%lld", (long long)first);
     snprintf(to, sizeof(to), "%lld", (long long)q->to_ms);
-    const char *p[] = {from, to, q->channel, q->category, q->department, q->agent, grains[q->grain]};
+    const char *p[] = {from, to, q->channel, q->category, q->department, q->agent,
+                       analytics_grain_name(q, q->grain)};
     PGresult *res = sb_pg_query(pg, timeseries_sql, 7, p);
     if (!res) {
         sb_error_set(err, 503, "unavailable", "", "cannot read the roll-ups now");

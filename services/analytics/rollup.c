@@ -49,8 +49,9 @@ static const char analytics_repeat_sql[] =
 #define ANALYTICS_HSUM(i) " coalesce(sum(n) FILTER (WHERE b = " #i "), 0)"
 #define ANALYTICS_HSET(i) " h" #i " = analytics_rollup.h" #i " + EXCLUDED.h" #i
 
-/* Each increment lands in its minute, hour and day; agent-hours on the side. ORDER BY gives
- * every replica the same lock order. */
+/* Each increment lands in its minute, hour and day, with every dimension (m, h, d) and summed
+ * over department and agent (M, H, D: what unfiltered reports read); agent-hours on the side.
+ * ORDER BY gives every replica the same lock order. */
 static const char analytics_rollup_sql[] =
     "WITH r AS (SELECT to_timestamp(at / 1000.0) AT TIME ZONE 'UTC' AS ts, m, ch, cat, sub, dept,"
     " ag, n, coalesce(d, 0) AS d, b FROM jsonb_to_recordset($1::jsonb) AS r(at bigint, m text,"
@@ -61,11 +62,14 @@ static const char analytics_rollup_sql[] =
     " ag text) ORDER BY 1, 2, 3 ON CONFLICT DO NOTHING)"
     " INSERT INTO analytics_rollup (grain, bucket, metric, channel, category, subtopic,"
     " department, agent, n, sum_ms, h0, h1, h2, h3, h4, h5, h6, h7, h8, h9)"
-    " SELECT g.grain, date_trunc(g.unit, r.ts) AT TIME ZONE 'UTC', m, ch, cat, sub, dept, ag,"
+    " SELECT CASE WHEN lv.rolled THEN upper(g.grain) ELSE g.grain END,"
+    " date_trunc(g.unit, r.ts) AT TIME ZONE 'UTC', m, ch, cat, sub,"
+    " CASE WHEN lv.rolled THEN '' ELSE dept END, CASE WHEN lv.rolled THEN '' ELSE ag END,"
     " sum(n), sum(d)," ANALYTICS_HSUM(0) "," ANALYTICS_HSUM(1) "," ANALYTICS_HSUM(2) ","
     ANALYTICS_HSUM(3) "," ANALYTICS_HSUM(4) "," ANALYTICS_HSUM(5) "," ANALYTICS_HSUM(6) ","
     ANALYTICS_HSUM(7) "," ANALYTICS_HSUM(8) "," ANALYTICS_HSUM(9)
     " FROM r CROSS JOIN (VALUES ('m', 'minute'), ('h', 'hour'), ('d', 'day')) AS g(grain, unit)"
+    " CROSS JOIN (VALUES (false), (true)) AS lv(rolled)"
     " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8"
     " ON CONFLICT (grain, bucket, metric, channel, category, subtopic, department, agent)"
     " DO UPDATE SET n = analytics_rollup.n + EXCLUDED.n,"

@@ -131,7 +131,7 @@ Test(analytics_api, overview_sums_the_rollups_of_the_range)
     cr_assert_eq(sb_fixture_exec(pg,
                                  "INSERT INTO analytics_rollup (grain, bucket, metric, channel,"
                                  " category, subtopic, department, agent, n)"
-                                 " SELECT 'd', $1::date::timestamp AT TIME ZONE 'UTC', m, $2, c, '', '', '', v"
+                                 " SELECT 'D', $1::date::timestamp AT TIME ZONE 'UTC', m, $2, c, '', '', '', v"
                                  " FROM (VALUES ('inbound', '', 5), ('opened', '', 3),"
                                  "        ('classified', $3, 2), ('resolved', $3, 1)) AS x(m, c, v)",
                                  3, p), 0);

@@ -131,7 +131,8 @@ Test(analytics_facts, pause_reopen_and_sla_take_back)
     apply(&f, out, "{\"k\":\"reopened\",\"at\":20000,\"ag\":\"sup\",\"dept\":\"d\"}");
     apply(&f, out, "{\"k\":\"reopened\",\"at\":20001,\"ag\":\"sup\"}");
     apply(&f, out, "{\"k\":\"resolved\",\"at\":30000,\"res\":\"fully\"}");
-    cr_expect_str_eq(out, "reopened:1:-1\nresolved_again:1:-1\nsla_met:second_handling:1:-1\n");
+    cr_expect_str_eq(out, "reopened:1:-1\nresolved_again:1:-1\nagent_resolved:1:-1\n"
+                          "sla_met:second_handling:1:-1\n");
     cr_expect_str_eq(f.agent, "sup");
 }
 
