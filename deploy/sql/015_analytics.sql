@@ -30,8 +30,9 @@ CREATE TABLE analytics_tickets (
 CREATE INDEX analytics_tickets_repeat ON analytics_tickets (customer, category, subtopic, opened_at);
 
 -- One row per grain x bucket x metric x dimensions: n samples, the sum of their durations, and
--- how many fell in each fixed duration bucket (h0 <= 10 s, h1 <= 30 s, h2 <= 1 min,
--- h3 <= 5 min, h4 <= 15 min, h5 <= 1 h, h6 <= 4 h, h7 <= 24 h, h8 <= 72 h, h9 longer).
+-- how many fell in each fixed duration bucket (h0 <= 250 ms, h1 <= 1 s, h2 <= 5 s, h3 <= 10 s,
+-- h4 <= 30 s, h5 <= 1 min, h6 <= 5 min, h7 <= 15 min, h8 <= 1 h, h9 <= 4 h, h10 <= 24 h,
+-- h11 <= 72 h, h12 longer).
 -- Grains 'm' minute, 'h' hour, 'd' day (UTC) carry every dimension; 'M', 'H', 'D' are the same
 -- summed over department and agent (both ''), a tenth of the rows: what a report without a
 -- department or agent filter reads. '' = not known / not applicable.
@@ -49,7 +50,8 @@ CREATE TABLE analytics_rollup (
     h0 bigint NOT NULL DEFAULT 0, h1 bigint NOT NULL DEFAULT 0, h2 bigint NOT NULL DEFAULT 0,
     h3 bigint NOT NULL DEFAULT 0, h4 bigint NOT NULL DEFAULT 0, h5 bigint NOT NULL DEFAULT 0,
     h6 bigint NOT NULL DEFAULT 0, h7 bigint NOT NULL DEFAULT 0, h8 bigint NOT NULL DEFAULT 0,
-    h9 bigint NOT NULL DEFAULT 0,
+    h9 bigint NOT NULL DEFAULT 0, h10 bigint NOT NULL DEFAULT 0, h11 bigint NOT NULL DEFAULT 0,
+    h12 bigint NOT NULL DEFAULT 0,
     PRIMARY KEY (grain, bucket, metric, channel, category, subtopic, department, agent)
 );
 -- Reports filtered by agent or department.

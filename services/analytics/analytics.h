@@ -13,7 +13,7 @@
 #include "services/analytics/query.h"
 
 #define ANALYTICS_DEFINITIONS_VERSION 2   /* README.md "Definitions"; bump on any change */
-#define ANALYTICS_BUCKETS 10              /* fixed duration buckets h0..h9 */
+#define ANALYTICS_BUCKETS 13              /* fixed duration buckets h0..h12 */
 #define ANALYTICS_KEY_MAX 128             /* longest customer key */
 
 /* ---- facts.c: one ticket's state and what each event adds to the roll-ups (pure) ---- */

@@ -4,9 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Upper bounds of the fixed duration buckets h0..h8 (h9 is everything longer). */
+/* Upper bounds of the fixed duration buckets h0..h11 (h12 is everything longer): fine below a
+ * minute, where the automatic stages (intake, judgement, dispatch) and live replies live. */
 static const int64_t analytics_bounds_ms[ANALYTICS_BUCKETS - 1] = {
-    10000, 30000, 60000, 300000, 900000, 3600000, 14400000, 86400000, 259200000};
+    250, 1000, 5000, 10000, 30000, 60000, 300000, 900000, 3600000, 14400000, 86400000, 259200000};
 
 /* The SLA clock kinds, one bit each in sla_breached / sla_met. */
 static const char *const analytics_sla_kinds[] = {"acknowledgement", "first_response",

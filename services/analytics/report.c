@@ -26,7 +26,8 @@ static const char *const analytics_live[] = {"web", "app", "phone", "wechat", NU
 static const char overview_sql[] =
     "SELECT metric, channel, category, subtopic, sum(n)::bigint, sum(sum_ms)::bigint,"
     " sum(h0)::bigint, sum(h1)::bigint, sum(h2)::bigint, sum(h3)::bigint, sum(h4)::bigint,"
-    " sum(h5)::bigint, sum(h6)::bigint, sum(h7)::bigint, sum(h8)::bigint, sum(h9)::bigint"
+    " sum(h5)::bigint, sum(h6)::bigint, sum(h7)::bigint, sum(h8)::bigint, sum(h9)::bigint,"
+    " sum(h10)::bigint, sum(h11)::bigint, sum(h12)::bigint"
     " FROM analytics_rollup WHERE grain = $7 AND bucket >= to_timestamp($1::bigint / 1000.0)"
     " AND bucket < to_timestamp($2::bigint / 1000.0)" ANALYTICS_FILTERS
     " GROUP BY 1, 2, 3, 4";
@@ -59,7 +60,7 @@ typedef struct overview_acc {
     agg        live_first_response;
 } overview_acc;
 
-/* acc[metric] += row (cols from 4: n, sum_ms, h0..h9). */
+/* acc[metric] += row (cols from 4: n, sum_ms, h0..h12). */
 static void agg_add_row(agg *a, PGresult *res, int r)
 {
     a->n += strtoll(PQgetvalue(res, r, 4), NULL, 10);

@@ -61,13 +61,14 @@ static const char analytics_rollup_sql[] =
     " AT TIME ZONE 'UTC', dept, ag FROM jsonb_to_recordset($2::jsonb) AS h(at bigint, dept text,"
     " ag text) ORDER BY 1, 2, 3 ON CONFLICT DO NOTHING)"
     " INSERT INTO analytics_rollup (grain, bucket, metric, channel, category, subtopic,"
-    " department, agent, n, sum_ms, h0, h1, h2, h3, h4, h5, h6, h7, h8, h9)"
+    " department, agent, n, sum_ms, h0, h1, h2, h3, h4, h5, h6, h7, h8, h9, h10, h11, h12)"
     " SELECT CASE WHEN lv.rolled THEN upper(g.grain) ELSE g.grain END,"
     " date_trunc(g.unit, r.ts) AT TIME ZONE 'UTC', m, ch, cat, sub,"
     " CASE WHEN lv.rolled THEN '' ELSE dept END, CASE WHEN lv.rolled THEN '' ELSE ag END,"
     " sum(n), sum(d)," ANALYTICS_HSUM(0) "," ANALYTICS_HSUM(1) "," ANALYTICS_HSUM(2) ","
     ANALYTICS_HSUM(3) "," ANALYTICS_HSUM(4) "," ANALYTICS_HSUM(5) "," ANALYTICS_HSUM(6) ","
-    ANALYTICS_HSUM(7) "," ANALYTICS_HSUM(8) "," ANALYTICS_HSUM(9)
+    ANALYTICS_HSUM(7) "," ANALYTICS_HSUM(8) "," ANALYTICS_HSUM(9) "," ANALYTICS_HSUM(10) ","
+    ANALYTICS_HSUM(11) "," ANALYTICS_HSUM(12)
     " FROM r CROSS JOIN (VALUES ('m', 'minute'), ('h', 'hour'), ('d', 'day')) AS g(grain, unit)"
     " CROSS JOIN (VALUES (false), (true)) AS lv(rolled)"
     " GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8"
@@ -76,7 +77,7 @@ static const char analytics_rollup_sql[] =
     " sum_ms = analytics_rollup.sum_ms + EXCLUDED.sum_ms," ANALYTICS_HSET(0) ","
     ANALYTICS_HSET(1) "," ANALYTICS_HSET(2) "," ANALYTICS_HSET(3) "," ANALYTICS_HSET(4) ","
     ANALYTICS_HSET(5) "," ANALYTICS_HSET(6) "," ANALYTICS_HSET(7) "," ANALYTICS_HSET(8) ","
-    ANALYTICS_HSET(9);
+    ANALYTICS_HSET(9) "," ANALYTICS_HSET(10) "," ANALYTICS_HSET(11) "," ANALYTICS_HSET(12);
 
 void analytics_rollup_init(analytics_rollup *r, sb_metrics *m)
 {

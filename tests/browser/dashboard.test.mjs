@@ -72,7 +72,7 @@ test('dashboard asks for a token, refuses a wrong one, then shows live KPIs and 
 
 test('every chart carries the data of its day', async () => {
   const day = `19${String(randomInt(10, 99))}-0${randomInt(1, 9)}-1${randomInt(0, 9)}`;
-  // metric, channel, category, subtopic, n, sum_ms, buckets h0..h9 — at 10:00 of the day.
+  // metric, channel, category, subtopic, n, sum_ms, buckets h0..h12 — at 10:00 of the day.
   const rows = [
     ['inbound', 'web', '', '', 6], ['inbound', 'wechat', '', '', 4],
     ['opened', 'web', '', '', 5], ['opened', 'wechat', '', '', 3],
@@ -91,14 +91,14 @@ test('every chart carries the data of its day', async () => {
     ['sla_met:first_response', 'web', 'complaint', 'logistics-delay', 4],
   ];
   const values = rows.map(([m, ch, cat, sub, n, sum = 0, h = []]) => {
-    const hs = Array.from({ length: 10 }, (_, i) => h[i] || 0).join(', ');
+    const hs = Array.from({ length: 13 }, (_, i) => h[i] || 0).join(', ');
     return `('${m}', '${ch}', '${cat}', '${sub}', ${n}, ${sum}, ${hs})`;
   }).join(',\n');
   sql(`DELETE FROM analytics_rollup WHERE grain IN ('D', 'H') AND bucket >= '${day}'::date AND bucket < '${day}'::date + 1;
-       INSERT INTO analytics_rollup (grain, bucket, metric, channel, category, subtopic, department, agent, n, sum_ms, h0, h1, h2, h3, h4, h5, h6, h7, h8, h9)
+       INSERT INTO analytics_rollup (grain, bucket, metric, channel, category, subtopic, department, agent, n, sum_ms, h0, h1, h2, h3, h4, h5, h6, h7, h8, h9, h10, h11, h12)
        SELECT g, CASE g WHEN 'D' THEN '${day}'::date::timestamp ELSE '${day}'::date + time '10:00' END AT TIME ZONE 'UTC',
-              m, ch, cat, sub, '', '', n, s, h0, h1, h2, h3, h4, h5, h6, h7, h8, h9
-       FROM (VALUES ${values}) AS v(m, ch, cat, sub, n, s, h0, h1, h2, h3, h4, h5, h6, h7, h8, h9)
+              m, ch, cat, sub, '', '', n, s, h0, h1, h2, h3, h4, h5, h6, h7, h8, h9, h10, h11, h12
+       FROM (VALUES ${values}) AS v(m, ch, cat, sub, n, s, h0, h1, h2, h3, h4, h5, h6, h7, h8, h9, h10, h11, h12)
        CROSS JOIN (VALUES ('D'), ('H')) AS grains(g)`);
 
   const page = await strictPage();

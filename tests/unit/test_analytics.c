@@ -139,9 +139,11 @@ Test(analytics_facts, pause_reopen_and_sla_take_back)
 Test(analytics_facts, buckets)
 {
     cr_expect_eq(analytics_bucket_of(0), 0);
-    cr_expect_eq(analytics_bucket_of(10000), 0);
-    cr_expect_eq(analytics_bucket_of(10001), 1);
-    cr_expect_eq(analytics_bucket_of(259200000), 8);
-    cr_expect_eq(analytics_bucket_of(259200001), 9);
-    cr_expect_eq(analytics_bucket_upper_ms(9), INT64_MAX);
+    cr_expect_eq(analytics_bucket_of(250), 0);
+    cr_expect_eq(analytics_bucket_of(251), 1);
+    cr_expect_eq(analytics_bucket_of(10000), 3);
+    cr_expect_eq(analytics_bucket_of(10001), 4);
+    cr_expect_eq(analytics_bucket_of(259200000), 11);
+    cr_expect_eq(analytics_bucket_of(259200001), 12);
+    cr_expect_eq(analytics_bucket_upper_ms(12), INT64_MAX);
 }
