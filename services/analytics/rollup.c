@@ -1,6 +1,7 @@
 /* rollup.c - analytics' consumer: ticket facts and roll-ups of a whole batch, set-based, in one transaction. */
 #include "services/analytics/analytics.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,6 +211,7 @@ typedef struct analytics_batch {
     analytics_fact *facts;
     size_t          nfacts;
     json_t         *incs, *hours;
+    int             failed;   /* memory ran out while collecting: apply nothing */
 } analytics_batch;
 
 /* Order of facts by ticket id (bsearch). */
@@ -225,57 +227,79 @@ static analytics_fact *fact_find(analytics_batch *b, const char *id)
     return bsearch(&key, b->facts, b->nfacts, sizeof(*b->facts), fact_cmp);
 }
 
-/* o[key] as ms, 0 for NULL. */
-static int64_t row_ms(const json_t *o, const char *key)
-{
-    return (int64_t)json_integer_value(json_object_get(o, key));
-}
+/* The facts' times (epoch ms, NULL in the table for 0 = "not yet") and counters, by column. */
+static const struct fact_column {
+    const char *name;
+    size_t      off;
+    int         is_time;   /* int64_t, NULL when 0; else int */
+} fact_columns[] = {
+    {"received_at", offsetof(analytics_fact, received_at), 1},
+    {"opened_at", offsetof(analytics_fact, opened_at), 1},
+    {"classified_at", offsetof(analytics_fact, classified_at), 1},
+    {"assigned_at", offsetof(analytics_fact, assigned_at), 1},
+    {"acknowledged_at", offsetof(analytics_fact, acknowledged_at), 1},
+    {"first_response_at", offsetof(analytics_fact, first_response_at), 1},
+    {"resolved_at", offsetof(analytics_fact, resolved_at), 1},
+    {"reopened_at", offsetof(analytics_fact, reopened_at), 1},
+    {"answered_at", offsetof(analytics_fact, answered_at), 1},
+    {"paused_since", offsetof(analytics_fact, paused_since), 1},
+    {"contacts", offsetof(analytics_fact, contacts), 0},
+    {"sla_breached", offsetof(analytics_fact, sla_breached), 0},
+    {"sla_met", offsetof(analytics_fact, sla_met), 0},
+};
+#define NFACT_COLUMNS (sizeof(fact_columns) / sizeof(fact_columns[0]))
+
+/* The dimension columns (strings) of a fact. */
+static const struct fact_dim {
+    const char *name;
+    size_t      off, size;
+} fact_dims[] = {
+    {"channel", offsetof(analytics_fact, channel), sizeof(((analytics_fact *)0)->channel)},
+    {"customer", offsetof(analytics_fact, customer), sizeof(((analytics_fact *)0)->customer)},
+    {"category", offsetof(analytics_fact, category), sizeof(((analytics_fact *)0)->category)},
+    {"subtopic", offsetof(analytics_fact, subtopic), sizeof(((analytics_fact *)0)->subtopic)},
+    {"department", offsetof(analytics_fact, department), sizeof(((analytics_fact *)0)->department)},
+    {"agent", offsetof(analytics_fact, agent), sizeof(((analytics_fact *)0)->agent)},
+};
+#define NFACT_DIMS (sizeof(fact_dims) / sizeof(fact_dims[0]))
 
 /* A stored row (json_agg of analytics_tickets) into f. */
 static void fact_from_row(analytics_fact *f, const json_t *o)
 {
-#define ANALYTICS_S(field) snprintf(f->field, sizeof(f->field), "%s", sb_json_str(o, #field) ? sb_json_str(o, #field) : "")
-    ANALYTICS_S(channel); ANALYTICS_S(customer); ANALYTICS_S(category); ANALYTICS_S(subtopic);
-    ANALYTICS_S(department); ANALYTICS_S(agent);
-#undef ANALYTICS_S
-    f->received_at = row_ms(o, "received_at"); f->opened_at = row_ms(o, "opened_at");
-    f->classified_at = row_ms(o, "classified_at"); f->assigned_at = row_ms(o, "assigned_at");
-    f->acknowledged_at = row_ms(o, "acknowledged_at");
-    f->first_response_at = row_ms(o, "first_response_at");
-    f->resolved_at = row_ms(o, "resolved_at"); f->reopened_at = row_ms(o, "reopened_at");
-    f->answered_at = row_ms(o, "answered_at"); f->paused_since = row_ms(o, "paused_since");
-    f->paused_ms = row_ms(o, "paused_ms");
-    f->contacts = (int)row_ms(o, "contacts");
-    f->sla_breached = (int)row_ms(o, "sla_breached");
-    f->sla_met = (int)row_ms(o, "sla_met");
+    char *base = (char *)f;
+    for (size_t i = 0; i < NFACT_DIMS; i++) {
+        const char *v = sb_json_str(o, fact_dims[i].name);
+        snprintf(base + fact_dims[i].off, fact_dims[i].size, "%s", v ? v : "");
+    }
+    for (size_t i = 0; i < NFACT_COLUMNS; i++) {
+        json_int_t v = json_integer_value(json_object_get(o, fact_columns[i].name));
+        if (fact_columns[i].is_time)
+            *(int64_t *)(void *)(base + fact_columns[i].off) = (int64_t)v;
+        else
+            *(int *)(void *)(base + fact_columns[i].off) = (int)v;
+    }
+    f->paused_ms = (int64_t)json_integer_value(json_object_get(o, "paused_ms"));
 }
 
-/* ms as JSON: null for 0 ("not yet"). */
-static json_t *ms_json(int64_t ms)
-{
-    return ms ? json_integer(ms) : json_null();
-}
-
-/* f as a row for jsonb_populate_recordset. */
+/* f as a row for jsonb_populate_recordset; NULL when memory ran out. */
 static json_t *fact_to_row(const analytics_fact *f)
 {
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ticket_id", f->ticket_id,
-                          "channel", f->channel, "customer", f->customer, "category", f->category,
-                          "subtopic", f->subtopic, "department", f->department, "agent", f->agent);
-    json_object_set_new(o, "received_at", ms_json(f->received_at));
-    json_object_set_new(o, "opened_at", ms_json(f->opened_at));
-    json_object_set_new(o, "classified_at", ms_json(f->classified_at));
-    json_object_set_new(o, "assigned_at", ms_json(f->assigned_at));
-    json_object_set_new(o, "acknowledged_at", ms_json(f->acknowledged_at));
-    json_object_set_new(o, "first_response_at", ms_json(f->first_response_at));
-    json_object_set_new(o, "resolved_at", ms_json(f->resolved_at));
-    json_object_set_new(o, "reopened_at", ms_json(f->reopened_at));
-    json_object_set_new(o, "answered_at", ms_json(f->answered_at));
-    json_object_set_new(o, "paused_since", ms_json(f->paused_since));
-    json_object_set_new(o, "paused_ms", json_integer(f->paused_ms));
-    json_object_set_new(o, "contacts", json_integer(f->contacts));
-    json_object_set_new(o, "sla_breached", json_integer(f->sla_breached));
-    json_object_set_new(o, "sla_met", json_integer(f->sla_met));
+    const char *base = (const char *)f;
+    json_t *o = json_pack("{s:s, s:I}", "ticket_id", f->ticket_id, "paused_ms",
+                          (json_int_t)f->paused_ms);
+    int rc = o ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < NFACT_DIMS; i++)
+        rc = json_object_set_new(o, fact_dims[i].name, json_string(base + fact_dims[i].off));
+    for (size_t i = 0; rc == 0 && i < NFACT_COLUMNS; i++) {
+        const struct fact_column *c = &fact_columns[i];
+        int64_t v = c->is_time ? *(const int64_t *)(const void *)(base + c->off)
+                               : *(const int *)(const void *)(base + c->off);
+        rc = json_object_set_new(o, c->name, c->is_time && !v ? json_null() : json_integer(v));
+    }
+    if (rc != 0) {
+        json_decref(o);
+        return NULL;
+    }
     return o;
 }
 
@@ -287,11 +311,14 @@ static void batch_emit(void *ctx, const analytics_fact *f, int64_t at_ms, const 
     json_t *inc = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:i}", "at", (json_int_t)at_ms,
                             "m", metric, "ch", f->channel, "cat", f->category, "sub", f->subtopic,
                             "dept", f->department, "ag", f->agent, "n", n);
-    if (inc && dur_ms >= 0) {
-        json_object_set_new(inc, "d", json_integer(dur_ms));
-        json_object_set_new(inc, "b", json_integer(analytics_bucket_of(dur_ms)));
+    if (inc && dur_ms >= 0 &&
+        (json_object_set_new(inc, "d", json_integer(dur_ms)) != 0 ||
+         json_object_set_new(inc, "b", json_integer(analytics_bucket_of(dur_ms))) != 0)) {
+        json_decref(inc);
+        inc = NULL;
     }
-    json_array_append_new(b->incs, inc);
+    if (!inc || json_array_append_new(b->incs, inc) != 0)
+        b->failed = 1;   /* a lost increment would be a wrong count: the batch is retried */
 }
 
 /* Loads (and locks) the facts of every ticket the records name; new tickets start empty. */
@@ -343,10 +370,11 @@ static int batch_repeats(analytics_batch *b, sb_pg *pg)
     json_t *cand = json_array();
     for (size_t i = 0; i < b->nfacts; i++) {
         const analytics_fact *f = &b->facts[i];
-        if (f->first_classified && f->customer[0] && f->opened_at)
+        if (f->first_classified && f->customer[0] && f->opened_at &&
             json_array_append_new(cand, json_pack("{s:s, s:s, s:s, s:s, s:I}", "t", f->ticket_id,
                                                   "cust", f->customer, "cat", f->category, "sub",
-                                                  f->subtopic, "opened", (json_int_t)f->opened_at));
+                                                  f->subtopic, "opened", (json_int_t)f->opened_at)) != 0)
+            b->failed = 1;
     }
     int rc = 0;
     if (json_array_size(cand) > 0) {
@@ -378,10 +406,11 @@ static void batch_run(analytics_batch *b, const json_t *recs)
         const char *t = sb_json_str(rec, "t");
         analytics_fact *f = t ? fact_find(b, t) : NULL;
         analytics_fact_apply(f, rec, batch_emit, b);
-        if (f && f->agent[0] && analytics_fact_is_work(rec))
+        if (f && f->agent[0] && analytics_fact_is_work(rec) &&
             json_array_append_new(b->hours, json_pack("{s:I, s:s, s:s}", "at",
                                                       json_integer_value(json_object_get(rec, "at")),
-                                                      "dept", f->department, "ag", f->agent));
+                                                      "dept", f->department, "ag", f->agent)) != 0)
+            b->failed = 1;
     }
 }
 
@@ -389,14 +418,19 @@ static void batch_run(analytics_batch *b, const json_t *recs)
 static int batch_write(analytics_batch *b, sb_pg *pg)
 {
     json_t *rows = json_array();
-    for (size_t i = 0; i < b->nfacts; i++)
-        json_array_append_new(rows, fact_to_row(&b->facts[i]));
+    for (size_t i = 0; rows && i < b->nfacts; i++)
+        if (json_array_append_new(rows, fact_to_row(&b->facts[i])) != 0)
+            b->failed = 1;
+    if (b->failed || !rows) {
+        json_decref(rows);
+        return -1;
+    }
     char *text = sb_json_dump(rows);
     json_decref(rows);
     const char *p[] = {text};
     int rc = text && (b->nfacts == 0 || sb_pg_exec(pg, analytics_facts_save_sql, 1, p) == 0) ? 0 : -1;
     free(text);
-    if (rc != 0 || batch_repeats(b, pg) != 0)
+    if (rc != 0 || batch_repeats(b, pg) != 0 || b->failed)
         return -1;
     char *incs = sb_json_dump(b->incs), *hours = sb_json_dump(b->hours);
     const char *q[] = {incs, hours};
@@ -411,7 +445,8 @@ static int analytics_apply(void *ctx, sb_pg *pg, const char *records_json, size_
 {
     analytics_rollup *r = ctx;
     json_t *recs = json_loads(records_json, 0, NULL);
-    analytics_batch b = {.facts = NULL, .nfacts = 0, .incs = json_array(), .hours = json_array()};
+    analytics_batch b = {.facts = NULL, .nfacts = 0, .incs = json_array(), .hours = json_array(),
+                         .failed = 0};
     int rc = -1;
     if (recs && b.incs && b.hours && batch_load(&b, pg, recs) == 0) {
         batch_run(&b, recs);
