@@ -207,8 +207,10 @@ static int targets_write(sb_pg *pg, const sb_principal *who, const double *value
                             " updated_by = $3 WHERE kpi = $1", 3, p);
         json_object_set_new(detail, analytics_target_kpis[i], json_real(values[i]));
     }
-    if (rc == 0)
+    if (rc == 0) {
         rc = sb_audit_record(pg, who, "analytics.targets.update", "analytics_targets", detail);
+        detail = NULL;   /* stolen */
+    }
     json_decref(detail);
     if (rc == 0)
         rc = sb_pg_commit(pg);
