@@ -1,27 +1,80 @@
-/* analytics.h - analytics' parts: the roll-up consumer, the overview report, the dashboard. */
+/* analytics.h - analytics' parts: ticket facts, the roll-up consumer, reports, the dashboard. */
 #ifndef ANALYTICS_H
 #define ANALYTICS_H
 
+#include <jansson.h>
+#include <stdint.h>
+
+#include "common/error.h"
 #include "common/event_consumer.h"
 #include "common/metrics.h"
+#include "common/outbox.h"
 #include "common/service.h"
+#include "services/analytics/query.h"
 
-#define ANALYTICS_DAY_SIZE 16   /* YYYY-MM-DD + NUL, with room the compiler can prove */
+#define ANALYTICS_DEFINITIONS_VERSION 2   /* README.md "Definitions"; bump on any change */
+#define ANALYTICS_BUCKETS 13              /* fixed duration buckets h0..h12 */
+#define ANALYTICS_KEY_MAX 128             /* longest customer key */
 
-/* The UTC day of epoch_ms as YYYY-MM-DD: the roll-ups count UTC days. */
-void analytics_day_format(int64_t epoch_ms, char out[ANALYTICS_DAY_SIZE]);
+/* ---- facts.c: one ticket's state and what each event adds to the roll-ups (pure) ---- */
+
+/* Upper bound (ms) of duration bucket i; the last bucket is unbounded (INT64_MAX). */
+int64_t analytics_bucket_upper_ms(int i);
+/* The bucket a duration falls in. */
+int     analytics_bucket_of(int64_t ms);
+
+/* What analytics keeps per ticket (table analytics_tickets); 0 = "not yet" for times. */
+typedef struct analytics_fact {
+    char    ticket_id[40];
+    char    channel[ANALYTICS_DIM_MAX + 1], customer[ANALYTICS_KEY_MAX + 1];
+    char    category[ANALYTICS_DIM_MAX + 1], subtopic[ANALYTICS_DIM_MAX + 1];
+    char    department[ANALYTICS_DIM_MAX + 1], agent[ANALYTICS_DIM_MAX + 1];
+    int64_t received_at, opened_at, classified_at, assigned_at, acknowledged_at;
+    int64_t first_response_at, resolved_at, reopened_at, answered_at, paused_since, paused_ms;
+    int     contacts, sla_breached, sla_met;
+    int     first_classified;   /* classified for the first time in this batch: repeat check */
+} analytics_fact;
+
+/* Receives one roll-up increment: metric at at_ms in the ticket's dimensions (f), n samples
+ * (negative to take back), a duration when dur_ms >= 0. agent_hour: the event is work of
+ * f->agent in that hour. */
+typedef void (*analytics_emit_fn)(void *ctx, const analytics_fact *f, int64_t at_ms,
+                                  const char *metric, int n, int64_t dur_ms);
+
+/* Apply one event record (see analytics_record in rollup.c) to its ticket's fact, emitting
+ * the increments it implies. f may be NULL for events without a ticket (inbound_message). */
+void analytics_fact_apply(analytics_fact *f, const json_t *rec, analytics_emit_fn emit,
+                          void *ctx);
+/* 1 when the record is work of the ticket's agent (counts an agent-hour). */
+int  analytics_fact_is_work(const json_t *rec);
+
+/* ---- rollup.c: the consumer ---- */
 
 typedef struct analytics_rollup {
-    sb_counter *c_counted;
+    sb_counter *c_counted, *c_anomalies;
     long        pending;      /* events counted by the open transaction */
+    long        pending_anomalies;
+    sb_outbox_relay *relay;     /* kicked when an anomaly was queued (may be NULL) */
 } analytics_rollup;
 
 void analytics_rollup_init(analytics_rollup *r, sb_metrics *m);
 /* Plug into sb_event_consumer_new with an analytics_rollup as ctx. */
 extern const sb_event_consumer_ops analytics_rollup_ops;
 
-/* GET /v1/reports/overview. 0 or -1. */
+/* ---- report.c, export.c, anomaly.c, dashboard.c ---- */
+
+/* The overview JSON of q (reads roll-ups only); NULL with err. */
+json_t *analytics_overview_build(sb_pg *pg, const analytics_query *q, sb_error *err);
+/* The time series of q, one zero-filled point per bucket; NULL with err. */
+json_t *analytics_timeseries_build(sb_pg *pg, const analytics_query *q, sb_error *err);
+/* GET /v1/reports/{overview,timeseries,weekly,monthly,anomalies}, GET/PUT /v1/targets. */
 int analytics_report_routes(sb_service *s);
+/* Render an overview as printable HTML or CSV (caller frees). */
+char *analytics_export_html(const json_t *overview, const char *title);
+char *analytics_export_csv(const json_t *overview);
+/* Inside the batch's transaction: detect anomalies in the hours the records touch and queue a
+ * notification for each new one. How many were new, or -1. */
+int analytics_anomalies_detect(sb_pg *pg, const char *records_json);
 /* GET /dashboard. 0 or -1. */
 int analytics_dashboard_routes(sb_service *s);
 

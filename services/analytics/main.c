@@ -1,10 +1,13 @@
-/* main.c - sb-analytics: roll-ups of sb.tickets.v1 and sb.inbound.v1, reports, the dashboard. */
+/* main.c - sb-analytics: facts and roll-ups of sb.tickets.v1 and sb.inbound.v1, reports, anomalies, the dashboard. */
 #include "common/auth.h"
 #include "common/config.h"
 #include "common/event_consumer.h"
 #include "common/log.h"
+#include "common/outbox.h"
 #include "common/service.h"
 #include "services/analytics/analytics.h"
+
+#define ANALYTICS_OUTBOX_INTERVAL_MS 1000
 
 int main(void)
 {
@@ -17,6 +20,13 @@ int main(void)
     }
     analytics_rollup rollup;
     analytics_rollup_init(&rollup, s.metrics);
+    /* Anomaly notices are queued in the batch's transaction and published by the relay. */
+    rollup.relay = sb_outbox_relay_new(s.base, s.pg, s.producer, ANALYTICS_OUTBOX_INTERVAL_MS,
+                                       s.metrics);
+    if (!rollup.relay) {
+        sb_service_close(&s);
+        return 1;
+    }
     /* One group over both topics: inbound messages and ticket events feed the same roll-ups. */
     static const char *const topics[] = {SB_TOPIC_INBOUND, SB_TOPIC_TICKETS};
     sb_error err;
@@ -24,11 +34,13 @@ int main(void)
                                                   &analytics_rollup_ops, &rollup, &err);
     if (!ec) {
         sb_error("startup", "consumer: %s", err.message);
+        sb_outbox_relay_free(rollup.relay);
         sb_service_close(&s);
         return 1;
     }
     int rc = sb_service_run(&s);
     sb_event_consumer_free(ec);
+    sb_outbox_relay_free(rollup.relay);
     sb_service_close(&s);
     return rc == 0 ? 0 : 1;
 }

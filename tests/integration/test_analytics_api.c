@@ -129,9 +129,11 @@ Test(analytics_api, overview_sums_the_rollups_of_the_range)
     sb_fixture_hex(category + 4, 12);
     const char *p[] = {day, channel, category};
     cr_assert_eq(sb_fixture_exec(pg,
-                                 "INSERT INTO rollup_daily (day, channel, category, metric, value)"
-                                 " VALUES ($1, $2, '', 'inbound', 5), ($1, $2, '', 'opened', 3),"
-                                 "        ($1, $2, $3, 'classified', 2), ($1, $2, $3, 'resolved', 1)",
+                                 "INSERT INTO analytics_rollup (grain, bucket, metric, channel,"
+                                 " category, subtopic, department, agent, n)"
+                                 " SELECT 'D', $1::date::timestamp AT TIME ZONE 'UTC', m, $2, c, '', '', '', v"
+                                 " FROM (VALUES ('inbound', '', 5), ('opened', '', 3),"
+                                 "        ('classified', $3, 2), ('resolved', $3, 1)) AS x(m, c, v)",
                                  3, p), 0);
     snprintf(query, sizeof(query), "from=%s&to=%s", day, day);
     int status;
@@ -162,8 +164,9 @@ static char *rollup(const char *day, const char *channel, const char *category, 
 {
     const char *p[] = {day, channel, category, metric};
     return sb_fixture_wait(pg,
-                           "SELECT coalesce((SELECT value FROM rollup_daily WHERE day = $1::date"
-                           " AND channel = $2 AND category = $3 AND metric = $4), 0)::text",
+                           "SELECT coalesce((SELECT sum(n) FROM analytics_rollup WHERE grain = 'd'"
+                           " AND bucket = $1::date::timestamp AT TIME ZONE 'UTC' AND channel = $2"
+                           " AND category = $3 AND metric = $4), 0)::text",
                            4, p, want, want ? 20000 : 0);
 }
 

@@ -1158,6 +1158,30 @@ Test(proto, escalation_notice)
     assert_case(&pc);
 }
 
+Test(proto, anomaly_notice)
+{
+    static const char good[] =
+        "{\"type\":\"anomaly\",\"event_id\":\"" UUID3 "\",\"occurred_at\":" TS1 ","
+        "\"recipient\":\"supervisors\",\"recipient_kind\":\"supervisors\","
+        "\"hour\":\"2026-11-22T10:00:00.000Z\",\"dimension\":\"category\","
+        "\"value\":\"complaint/logistics-delay\",\"metric\":\"handle_time\","
+        "\"current\":620000.0,\"baseline\":200000.0,\"ratio\":3.1,\"samples\":40,"
+        "\"top_dimension\":\"channel\",\"top_value\":\"wechat\",\"top_share\":0.8,"
+        "\"summary\":\"category complaint/logistics-delay handle time 3.1\u00d7 baseline, 80 % from channel wechat\"}";
+    static const mutation bad[] = {
+        { "/metric", "\"speed\"", "/metric: value not in enum" },
+        { "/dimension", "\"region\"", "/dimension: value not in enum" },
+        { "/top_share", "1.5", "/top_share: value above maximum" },
+        { "/samples", "0", "/samples: value below minimum" },
+        { "/recipient", "\"agent:ag1\"", "/recipient: value does not equal const" },
+        { "/summary", NULL, "/summary: required property missing" },
+        { "/customer", "\"138****5678\"", "/customer: additional property not allowed" },
+        { NULL, NULL, NULL },
+    };
+    proto_case pc = { "notifications/anomaly.v1.json", good, bad, NULL };
+    assert_case(&pc);
+}
+
 Test(proto, deadletter)
 {
     static const char good[] =
@@ -1603,6 +1627,7 @@ static const char *const COVERED[] = {
     "tickets/survey_sent.v1.json", "tickets/survey_answered.v1.json",
     "tickets/survey_expired.v1.json", "tickets/reopened.v1.json",
     "notifications/survey_link.v1.json",
+    "notifications/anomaly.v1.json",
     NULL
 };
 
