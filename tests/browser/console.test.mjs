@@ -5,24 +5,16 @@
 // overdue ticket. PostgreSQL is checked after every step. Writes var/console.png.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launch, sql, strictPage as newStrictPage } from './support.mjs';
 
 const env = process.env;
 const varDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../var');
 const WAIT_MS = 30000;
 let browser;
-
-// One statement through psql against the stack's database; returns its single value.
-function sql(statement, ...params) {
-  const args = ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1'];
-  params.forEach((p, i) => args.push('-v', `p${i + 1}=${p}`));
-  return execFileSync('psql', [env.SB_PG_DSN, ...args], { input: statement + '\n' }).toString().trim();
-}
 
 // Polls fn (sync or async) until it returns something truthy; fails after WAIT_MS.
 async function until(what, fn) {
@@ -79,20 +71,8 @@ async function messageAssigned(text) {
 const status = (id) => sql("SELECT status FROM tickets WHERE id = :'p1'", id);
 const events = (id, type) => Number(sql("SELECT count(*) FROM ticket_events WHERE ticket_id = :'p1' AND type = :'p2'", id, type));
 
-// A page that fails the test on any script error or console error (the 401 of the refused
-// log-in is expected), CSP violations included.
-async function strictPage() {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-  page.errors = [];
-  page.on('response', (r) => {
-    if (r.status() >= 400 && r.status() !== 401) page.errors.push(`${r.request().method()} ${r.url()}: ${r.status()}`);
-  });
-  page.on('pageerror', (e) => page.errors.push(String(e)));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/status of 401/.test(m.text())) page.errors.push(m.text());
-  });
-  return page;
-}
+// A page that fails the test on any script or console error, or any HTTP error but the expected 401.
+const strictPage = () => newStrictPage(browser, { width: 1280, height: 1000 }, { failedResponses: true });
 
 async function logIn(page, bearer) {
   await page.fill('#token', bearer);
@@ -106,7 +86,7 @@ const factIs = (page, name, value) =>
 
 before(async () => {
   assert.ok(env.SB_DESK_URL && env.SB_INGEST_URL && env.SB_CHANNEL_KEY_WEB && env.SB_PG_DSN, 'run through tests/run');
-  browser = await chromium.launch({ executablePath: env.SB_CHROMIUM || '/usr/bin/chromium', args: ['--no-sandbox'] });
+  browser = await launch();
 });
 after(async () => { await browser?.close(); });
 

@@ -4,32 +4,15 @@
 // carry data and show the values written. Writes $SB_VAR/dashboard.png.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { chromium } from 'playwright-core';
+import { launch, sql, strictPage as newStrictPage } from './support.mjs';
 
 const env = process.env;
 const CHARTS = ['share', 'response', 'issues', 'satisfaction', 'stages', 'sla', 'volume'];
 let browser;
 
-// One statement through psql against the stack's database; returns its single value.
-function sql(statement, ...params) {
-  const args = ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1'];
-  params.forEach((p, i) => args.push('-v', `p${i + 1}=${p}`));
-  return execFileSync('psql', [env.SB_PG_DSN, ...args], { input: statement + '\n' }).toString().trim();
-}
-
-// A page that fails the test on any script error or console error (a 401 the test provokes on
-// purpose is logged by Chromium as a failed resource load: that one is expected).
-async function strictPage() {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-  page.errors = [];
-  page.on('pageerror', (e) => page.errors.push(String(e)));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/status of 401/.test(m.text())) page.errors.push(m.text());
-  });
-  return page;
-}
+// A page that fails the test on any script or console error.
+const strictPage = () => newStrictPage(browser, { width: 1400, height: 1000 });
 
 // Signs in on the page with the admin token.
 async function signIn(page) {
@@ -42,7 +25,7 @@ async function signIn(page) {
 
 before(async () => {
   assert.ok(env.SB_ANALYTICS_URL && env.SB_PG_DSN && env.SB_ADMIN_TOKEN, 'run through tests/run');
-  browser = await chromium.launch({ executablePath: env.SB_CHROMIUM || '/usr/bin/chromium', args: ['--no-sandbox'] });
+  browser = await launch();
 });
 after(async () => { await browser?.close(); });
 

@@ -2,35 +2,18 @@
 // stack (tests/run exports var/local.env): a survey page (the dashboard: dashboard.test.mjs).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { chromium } from 'playwright-core';
+import { launch, sql, strictPage as newStrictPage } from './support.mjs';
 
 const env = process.env;
 let browser;
 
-// One statement through psql against the stack's database; returns its single value.
-function sql(statement, ...params) {
-  const args = ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1'];
-  params.forEach((p, i) => args.push('-v', `p${i + 1}=${p}`));
-  return execFileSync('psql', [env.SB_PG_DSN, ...args], { input: statement + '\n' }).toString().trim();
-}
-
-// A page that fails the test on any script error or console error (a 401 the test provokes on
-// purpose is logged by Chromium as a failed resource load: that one is expected).
-async function strictPage() {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.errors = [];
-  page.on('pageerror', (e) => page.errors.push(String(e)));
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/status of 401/.test(m.text())) page.errors.push(m.text());
-  });
-  return page;
-}
+// A page that fails the test on any script or console error.
+const strictPage = () => newStrictPage(browser, { width: 1280, height: 900 });
 
 before(async () => {
   assert.ok(env.SB_ANALYTICS_URL && env.SB_SURVEY_URL && env.SB_PG_DSN, 'run through tests/run');
-  browser = await chromium.launch({ executablePath: env.SB_CHROMIUM || '/usr/bin/chromium', args: ['--no-sandbox'] });
+  browser = await launch();
 });
 after(async () => { await browser?.close(); });
 

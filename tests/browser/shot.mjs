@@ -2,7 +2,7 @@
 // headless Chromium, waits until every chart carries data (exit 1 naming the empty ones when
 // some never do), writes the PNG given as the first argument and prints each chart's points.
 // Usage (from tests/browser): node shot.mjs <out.png>
-import { chromium } from 'playwright-core';
+import { launch } from './support.mjs';
 
 const env = process.env;
 const out = process.argv[2];
@@ -10,7 +10,7 @@ if (!out || !env.SB_ANALYTICS_URL || !env.SB_ADMIN_TOKEN) {
   console.error('usage: SB_ANALYTICS_URL=... SB_ADMIN_TOKEN=... node shot.mjs <out.png>');
   process.exit(2);
 }
-const browser = await chromium.launch({ executablePath: env.SB_CHROMIUM || '/usr/bin/chromium', args: ['--no-sandbox'] });
+const browser = await launch();
 try {
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   await page.goto(`${env.SB_ANALYTICS_URL}/dashboard`);
