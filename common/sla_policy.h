@@ -1,10 +1,13 @@
 /* sla_policy.h - which SLA policy applies to a ticket: of the policies of a clock kind whose
- * criteria all match, the most specific wins. Pure: no I/O. */
+ * criteria all match, the most specific wins (pure, sla_policy.c); and loading the enabled
+ * policies from PostgreSQL (sla_policy_load.c). */
 #ifndef SB_SLA_POLICY_H
 #define SB_SLA_POLICY_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "common/pg.h"
 
 /* One row of sla_policies. An empty criterion ("") matches any value. */
 typedef struct sb_sla_policy {
@@ -28,5 +31,9 @@ const sb_sla_policy *sb_sla_policy_choose(const sb_sla_policy *p, size_t n, cons
                                           const sb_sla_ticket_attrs *t);
 /* The score the precedence compares (higher wins), -1 when p does not match t. */
 int sb_sla_policy_score(const sb_sla_policy *p, const sb_sla_ticket_attrs *t);
+
+/* The enabled rows of sla_policies, ordered by id, into a malloc'd array (*out, caller frees;
+ * *n rows). Inside the caller's transaction when it has one. 0 or -1 (nothing allocated). */
+int sb_sla_policies_load(sb_pg *pg, sb_sla_policy **out, size_t *n);
 
 #endif

@@ -25,7 +25,11 @@ CREATE TABLE analytics_tickets (
     paused_ms          bigint NOT NULL DEFAULT 0,  -- time spent awaiting the customer
     contacts           integer NOT NULL DEFAULT 0, -- customer messages joined before resolution
     sla_breached       integer NOT NULL DEFAULT 0, -- bit per clock kind
-    sla_met            integer NOT NULL DEFAULT 0  -- bit per clock kind
+    sla_met            integer NOT NULL DEFAULT 0, -- bit per clock kind
+    -- what an SLA policy is chosen by besides channel and category (a met clock's policy)
+    priority           text NOT NULL DEFAULT '',
+    urgency            text NOT NULL DEFAULT '',
+    tier               text NOT NULL DEFAULT ''
 );
 CREATE INDEX analytics_tickets_repeat ON analytics_tickets (customer, category, subtopic, opened_at);
 

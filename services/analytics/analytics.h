@@ -12,7 +12,7 @@
 #include "common/service.h"
 #include "services/analytics/query.h"
 
-#define ANALYTICS_DEFINITIONS_VERSION 2   /* README.md "Definitions"; bump on any change */
+#define ANALYTICS_DEFINITIONS_VERSION 3   /* README.md "Definitions"; bump on any change */
 #define ANALYTICS_BUCKETS 13              /* fixed duration buckets h0..h12 */
 #define ANALYTICS_KEY_MAX 128             /* longest customer key */
 
@@ -29,6 +29,8 @@ typedef struct analytics_fact {
     char    channel[ANALYTICS_DIM_MAX + 1], customer[ANALYTICS_KEY_MAX + 1];
     char    category[ANALYTICS_DIM_MAX + 1], subtopic[ANALYTICS_DIM_MAX + 1];
     char    department[ANALYTICS_DIM_MAX + 1], agent[ANALYTICS_DIM_MAX + 1];
+    /* What an SLA policy is chosen by besides the above: a met clock is credited to its policy. */
+    char    priority[8], urgency[16], tier[16];
     int64_t received_at, opened_at, classified_at, assigned_at, acknowledged_at;
     int64_t first_response_at, resolved_at, reopened_at, answered_at, paused_since, paused_ms;
     int     contacts, sla_breached, sla_met;

@@ -171,6 +171,7 @@ static int apply_progress(analytics_fact *f, const char *k, const json_t *rec, i
     if (strcmp(k, "opened") == 0) {
         set_dim(f->channel, sizeof(f->channel), rec_str(rec, "ch"));
         set_dim(f->customer, sizeof(f->customer), rec_str(rec, "cust"));
+        set_dim(f->tier, sizeof(f->tier), rec_str(rec, "tier"));
         if (f->opened_at)
             return 1;
         f->opened_at = at;
@@ -182,6 +183,8 @@ static int apply_progress(analytics_fact *f, const char *k, const json_t *rec, i
         set_dim(f->subtopic, sizeof(f->subtopic), rec_str(rec, "sub"));
         set_dim(f->department, sizeof(f->department), rec_str(rec, "dept"));
         set_dim(f->channel, sizeof(f->channel), rec_str(rec, "ch"));
+        set_dim(f->priority, sizeof(f->priority), rec_str(rec, "pri"));
+        set_dim(f->urgency, sizeof(f->urgency), rec_str(rec, "urg"));
         if (k[0] == 'r') {
             emit(ctx, f, at, "reclassified", 1, -1);
         } else if (!f->classified_at) {

@@ -182,35 +182,56 @@ static json_t *top_issues(json_t *issues)
     return out;
 }
 
-/* The SLA section: per kind met/breached/compliance, breaches per policy. */
-static json_t *sla_section(const metric_set *s)
+/* The {met, breached} object of key in o, made on first use. */
+static json_t *sla_tally(json_t *o, const char *key)
 {
-    json_t *kinds = json_object(), *policies = json_object(), *v;
-    for (size_t i = 0; i < s->n; i++) {
-        const char *m = s->v[i].name;
-        int64_t n = s->v[i].a.n;
-        if (strncmp(m, "sla_breached_policy:", 20) == 0) {
-            json_object_set_new(policies, m + 20, json_integer(n));
-            continue;
-        }
-        int met = strncmp(m, "sla_met:", 8) == 0, breached = strncmp(m, "sla_breached:", 13) == 0;
-        if (!met && !breached)
-            continue;
-        const char *kind = m + (met ? 8 : 13);
-        json_t *k = json_object_get(kinds, kind);
-        if (!k) {
-            k = json_pack("{s:I, s:I}", "met", (json_int_t)0, "breached", (json_int_t)0);
-            json_object_set_new(kinds, kind, k);
-        }
-        json_object_set_new(k, met ? "met" : "breached", json_integer(n));
+    json_t *k = json_object_get(o, key);
+    if (!k) {
+        k = json_pack("{s:I, s:I}", "met", (json_int_t)0, "breached", (json_int_t)0);
+        json_object_set_new(o, key, k);
     }
-    const char *kind;
-    json_object_foreach(kinds, kind, v) {
+    return k;
+}
+
+/* Each tally of o gets its compliance_pct = met / (met + breached). */
+static void sla_compliance(json_t *o)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(o, key, v) {
         int64_t met = json_integer_value(json_object_get(v, "met")),
                 br = json_integer_value(json_object_get(v, "breached"));
         json_object_set_new(v, "compliance_pct", pct(met, met + br));
     }
-    return json_pack("{s:o, s:o}", "by_kind", kinds, "breaches_by_policy", policies);
+}
+
+/* The SLA section: met/breached/compliance per clock kind and per policy ("<kind>:<policy>"),
+ * and (as before version 3) the breaches per policy. */
+static json_t *sla_section(const metric_set *s)
+{
+    json_t *kinds = json_object(), *by_policy = json_object(), *policies = json_object();
+    for (size_t i = 0; i < s->n; i++) {
+        const char *m = s->v[i].name;
+        int64_t n = s->v[i].a.n;
+        int pol_met = strncmp(m, "sla_met_policy:", 15) == 0;
+        int pol_br = strncmp(m, "sla_breached_policy:", 20) == 0;
+        if (pol_met || pol_br) {
+            const char *key = m + (pol_met ? 15 : 20);
+            json_object_set_new(sla_tally(by_policy, key), pol_met ? "met" : "breached",
+                                json_integer(n));
+            if (pol_br)
+                json_object_set_new(policies, key, json_integer(n));
+            continue;
+        }
+        int met = strncmp(m, "sla_met:", 8) == 0, breached = strncmp(m, "sla_breached:", 13) == 0;
+        if (met || breached)
+            json_object_set_new(sla_tally(kinds, m + (met ? 8 : 13)), met ? "met" : "breached",
+                                json_integer(n));
+    }
+    sla_compliance(kinds);
+    sla_compliance(by_policy);
+    return json_pack("{s:o, s:o, s:o}", "by_kind", kinds, "by_policy", by_policy,
+                     "breaches_by_policy", policies);
 }
 
 /* Reads the targets into {kpi: {op, value}}. */

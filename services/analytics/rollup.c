@@ -12,6 +12,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "common/outbox.h"
+#include "common/sla_policy.h"
 
 /* The event types applied (README "Events read"). */
 static const char *const analytics_types[] = {
@@ -30,7 +31,8 @@ static const char analytics_facts_save_sql[] =
     " $1::jsonb) ORDER BY ticket_id"
     " ON CONFLICT (ticket_id) DO UPDATE SET channel = EXCLUDED.channel,"
     " customer = EXCLUDED.customer, category = EXCLUDED.category, subtopic = EXCLUDED.subtopic,"
-    " department = EXCLUDED.department, agent = EXCLUDED.agent,"
+    " department = EXCLUDED.department, agent = EXCLUDED.agent, priority = EXCLUDED.priority,"
+    " urgency = EXCLUDED.urgency, tier = EXCLUDED.tier,"
     " received_at = EXCLUDED.received_at, opened_at = EXCLUDED.opened_at,"
     " classified_at = EXCLUDED.classified_at, assigned_at = EXCLUDED.assigned_at,"
     " acknowledged_at = EXCLUDED.acknowledged_at, first_response_at = EXCLUDED.first_response_at,"
@@ -148,14 +150,17 @@ static int analytics_record_data(json_t *rec, const char *type, const json_t *da
     const size_t D = ANALYTICS_DIM_MAX;
     if (strcmp(type, "opened") == 0)
         return copy_str(rec, "cust", json_object_get(data, "customer"), "key", ANALYTICS_KEY_MAX,
-                        0) | copy_time(rec, "recv", data, "received_at");
+                        0) | copy_str(rec, "tier", json_object_get(data, "customer"), "tier", 15, 0) |
+               copy_time(rec, "recv", data, "received_at");
     if (strcmp(type, "classified") == 0)
         return copy_str(rec, "cat", data, "category", D, 1) | copy_str(rec, "sub", data, "subtopic", D, 0) |
-               copy_str(rec, "dept", data, "department", D, 0);
+               copy_str(rec, "dept", data, "department", D, 0) |
+               copy_str(rec, "pri", data, "priority", 7, 0) | copy_str(rec, "urg", data, "urgency", 15, 0);
     if (strcmp(type, "reclassified") == 0) {
         const json_t *after = json_object_get(data, "after");
         return copy_str(rec, "cat", after, "category", D, 0) | copy_str(rec, "sub", after, "subtopic", D, 0) |
-               copy_str(rec, "dept", after, "department", D, 0);
+               copy_str(rec, "dept", after, "department", D, 0) |
+               copy_str(rec, "pri", after, "priority", 7, 0) | copy_str(rec, "urg", after, "urgency", 15, 0);
     }
     if (strcmp(type, "assigned") == 0)
         return copy_str(rec, "ag", data, "agent_id", D, 0) | copy_str(rec, "dept", data, "department", D, 0);
@@ -210,6 +215,8 @@ static json_t *analytics_record(void *ctx, const sb_event_env *ev, const char **
 typedef struct analytics_batch {
     analytics_fact *facts;
     size_t          nfacts;
+    sb_sla_policy  *policies;   /* the enabled SLA policies, as this batch's transaction sees them */
+    size_t          npolicies;
     json_t         *incs, *hours;
     int             failed;   /* memory ran out while collecting: apply nothing */
 } analytics_batch;
@@ -260,6 +267,9 @@ static const struct fact_dim {
     {"subtopic", offsetof(analytics_fact, subtopic), sizeof(((analytics_fact *)0)->subtopic)},
     {"department", offsetof(analytics_fact, department), sizeof(((analytics_fact *)0)->department)},
     {"agent", offsetof(analytics_fact, agent), sizeof(((analytics_fact *)0)->agent)},
+    {"priority", offsetof(analytics_fact, priority), sizeof(((analytics_fact *)0)->priority)},
+    {"urgency", offsetof(analytics_fact, urgency), sizeof(((analytics_fact *)0)->urgency)},
+    {"tier", offsetof(analytics_fact, tier), sizeof(((analytics_fact *)0)->tier)},
 };
 #define NFACT_DIMS (sizeof(fact_dims) / sizeof(fact_dims[0]))
 
@@ -303,6 +313,23 @@ static json_t *fact_to_row(const analytics_fact *f)
     return o;
 }
 
+static void batch_emit(void *ctx, const analytics_fact *f, int64_t at_ms, const char *metric,
+                       int n, int64_t dur_ms);
+
+/* A met clock of kind, credited to the policy sla chose its target by: the most specific
+ * enabled policy matching the ticket (common/sla_policy.h, the same choice sla makes). */
+static void batch_emit_met_policy(analytics_batch *b, const analytics_fact *f, int64_t at_ms,
+                                  const char *kind, int n)
+{
+    sb_sla_ticket_attrs attrs = {f->priority, f->urgency, f->category, f->channel, f->tier};
+    const sb_sla_policy *p = sb_sla_policy_choose(b->policies, b->npolicies, kind, &attrs);
+    char metric[ANALYTICS_DIM_MAX + 48];
+    if (!p)
+        return;
+    snprintf(metric, sizeof(metric), "sla_met_policy:%s:%s", kind, p->id);
+    batch_emit(b, f, at_ms, metric, n, -1);
+}
+
 /* analytics_emit_fn: one increment for the roll-up statement. */
 static void batch_emit(void *ctx, const analytics_fact *f, int64_t at_ms, const char *metric,
                        int n, int64_t dur_ms)
@@ -319,6 +346,8 @@ static void batch_emit(void *ctx, const analytics_fact *f, int64_t at_ms, const 
     }
     if (!inc || json_array_append_new(b->incs, inc) != 0)
         b->failed = 1;   /* a lost increment would be a wrong count: the batch is retried */
+    else if (strncmp(metric, "sla_met:", 8) == 0)
+        batch_emit_met_policy(b, f, at_ms, metric + 8, n);
 }
 
 /* Loads (and locks) the facts of every ticket the records name; new tickets start empty. */
@@ -448,7 +477,8 @@ static int analytics_apply(void *ctx, sb_pg *pg, const char *records_json, size_
     analytics_batch b = {.facts = NULL, .nfacts = 0, .incs = json_array(), .hours = json_array(),
                          .failed = 0};
     int rc = -1;
-    if (recs && b.incs && b.hours && batch_load(&b, pg, recs) == 0) {
+    if (recs && b.incs && b.hours && sb_sla_policies_load(pg, &b.policies, &b.npolicies) == 0 &&
+        batch_load(&b, pg, recs) == 0) {
         batch_run(&b, recs);
         rc = batch_write(&b, pg);
     }
@@ -459,6 +489,7 @@ static int analytics_apply(void *ctx, sb_pg *pg, const char *records_json, size_
     json_decref(b.incs);
     json_decref(b.hours);
     free(b.facts);
+    free(b.policies);
     r->pending = (long)n;
     r->pending_anomalies = found > 0 ? found : 0;
     return rc;

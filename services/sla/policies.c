@@ -1,4 +1,5 @@
-/* policies.c - load sla_policies, sla_calendars and sla_holidays into memory. */
+/* policies.c - load sla_policies (common/sla_policy_load.c), sla_calendars and sla_holidays
+ * into memory. */
 #include "services/sla/policies.h"
 
 #include <jansson.h>
@@ -6,12 +7,6 @@
 #include <string.h>
 
 #include "common/log.h"
-
-static const char policies_sql[] =
-    "SELECT id, kind, COALESCE(priority, ''), COALESCE(urgency, ''), COALESCE(category, ''),"
-    "       COALESCE(channel, ''), COALESCE(tier, ''), target_seconds::bigint * 1000,"
-    "       business_hours, warn_share"
-    " FROM sla_policies WHERE enabled ORDER BY id";
 
 static const char calendars_sql[] =
     "SELECT c.id, c.tz_offset_minutes, c.hours::text,"
@@ -50,47 +45,30 @@ static int calendar_from_row(const PGresult *res, int i, sla_calendar_entry *e)
 
 int sla_policies_load(sla_policies *p, sb_pg *pg)
 {
-    PGresult *pr = sb_pg_query(pg, policies_sql, 0, NULL);
-    PGresult *cr = pr ? sb_pg_query(pg, calendars_sql, 0, NULL) : NULL;
-    if (!cr) {
-        PQclear(pr);
+    sb_sla_policy *pol = NULL;
+    size_t np = 0;
+    if (sb_sla_policies_load(pg, &pol, &np) != 0)
+        return -1;
+    PGresult *cr = sb_pg_query(pg, calendars_sql, 0, NULL);
+    int nc = cr ? PQntuples(cr) : 0;
+    sla_calendar_entry *cal = cr ? calloc((size_t)nc + 1, sizeof(*cal)) : NULL;
+    if (!cal) {
+        PQclear(cr);
+        free(pol);
         return -1;
     }
-    int np = PQntuples(pr), nc = PQntuples(cr);
-    sb_sla_policy *pol = calloc((size_t)np + 1, sizeof(*pol));
-    sla_calendar_entry *cal = calloc((size_t)nc + 1, sizeof(*cal));
-    int rc = pol && cal ? 0 : -1;
-    for (int i = 0; rc == 0 && i < np; i++) {
-        sb_sla_policy *x = &pol[i];
-        col(pr, i, 0, x->id, sizeof(x->id));
-        col(pr, i, 1, x->kind, sizeof(x->kind));
-        col(pr, i, 2, x->priority, sizeof(x->priority));
-        col(pr, i, 3, x->urgency, sizeof(x->urgency));
-        col(pr, i, 4, x->category, sizeof(x->category));
-        col(pr, i, 5, x->channel, sizeof(x->channel));
-        col(pr, i, 6, x->tier, sizeof(x->tier));
-        x->target_ms = strtoll(PQgetvalue(pr, i, 7), NULL, 10);
-        x->business_hours = PQgetvalue(pr, i, 8)[0] == 't';
-        x->warn_share = strtod(PQgetvalue(pr, i, 9), NULL);
-    }
     size_t kept = 0;
-    for (int i = 0; rc == 0 && i < nc; i++) {
+    for (int i = 0; i < nc; i++) {
         if (calendar_from_row(cr, i, &cal[kept]) == 0)
             kept++;
         else   /* desk validates; a hand-edited row must not stop every clock */
             sb_warn("sla_calendar", "calendar %s does not parse: its clocks run 24/7",
                     PQgetvalue(cr, i, 0));
     }
-    PQclear(pr);
     PQclear(cr);
-    if (rc != 0) {
-        free(pol);
-        free(cal);
-        return -1;
-    }
     sla_policies_free(p);
     p->policies = pol;
-    p->npolicies = (size_t)np;
+    p->npolicies = np;
     p->calendars = cal;
     p->ncalendars = kept;
     return 0;

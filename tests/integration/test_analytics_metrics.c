@@ -310,7 +310,7 @@ Test(analytics_metrics, every_metric_from_a_known_history_counted_once)
     snprintf(q, sizeof(q), "/v1/reports/overview?from=%s&to=%s", day, day);
     json_t *o = report(q, &st);
     cr_assert_eq(st, 200);
-    cr_assert_eq(num(o, "definitions_version"), 2);
+    cr_assert_eq(num(o, "definitions_version"), 3);
     /* volume and channel share */
     NEAR(o, "totals.inbound", 3);
     NEAR(o, "totals.opened", 4);
@@ -367,6 +367,17 @@ Test(analytics_metrics, every_metric_from_a_known_history_counted_once)
     NEAR(o, "sla.by_kind.follow_up.met", 3);
     NEAR(o, "sla.breaches_by_policy.acknowledgement:pol-a", 1);
     NEAR(o, "sla.breaches_by_policy.resolution:pol-x", 1);
+    /* Per policy: a breach under the policy sla named, a met clock under the policy sla's choice
+     * gives the ticket (all four are medium-urgency P2 tickets of regular customers). */
+    NEAR(o, "sla.by_policy.acknowledgement:acknowledgement.met", 2);
+    NEAR(o, "sla.by_policy.acknowledgement:pol-a.breached", 1);
+    NEAR(o, "sla.by_policy.acknowledgement:pol-a.compliance_pct", 0);
+    NEAR(o, "sla.by_policy.first_response:first-response-medium.met", 4);
+    NEAR(o, "sla.by_policy.first_response:first-response-medium.compliance_pct", 100);
+    NEAR(o, "sla.by_policy.resolution:resolution.met", 2);
+    NEAR(o, "sla.by_policy.resolution:pol-x.breached", 1);
+    NEAR(o, "sla.by_policy.second_handling:second-handling.met", 1);
+    NEAR(o, "sla.by_policy.follow_up:follow-up.met", 3);
     /* top issues */
     json_t *top = json_object_get(o, "top_issues");
     cr_assert_eq(json_array_size(top), 2);
