@@ -148,6 +148,10 @@ static void report_rows(out *o, const json_t *ov, row_fn row)
         num_text(json_object_get(x, "compliance_pct"), v, sizeof(v));
         row(o, "SLA compliance (%)", key, v, "");
     }
+    json_object_foreach((json_t *)json_object_get(json_object_get(ov, "sla"), "by_policy"), key, x) {
+        num_text(json_object_get(x, "compliance_pct"), v, sizeof(v));
+        row(o, "SLA compliance by policy (%)", key, v, "");
+    }
 }
 
 /* row_fn for HTML: one <tr>. */
