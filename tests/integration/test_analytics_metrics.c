@@ -496,6 +496,61 @@ Test(analytics_metrics, a_volume_jump_raises_one_anomaly_with_its_concentration)
     json_decref(published);
 }
 
+/* A ticket of cat/slow handled in handle_s seconds: classified at `at`, acknowledged 10 s later,
+ * resolved handle_s after that. */
+static void handled(const char *channel, const char *code, time_t at, const char *cat,
+                    const char *dept, int handle_s)
+{
+    tk t;
+    tk_new(&t, channel, code);
+    classified(&t, at, cat, "slow", dept);
+    assigned(&t, at + 5, "ag9", dept);
+    simple(&t, "acknowledged", at + 10, "ag9");
+    resolved(&t, at + 10 + handle_s, "fully", "ag9");
+}
+
+Test(analytics_metrics, a_handle_time_jump_raises_one_anomaly_with_its_concentration)
+{
+    char day[11], cat[24], dept[24];
+    time_t t0 = random_day(day);
+    snprintf(cat, sizeof(cat), "cat-");
+    sb_fixture_hex(cat + 4, 12);
+    snprintf(dept, sizeof(dept), "dep-");
+    sb_fixture_hex(dept + 4, 12);
+    published = json_array();
+    /* Baseline: ten tickets in the day before 10:00, each handled in 60 s. */
+    for (int h = 10; h >= 1; h--)
+        handled("web", "WB", t0 - h * 3600 + 60, cat, dept, 60);
+    const char *cp[] = {cat};
+    char *base = sb_fixture_wait(pg, "SELECT coalesce(sum(n), 0)::text FROM analytics_rollup"
+                                     " WHERE grain = 'h' AND metric = 'handle_time' AND category = $1",
+                                 1, cp, "10", 30000);
+    cr_assert_str_eq(base ? base : "(none)", "10");
+    free(base);
+    /* 10:00-10:59: ten tickets handled in 300 s each (5x), eight of them from wechat. */
+    for (int i = 0; i < 10; i++)
+        handled(i < 8 ? "wechat" : "app", i < 8 ? "WX" : "AP", t0 + 60 + i, cat, dept, 300);
+    char value[64];
+    snprintf(value, sizeof(value), "%s/slow", cat);
+    const char *p[] = {value};
+    char *msg = sb_fixture_wait(pg, "SELECT message FROM analytics_anomalies WHERE dimension = 'category'"
+                                    " AND value = $1 AND metric = 'handle_time'", 1, p, NULL, 30000);
+    cr_assert_not_null(msg, "no handle-time anomaly for %s", value);
+    cr_expect(strstr(msg, "handle time 5.0× baseline") != NULL, "%s", msg);
+    cr_expect(strstr(msg, "80 % from channel wechat") != NULL, "%s", msg);
+    free(msg);
+    /* The volume did not jump (ten an hour against one an hour is under 20): no volume anomaly. */
+    char *n = sb_fixture_value(pg, "SELECT count(*)::text FROM analytics_anomalies WHERE value = $1"
+                                   " AND metric = 'volume'", 1, p);
+    cr_expect_str_eq(n, "0");
+    free(n);
+    replay_all();
+    n = sb_fixture_value(pg, "SELECT count(*)::text FROM analytics_anomalies WHERE value = $1", 1, p);
+    cr_expect_str_eq(n, "1", "once per hour and slice, replays included");
+    free(n);
+    json_decref(published);
+}
+
 Test(analytics_metrics, targets_are_admin_editable_audited_and_validated)
 {
     char url[256];
