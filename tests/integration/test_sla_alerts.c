@@ -238,6 +238,26 @@ static pid_t sla_pid(void)
     return (pid_t)pid;
 }
 
+/* 1 once process pid has exited (gone, or a zombie its parent has not reaped yet), within 10 s:
+ * a SIGKILLed sla holds its port until then, and a new one could not listen. */
+static int wait_exited(pid_t pid)
+{
+    char path[64], stat[512];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    for (int i = 0; i < 1000; i++) {
+        FILE *f = fopen(path, "r");
+        size_t n = f ? fread(stat, 1, sizeof(stat) - 1, f) : 0;
+        if (f)
+            fclose(f);
+        stat[n] = '\0';
+        const char *paren = strrchr(stat, ')');
+        if (!f || !paren || paren[1] == '\0' || paren[2] == 'Z' || paren[2] == 'X')
+            return 1;
+        usleep(10 * 1000);
+    }
+    return 0;
+}
+
 Test(sla_alerts, killed_mid_countdown_loses_nothing_and_doubles_nothing)
 {
     if (!getenv("SB_VAR"))
@@ -247,6 +267,7 @@ Test(sla_alerts, killed_mid_countdown_loses_nothing_and_doubles_nothing)
     pid_t pid = sla_pid();
     cr_assert_gt(pid, 1, "no sla pid file");
     cr_assert_eq(kill(pid, SIGKILL), 0, "cannot kill sla");
+    cr_assert(wait_exited(pid), "the killed sla (pid %d) did not exit", (int)pid);
     char cmd[1024];
     snprintf(cmd, sizeof(cmd), "%s/deploy/local/service start sla >/dev/null 2>&1",
              SB_SOURCE_DIR);
