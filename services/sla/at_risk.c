@@ -43,7 +43,13 @@ static const char risk_candidates_sql[] =
     "        COALESCE(tm.supervisor_id, o.department_id || '-lead')"
     " FROM owed o JOIN rate r ON r.department_id = o.department_id"
     " LEFT JOIN agents a ON a.id = o.assignee LEFT JOIN teams tm ON tm.id = a.team_id"
-    " WHERE o.at_risk_at IS NULL AND o.due_at > $1::timestamptz AND r.handled >= $3::bigint";
+    " WHERE o.at_risk_at IS NULL AND o.due_at > $1::timestamptz AND r.handled >= $3::bigint"
+    " ORDER BY o.due_at, o.ticket_id";
+
+/* At most this many clocks are raised per scan, the nearest deadlines first: a peak's backlog
+ * (tens of thousands at risk at once) is announced over a few scans instead of holding the
+ * loop, and the outbox relay in it, for minutes. */
+#define RISK_MAX_PER_SCAN 500
 
 /* Marks the clocks at risk, each once: only a clock still armed by the same event and not yet
  * marked (a concurrent or repeated scan finds it marked and announces nothing). */
@@ -114,10 +120,18 @@ static char *risk_pick(sla_at_risk *r, const PGresult *res, int64_t now, int *ro
                                               PQgetvalue(res, i, R_TICKET), "source",
                                               PQgetvalue(res, i, R_SOURCE)));
         rows[(*n)++] = i;
+        if (*n == RISK_MAX_PER_SCAN)
+            break;
     }
     char *text = pick && *n ? sb_json_dump(pick) : NULL;
     json_decref(pick);
     return text;
+}
+
+/* strcmp for qsort/bsearch over an array of C strings. */
+static int risk_str_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 /* Mark and announce the picked rows in one transaction. Raised, or -1 (rolled back). */
@@ -129,19 +143,26 @@ static int risk_raise(sla_at_risk *r, const PGresult *res, const char *pick, con
     if (sb_pg_begin(r->pg) != 0)
         return -1;
     PGresult *marked = sb_pg_query(r->pg, risk_mark_sql, 2, p);
-    int rc = marked ? 0 : -1, raised = 0;
-    for (int m = 0; rc == 0 && m < PQntuples(marked); m++)
-        for (int k = 0; rc == 0 && k < n; k++) {
-            int i = rows[k];
-            if (strcmp(PQgetvalue(res, i, R_TICKET), PQgetvalue(marked, m, 0)) != 0)
-                continue;
-            long handled = strtol(PQgetvalue(res, i, R_HANDLED), NULL, 10);
-            int64_t est = sla_estimate_answer_ms(now, strtol(PQgetvalue(res, i, R_AHEAD), NULL, 10),
-                                                 handled, r->window_ms);
-            rc = risk_announce(r->pg, res, i, now, est,
-                               sla_estimate_per_hour(handled, r->window_ms));
-            raised++;
-        }
+    int nm = marked ? PQntuples(marked) : 0;
+    const char **ids = marked ? calloc((size_t)nm + 1, sizeof(*ids)) : NULL;
+    int rc = ids ? 0 : -1, raised = 0;
+    for (int m = 0; rc == 0 && m < nm; m++)
+        ids[m] = PQgetvalue(marked, m, 0);
+    if (rc == 0)
+        qsort(ids, (size_t)nm, sizeof(*ids), risk_str_cmp);
+    /* Announce what the mark really took (a concurrent scan may have taken some). */
+    for (int k = 0; rc == 0 && k < n; k++) {
+        int i = rows[k];
+        const char *ticket = PQgetvalue(res, i, R_TICKET);
+        if (!bsearch(&ticket, ids, (size_t)nm, sizeof(*ids), risk_str_cmp))
+            continue;
+        long handled = strtol(PQgetvalue(res, i, R_HANDLED), NULL, 10);
+        int64_t est = sla_estimate_answer_ms(now, strtol(PQgetvalue(res, i, R_AHEAD), NULL, 10),
+                                             handled, r->window_ms);
+        rc = risk_announce(r->pg, res, i, now, est, sla_estimate_per_hour(handled, r->window_ms));
+        raised++;
+    }
+    free(ids);
     PQclear(marked);
     if (rc != 0 || sb_pg_commit(r->pg) != 0) {
         sb_pg_rollback(r->pg);
