@@ -8,7 +8,7 @@
 #include "common/log.h"
 
 #define OUTBOX_ROUND_MAX   500
-/* Any constant, the same in every replica: whoever holds it relays. */
+/* Any constant, the same in every replica and service: whoever holds it relays one round. */
 #define OUTBOX_LOCK_KEY    "72657302"
 
 struct sb_outbox_relay {
@@ -50,6 +50,18 @@ static int relay_take_lock(sb_outbox_relay *r)
     return r->holds_lock;
 }
 
+/* Lets another relay (any service's) take the next round: the lock is held for one round
+ * only, so a relay whose loop is busy or blocked never stalls every service's outbox. */
+static void relay_release_lock(sb_outbox_relay *r)
+{
+    if (!r->holds_lock)
+        return;
+    const char *p[] = {OUTBOX_LOCK_KEY};
+    r->holds_lock = 0;
+    if (sb_pg_exec(r->pg, "SELECT pg_advisory_unlock($1::bigint)", 1, p) != 0)
+        sb_warn("outbox_lock", "cannot release the relay lock; it goes with the connection");
+}
+
 /* The round is durable (or not): mark its rows sent, or leave them for the next round. */
 static void relay_on_round_done(void *opaque, size_t failed)
 {
@@ -72,6 +84,7 @@ static void relay_on_round_done(void *opaque, size_t failed)
     }
     free(r->round_ids);
     r->round_ids = NULL;
+    relay_release_lock(r);
 }
 
 /* Publish one row as part of the round. */
@@ -108,10 +121,13 @@ static void relay_round(sb_outbox_relay *r)
                                 "SELECT id, topic, msg_key, payload::text, payload->>'type'"
                                 " FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1::int",
                                 1, p);
-    if (!res)
+    if (!res) {
+        relay_release_lock(r);
         return;
+    }
     if (PQntuples(res) == 0 || !(r->round_ids = relay_ids_literal(res))) {
         PQclear(res);
+        relay_release_lock(r);
         return;
     }
     sb_send_group *g = sb_send_group_new(r->producer, relay_on_round_done, r);
@@ -119,6 +135,7 @@ static void relay_round(sb_outbox_relay *r)
         free(r->round_ids);
         r->round_ids = NULL;
         PQclear(res);
+        relay_release_lock(r);
         return;
     }
     r->in_flight = 1;
@@ -173,9 +190,6 @@ void sb_outbox_relay_free(sb_outbox_relay *r)
     if (r->ev_kick)
         event_free(r->ev_kick);
     free(r->round_ids);
-    if (r->holds_lock) {
-        const char *p[] = {OUTBOX_LOCK_KEY};
-        sb_pg_exec(r->pg, "SELECT pg_advisory_unlock($1::bigint)", 1, p);
-    }
+    relay_release_lock(r);
     free(r);
 }

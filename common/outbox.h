@@ -19,7 +19,8 @@ int sb_outbox_add(sb_pg *pg, const char *topic, const char *key, const json_t *e
 typedef struct sb_outbox_relay sb_outbox_relay;
 
 /* Publishes unsent rows every interval_ms (and at once after sb_outbox_relay_kick). Only one
- * relay works at a time across replicas (a session advisory lock on its connection). The relay
+ * relay works at a time across replicas and services (a session advisory lock on its connection,
+ * held from a round's read until its rows are marked sent, then released for any relay). The relay
  * uses pg between transactions of its own: give it a connection nothing else holds a transaction
  * open on across loop turns (services apply each batch synchronously, so theirs qualifies). */
 sb_outbox_relay *sb_outbox_relay_new(struct event_base *base, sb_pg *pg, sb_producer *producer,
