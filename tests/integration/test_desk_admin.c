@@ -18,17 +18,12 @@ static const char *admin;
 
 static void setup(void)
 {
-    admin = sb_test_env("SB_ADMIN_TOKEN");
-    sb_test_env("SB_DESK_URL");
-    pg = sb_fixture_pg();
-    cr_assert_not_null(pg, "cannot connect to SB_PG_DSN");
+    admin = sb_test_admin_open(&pg);
 }
 
 static void teardown(void)
 {
-    if (pg)
-        PQfinish(pg);
-    pg = NULL;
+    sb_test_admin_close(&pg);
 }
 
 TestSuite(desk_admin, .init = setup, .fini = teardown, .timeout = 90);

@@ -46,3 +46,19 @@ void sb_test_unique_id(char *out, size_t len, const char *prefix)
     sb_fixture_hex(hex, 8);
     snprintf(out, len, "%s%s", prefix, hex);
 }
+
+const char *sb_test_admin_open(PGconn **pg)
+{
+    const char *admin = sb_test_env("SB_ADMIN_TOKEN");
+    sb_test_env("SB_DESK_URL");
+    *pg = sb_fixture_pg();
+    cr_assert_not_null(*pg, "cannot connect to SB_PG_DSN");
+    return admin;
+}
+
+void sb_test_admin_close(PGconn **pg)
+{
+    if (*pg)
+        PQfinish(*pg);
+    *pg = NULL;
+}
