@@ -202,12 +202,20 @@ sb_pid_alive() {
 }
 
 # Starts a program detached (own session, stdin closed, output appended to a log) and writes
-# its pid. Usage: sb_spawn PIDFILE LOGFILE PROGRAM [ARGS...]
+# its pid once the child has left this shell for the program. Until its exec the child is a
+# copy of this shell, whose command line does not name the program, so sb_pid_alive would call
+# a healthy start "exited" (seen on a loaded CI box). Usage: sb_spawn PIDFILE LOGFILE PROGRAM [ARGS...]
 sb_spawn() {
-  local pidfile="$1" log="$2"
+  local pidfile="$1" log="$2" pid self i
   shift 2
   setsid "$@" </dev/null >>"$log" 2>&1 9>&- &
-  echo "$!" >"$pidfile"
+  pid=$!
+  self="$(tr '\0' ' ' <"/proc/$$/cmdline" 2>/dev/null)" || self=""
+  for ((i = 0; i < 500; i++)); do
+    [ "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" = "$self" ] || break
+    sleep 0.01
+  done
+  echo "$pid" >"$pidfile"
 }
 
 # Stops the processes of the given pid files: SIGTERM, up to 10 s, then SIGKILL; removes the

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "replica.h"
 #include "schema.h"
 
 /* How the run's messages ended up in PostgreSQL. */
@@ -225,21 +226,12 @@ Test(e2e, thousand_messages_from_every_channel_become_dispatched_tickets, .timeo
     unlink(out);
 }
 
-/* SIGKILL the service through its pid file, then bring it back with deploy/local/service. */
+/* SIGKILL the service, wait for it to exit, then bring it back with deploy/local/service. */
 static void kill_and_restart(const char *service)
 {
-    const char *var = env_or_skip("SB_VAR");
-    char path[512], cmd[1024];
-    snprintf(path, sizeof(path), "%s/run/%s.pid", var, service);
-    FILE *f = fopen(path, "r");
-    cr_assert(f, "no pid file %s", path);
-    long pid = 0;
-    cr_assert(fscanf(f, "%ld", &pid) == 1 && pid > 1);
-    fclose(f);
-    cr_assert(kill((pid_t)pid, SIGKILL) == 0, "kill %ld: %s", pid, strerror(errno));
-    sleep(1);
-    snprintf(cmd, sizeof(cmd), "%s/deploy/local/service start %s >/dev/null", SB_SOURCE_DIR, service);
-    cr_assert(system(cmd) == 0, "could not restart %s", service);
+    env_or_skip("SB_VAR");
+    cr_assert_eq(sb_test_stack_kill(service), 0, "could not kill -9 %s", service);
+    cr_assert_eq(sb_test_stack_service("start", service), 0, "could not restart %s", service);
 }
 
 Test(e2e, classify_killed_mid_stream_loses_and_doubles_nothing, .timeout = 300)

@@ -28,6 +28,9 @@ static void alerts_setup(void)
         cr_skip_test("SB_PG_DSN or SB_KAFKA_BROKERS unset: the stack is not running");
     pg = sb_fixture_pg();
     cr_assert_not_null(pg, "cannot connect to SB_PG_DSN");
+    /* The stack's sla runs (a no-op unless a failed test left it down, so one failure does
+     * not fail every test after it). */
+    cr_assert_eq(sb_test_stack_service("start", "sla"), 0, "the stack's sla does not start");
 }
 
 static void alerts_teardown(void)
@@ -224,54 +227,14 @@ Test(sla_alerts, breached_ticket_is_urged_every_hour_up_to_the_cap)
     cr_assert_eq(events_of(&t, "urged", "3"), 3, "no reminder past the cap");
 }
 
-/* The pid of the running sb-sla (from the stack's pid file), or -1. */
-static pid_t sla_pid(void)
-{
-    char path[512];
-    snprintf(path, sizeof(path), "%s/run/sla.pid", getenv("SB_VAR") ? getenv("SB_VAR") : ".");
-    FILE *f = fopen(path, "r");
-    long pid = -1;
-    if (f && fscanf(f, "%ld", &pid) != 1)
-        pid = -1;
-    if (f)
-        fclose(f);
-    return (pid_t)pid;
-}
-
-/* 1 once process pid has exited (gone, or a zombie its parent has not reaped yet), within 10 s:
- * a SIGKILLed sla holds its port until then, and a new one could not listen. */
-static int wait_exited(pid_t pid)
-{
-    char path[64], stat[512];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    for (int i = 0; i < 1000; i++) {
-        FILE *f = fopen(path, "r");
-        size_t n = f ? fread(stat, 1, sizeof(stat) - 1, f) : 0;
-        if (f)
-            fclose(f);
-        stat[n] = '\0';
-        const char *paren = strrchr(stat, ')');
-        if (!f || !paren || paren[1] == '\0' || paren[2] == 'Z' || paren[2] == 'X')
-            return 1;
-        usleep(10 * 1000);
-    }
-    return 0;
-}
-
 Test(sla_alerts, killed_mid_countdown_loses_nothing_and_doubles_nothing)
 {
     if (!getenv("SB_VAR"))
         cr_skip_test("SB_VAR unset: cannot find sla's pid file");
     ticket t = make_due_ticket(8000);
     cr_assert_eq(events_of(&t, "sla_warning", "1"), 1);
-    pid_t pid = sla_pid();
-    cr_assert_gt(pid, 1, "no sla pid file");
-    cr_assert_eq(kill(pid, SIGKILL), 0, "cannot kill sla");
-    cr_assert(wait_exited(pid), "the killed sla (pid %d) did not exit", (int)pid);
-    char cmd[1024];
-    snprintf(cmd, sizeof(cmd), "%s/deploy/local/service start sla >/dev/null 2>&1",
-             SB_SOURCE_DIR);
-    cr_assert_eq(system(cmd), 0, "could not start sla again");
+    cr_assert_eq(sb_test_stack_kill("sla"), 0, "cannot kill -9 the stack's sla");
+    cr_assert_eq(sb_test_stack_service("start", "sla"), 0, "could not start sla again");
     /* The deadline passed during or after the restart: breached once, warned only once. */
     assert_warned_and_breached_once(&t);
 }

@@ -12,6 +12,7 @@
 #include "common/clock.h"
 #include "common/ids.h"
 #include "fixture.h"
+#include "replica.h"
 #include "schema.h"
 
 /* How long a test waits for sla (a rebalance after a restart takes ~6 s). */
@@ -312,13 +313,11 @@ Test(sla_escalation, replayed_assignment_neither_rearms_nor_fires_twice)
 Test(sla_escalation, armed_before_a_restart_fires_once_after_it)
 {
     ticket t = make_ticket();
-    char assigned[37], cmd[1024];
+    char assigned[37];
     sb_fixture_uuid(assigned);
     publish_assigned(assigned, &t, 9000);
     cr_assert(ack_state_is(&t, "armed"));
-    snprintf(cmd, sizeof(cmd), "%s/deploy/local/service restart sla >/dev/null 2>&1",
-             SB_SOURCE_DIR);
-    cr_assert_eq(system(cmd), 0, "could not restart sla");
+    cr_assert_eq(sb_test_stack_service("restart", "sla"), 0, "could not restart sla");
     /* Nothing fired while it was down; the new process found the timer in sla_timers. */
     assert_escalated_once(&t, assigned);
 }

@@ -13,6 +13,7 @@
 #include "common/ids.h"
 #include "fixture.h"
 #include "http_client.h"
+#include "replica.h"
 #include "survey_common.h"
 
 static PGconn     *pg;
@@ -295,10 +296,7 @@ Test(survey_loop, dissatisfied_reopens_for_the_team_supervisor_then_a_follow_up_
 /* Restarts sb-survey and waits until it answers again. */
 static void restart_survey(void)
 {
-    char cmd[1024];
-    snprintf(cmd, sizeof(cmd), "%s/deploy/local/service restart survey >/dev/null 2>&1",
-             SB_SOURCE_DIR);
-    cr_assert_eq(system(cmd), 0, "could not restart survey");
+    cr_assert_eq(sb_test_stack_service("restart", "survey"), 0, "could not restart survey");
 }
 
 #define RESTART_SURVEYS 6

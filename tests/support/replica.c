@@ -2,6 +2,7 @@
 #include "replica.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -119,4 +120,67 @@ void sb_test_replica_stop(sb_test_replica *r, int hard)
         waitpid(r->pid, NULL, 0);
     }
     r->pid = -1;
+}
+
+int sb_test_stack_service(const char *action, const char *name)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd), "%s/deploy/local/service %s %s >/dev/null", SB_SOURCE_DIR, action,
+             name);
+    int rc = system(cmd);
+    if (rc != 0)
+        fprintf(stderr, "replica: '%s' failed (status %d)\n", cmd, rc);
+    return rc == 0 ? 0 : -1;
+}
+
+/* The pid in the stack's pid file of name, or -1. */
+static pid_t stack_pid(const char *name)
+{
+    const char *var = getenv("SB_VAR");
+    char path[512];
+    snprintf(path, sizeof(path), "%s/run/%s.pid", var && *var ? var : ".", name);
+    FILE *f = fopen(path, "r");
+    long pid = -1;
+    if (f && fscanf(f, "%ld", &pid) != 1)
+        pid = -1;
+    if (f)
+        fclose(f);
+    return pid > 1 ? (pid_t)pid : -1;
+}
+
+/* 1 once pid is gone or a zombie (its sockets are closed by then), within 10 s. */
+static int stack_wait_exited(pid_t pid)
+{
+    char path[64], stat[512];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    for (int i = 0; i < 1000; i++) {
+        FILE *f = fopen(path, "r");
+        size_t n = f ? fread(stat, 1, sizeof(stat) - 1, f) : 0;
+        if (f)
+            fclose(f);
+        stat[n] = '\0';
+        const char *paren = strrchr(stat, ')');
+        if (!f || !paren || paren[1] == '\0' || paren[2] == 'Z' || paren[2] == 'X')
+            return 1;
+        usleep(10 * 1000);
+    }
+    return 0;
+}
+
+int sb_test_stack_kill(const char *name)
+{
+    pid_t pid = stack_pid(name);
+    if (pid < 0) {
+        fprintf(stderr, "replica: no pid file for the stack's %s\n", name);
+        return -1;
+    }
+    if (kill(pid, SIGKILL) != 0) {
+        fprintf(stderr, "replica: kill -9 %s (pid %d): %s\n", name, (int)pid, strerror(errno));
+        return -1;
+    }
+    if (!stack_wait_exited(pid)) {
+        fprintf(stderr, "replica: the killed %s (pid %d) did not exit\n", name, (int)pid);
+        return -1;
+    }
+    return 0;
 }

@@ -29,4 +29,12 @@ void sb_test_replica_stop(sb_test_replica *r, int hard);
 /* The value of an unlabelled counter in the /metrics of base_url ("http://host:port"), or -1. */
 long sb_test_metric(const char *base_url, const char *name);
 
+/* Runs deploy/local/service <action> <name> on the stack (start, stop, restart; start is a
+ * no-op while it runs). Its progress is dropped, its errors (the log tail of a service that
+ * would not start) reach stderr, which ctest shows. 0 or -1. */
+int  sb_test_stack_service(const char *action, const char *name);
+/* SIGKILLs the stack's <name> (from $SB_VAR/run/<name>.pid) and waits up to 10 s until it has
+ * exited. 0, or -1 with the reason on stderr. */
+int  sb_test_stack_kill(const char *name);
+
 #endif
