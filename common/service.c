@@ -2,6 +2,7 @@
 #include "common/service.h"
 
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
@@ -64,6 +65,9 @@ int sb_service_init(sb_service *s, const char *name, const char *default_http_ad
         sb_error("startup", "cannot create the event loop");
         return -1;
     }
+    /* Each service's connections name it in pg_stat_activity (libpq reads PGAPPNAME), so a
+     * slow query or a busy backend says whose it is. */
+    setenv("PGAPPNAME", s->cfg.service, 0);
     if ((flags & SB_SVC_PG) && service_open_pg(s) != 0)
         return -1;
     if (flags & SB_SVC_PRODUCER) {

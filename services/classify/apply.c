@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/clock.h"
 #include "common/json.h"
@@ -12,6 +13,16 @@
 #include "common/utf8.h"
 
 #define CLASSIFY_SUBJECT_MAX 120
+
+/* Adds the time since *t to the stage's counter and restarts *t. */
+static void stage_lap(classify_ctx *cx, classify_stage stage, struct timespec *t)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int64_t us = (int64_t)(now.tv_sec - t->tv_sec) * 1000000 + (now.tv_nsec - t->tv_nsec) / 1000;
+    sb_counter_add(cx->c_stage_us[stage], us > 0 ? (uint64_t)us : 0);
+    *t = now;
+}
 
 /* 1 when the item is applied now and opens a ticket (rather than joining one). */
 static int opens_ticket(const classify_item *it)
@@ -359,8 +370,49 @@ static int load_replayed(sb_pg *pg, const classify_item *items, size_t n, json_t
     return rc;
 }
 
+/* Customers, threads, numbers, decisions and rows of the batch's new items; events to out. */
+static int apply_new(classify_ctx *cx, classify_item *items, size_t n, json_t *out,
+                     struct timespec *t)
+{
+    int rc = upsert_customers(cx->pg, items, n);
+    if (rc == 0)
+        rc = store_contacts(cx->pg, items, n);
+    stage_lap(cx, CLASSIFY_ST_CUSTOMERS, t);
+    if (rc == 0)
+        rc = classify_thread(cx, items, n);
+    stage_lap(cx, CLASSIFY_ST_THREAD, t);
+    if (rc == 0)
+        rc = number_tickets(cx->pg, items, n);
+    classify_thread_numbers(items, n);
+    stage_lap(cx, CLASSIFY_ST_NUMBER, t);
+    int64_t now = sb_clock_now_ms();
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (opens_ticket(&items[i])) {
+            classify_decide(cx, &items[i]);
+            build_events(&items[i], now, out);
+        } else if (items[i].is_new) {
+            build_appended(&items[i], now, out);
+        }
+    }
+    stage_lap(cx, CLASSIFY_ST_DECIDE, t);
+    if (rc == 0)
+        rc = insert_tickets(cx->pg, items, n);
+    stage_lap(cx, CLASSIFY_ST_TICKETS, t);
+    if (rc == 0)
+        rc = link_orders_and_touch(cx->pg, items, n);
+    stage_lap(cx, CLASSIFY_ST_ORDERS, t);
+    if (rc == 0)
+        rc = suggest_articles(cx, items, n);
+    stage_lap(cx, CLASSIFY_ST_SUGGEST, t);
+    if (rc == 0)
+        rc = sb_ticket_events_store(cx->pg, out);
+    stage_lap(cx, CLASSIFY_ST_EVENTS, t);
+    return rc;
+}
+
 /* Everything inside the transaction; -1 makes the caller roll back. */
-static int apply_in_tx(classify_ctx *cx, classify_item *items, size_t n, json_t *out)
+static int apply_in_tx(classify_ctx *cx, classify_item *items, size_t n, json_t *out,
+                       struct timespec *t)
 {
     const char **ids = malloc(n * sizeof(char *));
     unsigned char *is_new = malloc(n);
@@ -373,36 +425,14 @@ static int apply_in_tx(classify_ctx *cx, classify_item *items, size_t n, json_t 
         items[i].is_new = is_new[i];
     free(ids);
     free(is_new);
+    stage_lap(cx, CLASSIFY_ST_CLAIM, t);
     int rc = fresh < 0 ? -1 : 0;
-    if (rc == 0 && fresh > 0) {
-        rc = upsert_customers(cx->pg, items, n);
-        if (rc == 0)
-            rc = store_contacts(cx->pg, items, n);
-        if (rc == 0)
-            rc = classify_thread(cx, items, n);
-        if (rc == 0)
-            rc = number_tickets(cx->pg, items, n);
-        classify_thread_numbers(items, n);
-        int64_t now = sb_clock_now_ms();
-        for (size_t i = 0; i < n && rc == 0; i++) {
-            if (opens_ticket(&items[i])) {
-                classify_decide(cx, &items[i]);
-                build_events(&items[i], now, out);
-            } else if (items[i].is_new) {
-                build_appended(&items[i], now, out);
-            }
-        }
-        if (rc == 0)
-            rc = insert_tickets(cx->pg, items, n);
-        if (rc == 0)
-            rc = link_orders_and_touch(cx->pg, items, n);
-        if (rc == 0)
-            rc = suggest_articles(cx, items, n);
-        if (rc == 0)
-            rc = sb_ticket_events_store(cx->pg, out);
-    }
-    if (rc == 0 && (size_t)fresh < n)
+    if (rc == 0 && fresh > 0)
+        rc = apply_new(cx, items, n, out, t);
+    if (rc == 0 && (size_t)fresh < n) {
         rc = load_replayed(cx->pg, items, n, out);
+        stage_lap(cx, CLASSIFY_ST_REPLAY, t);
+    }
     return rc;
 }
 
@@ -410,12 +440,15 @@ int classify_apply(classify_ctx *cx, classify_item *items, size_t n, json_t *out
 {
     if (n == 0)
         return 0;
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
     if (sb_pg_ensure(cx->pg) != 0 || sb_pg_begin(cx->pg) != 0)
         return -1;
-    if (apply_in_tx(cx, items, n, out) != 0 || sb_pg_commit(cx->pg) != 0) {
+    if (apply_in_tx(cx, items, n, out, &t) != 0 || sb_pg_commit(cx->pg) != 0) {
         sb_pg_rollback(cx->pg);
         json_array_clear(out);
         return -1;
     }
+    stage_lap(cx, CLASSIFY_ST_COMMIT, &t);
     return 0;
 }

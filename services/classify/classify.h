@@ -52,6 +52,14 @@ typedef struct classify_item {
     sb_nb_prediction prediction;
 } classify_item;
 
+/* The parts of a batch's work, timed separately (classify_stage_us_total{stage=...}) so the
+ * part that limits the peak is visible in /metrics. */
+typedef enum classify_stage {
+    CLASSIFY_ST_CLAIM, CLASSIFY_ST_CUSTOMERS, CLASSIFY_ST_THREAD, CLASSIFY_ST_NUMBER,
+    CLASSIFY_ST_DECIDE, CLASSIFY_ST_TICKETS, CLASSIFY_ST_ORDERS, CLASSIFY_ST_SUGGEST,
+    CLASSIFY_ST_EVENTS, CLASSIFY_ST_REPLAY, CLASSIFY_ST_COMMIT, CLASSIFY_ST_COUNT
+} classify_stage;
+
 typedef struct classify_ctx {
     sb_pg         *pg;
     sb_producer   *producer;
@@ -67,6 +75,7 @@ typedef struct classify_ctx {
     unsigned char  seal_key[32];
     sb_counter    *c_tickets, *c_replays, *c_deadletters;
     sb_histogram  *h_apply_ms;       /* the PostgreSQL transaction alone */
+    sb_counter    *c_stage_us[CLASSIFY_ST_COUNT];
 } classify_ctx;
 
 /* decide.c: rules, hints, classifier or triage for an item that opens a ticket; fills

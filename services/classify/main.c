@@ -1,4 +1,5 @@
 /* main.c - classify: inbound messages become customers, numbered and classified tickets. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,6 +87,16 @@ static int classify_ctx_init(classify_ctx *cx, sb_service *s)
     cx->h_apply_ms = sb_metrics_histogram(s->metrics, "classify_apply_ms",
                                           "Batch decode + PostgreSQL transaction, ms", NULL,
                                           sb_metrics_latency_ms, 12);
+    static const char *const stages[CLASSIFY_ST_COUNT] = {
+        "claim", "customers", "thread", "number", "decide", "tickets", "orders", "suggest",
+        "events", "replay", "commit"};
+    for (int i = 0; i < CLASSIFY_ST_COUNT; i++) {
+        char label[48];
+        snprintf(label, sizeof(label), "stage=\"%s\"", stages[i]);
+        cx->c_stage_us[i] = sb_metrics_counter(s->metrics, "classify_stage_us",
+                                               "Time spent in each part of the batches, us",
+                                               label);
+    }
     return classify_decide_init(cx, s->base);
 }
 
