@@ -80,11 +80,22 @@ typedef struct dispatch_fifo {
     size_t           head, len, cap;         /* live entries are items[head .. head+len) */
 } dispatch_fifo;
 
+/* Which tickets a queue holds, by a 64-bit hash of the id (open addressing, counted): a
+ * ticket that is not queued, the common case for every new one, is known so without a scan of
+ * a queue that a peak grows to tens of thousands. */
+typedef struct dispatch_queue_index {
+    uint64_t *keys;                          /* 0 empty, 1 deleted, else a hash */
+    uint32_t *counts;
+    size_t    cap, used, live;               /* used counts deleted slots too */
+    int       broken;                        /* an allocation failed: proves nothing until rebuilt */
+} dispatch_queue_index;
+
 /* A department this replica owns: its queue, by priority then age. */
 typedef struct dispatch_dept {
     char          id[DISPATCH_ID_MAX];
     int32_t       partition;                 /* of sb.dispatch.v1 its commands come from */
     dispatch_fifo fifo[3];
+    dispatch_queue_index index;
 } dispatch_dept;
 
 /* Partitions of sb.dispatch.v1 this replica was assigned, each with its fencing epoch. */
@@ -180,6 +191,8 @@ int              queue_take_placeable(dispatch_dept *d, dispatch_roster *r, disp
                                       dispatch_agent **agent);
 /* Remove ticket id if it waits here. */
 void             queue_remove(dispatch_dept *d, const char *ticket_id);
+/* 0 when ticket_id is surely not queued in d; 1 when it may be (then queue_remove scans). */
+int              queue_may_hold(const dispatch_dept *d, const char *ticket_id);
 size_t           queue_length(const dispatch_dept *d);
 void             queue_free(dispatch_dept *d);
 /* Rebuild the department's queue from PostgreSQL: its unassigned classified tickets. 0 or -1. */
