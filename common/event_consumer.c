@@ -264,7 +264,8 @@ sb_event_consumer *sb_event_consumer_new(sb_service *s, const char *name,
     ec->ctx = ctx;
     evc_metrics(ec, s->metrics);
     ec->consumer = sb_consumer_new(s->base, s->cfg.kafka_brokers, name, topics, ntopics,
-                                   EVC_MAX_BATCH, evc_on_batch, ec, s->metrics, err);
+                                   ops->max_batch ? ops->max_batch : EVC_MAX_BATCH,
+                                   evc_on_batch, ec, s->metrics, err);
     if (!ec->consumer) {
         free(ec);
         return NULL;

@@ -34,6 +34,10 @@ typedef struct sb_event_consumer_ops {
     int (*apply)(void *ctx, sb_pg *pg, const char *records_json, size_t n);
     /* Optional: the transaction the last apply ran in has committed (update metrics here). */
     void (*committed)(void *ctx);
+    /* Optional: the most events one batch takes (0: 500). A consumer whose batch costs a fixed
+     * few statements, whatever its size, and that may lag, does less work per event in bigger
+     * batches; one with timers on the same loop wants them short. */
+    size_t max_batch;
 } sb_event_consumer_ops;
 
 typedef struct sb_event_consumer sb_event_consumer;

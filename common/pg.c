@@ -16,9 +16,11 @@
 #define SB_MIGRATE_LOCK_KEY "72657301"
 
 struct sb_pg {
-    PGconn *conn;
-    char   *dsn;
-    char    last_state[6];   /* SQLSTATE of the last failure */
+    PGconn          *conn;
+    char            *dsn;
+    char             last_state[6];   /* SQLSTATE of the last failure */
+    sb_pg_connect_fn on_connect;      /* per-session set-up, again after a reconnect */
+    void            *on_connect_ctx;
 };
 
 /* Sleep for ms milliseconds (startup backoff only; never on the hot path). */
@@ -86,7 +88,17 @@ int sb_pg_ensure(sb_pg *pg)
         return -1;
     }
     PQsetNoticeProcessor(pg->conn, pg_notice_quiet, NULL);
+    if (pg->on_connect)
+        pg->on_connect(pg, pg->on_connect_ctx);
     return 0;
+}
+
+void sb_pg_on_connect(sb_pg *pg, sb_pg_connect_fn fn, void *ctx)
+{
+    pg->on_connect = fn;
+    pg->on_connect_ctx = ctx;
+    if (fn && PQstatus(pg->conn) == CONNECTION_OK)
+        fn(pg, ctx);
 }
 
 /* Log a failed statement with its SQLSTATE and the first line of the SQL. */

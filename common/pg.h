@@ -15,6 +15,10 @@ void    sb_pg_free(sb_pg *pg);
 PGconn *sb_pg_conn(sb_pg *pg);
 /* Reconnects when the connection is bad; 0 when usable. */
 int     sb_pg_ensure(sb_pg *pg);
+/* Calls fn(pg, ctx) now and after every reconnect: for per-session settings a new backend
+ * must get again. One hook per connection; a later call replaces it. */
+typedef void (*sb_pg_connect_fn)(sb_pg *pg, void *ctx);
+void    sb_pg_on_connect(sb_pg *pg, sb_pg_connect_fn fn, void *ctx);
 
 /* Parameterised statement (text parameters, NULL = SQL NULL). Returns the result when it is
  * PGRES_COMMAND_OK or PGRES_TUPLES_OK (caller PQclear()s), else logs, PQclears and returns NULL. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/priority.h"
 
 #define SB_HTTP_MAX_BODY (1024 * 1024)
 #define SB_PRODUCER_MAX_QUEUED 200000
@@ -90,6 +91,19 @@ int sb_service_init(sb_service *s, const char *name, const char *default_http_ad
     s->sig_term = evsignal_new(s->base, SIGTERM, service_on_signal, s);
     event_add(s->sig_int, NULL);
     event_add(s->sig_term, NULL);
+    return 0;
+}
+
+int sb_service_background(sb_service *s, int default_nice)
+{
+    int nice;
+    if (sb_priority_config(default_nice, &nice) != 0)
+        return -1;
+    if (nice == 0)
+        return 0;
+    sb_priority_lower_self(nice);   /* best effort: failures are logged */
+    sb_priority_lower_backend(s->pg, nice);
+    sb_info("priority", "%s runs in the background at nice %d", s->cfg.service, nice);
     return 0;
 }
 

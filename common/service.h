@@ -29,6 +29,10 @@ typedef struct sb_service {
 /* 0, or -1 after logging what failed (the caller returns a non-zero exit code). */
 int  sb_service_init(sb_service *s, const char *name, const char *default_http_addr,
                      unsigned flags);
+/* For a service off the critical path (common/priority.h): its threads and its PostgreSQL
+ * backend run at SB_CPU_NICE, default default_nice, so at a peak they yield the cores to
+ * classify and dispatch. 0, or -1 when SB_CPU_NICE is malformed (logged). */
+int  sb_service_background(sb_service *s, int default_nice);
 /* Runs the loop until SIGINT/SIGTERM. */
 int  sb_service_run(sb_service *s);
 /* For consumers: joins group on topics, runs the loop until SIGINT/SIGTERM, lets the batch in

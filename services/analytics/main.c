@@ -12,7 +12,9 @@
 int main(void)
 {
     sb_service s;
+    /* Reports may lag a peak by seconds; tickets may not wait for reports. */
     if (sb_service_init(&s, "analytics", "127.0.0.1:8083", SB_SVC_PG | SB_SVC_PRODUCER) != 0 ||
+        sb_service_background(&s, 10) != 0 ||
         sb_auth_seed_admin_from_env(s.pg) != 0 || analytics_report_routes(&s) != 0 ||
         analytics_dashboard_routes(&s) != 0) {
         sb_service_close(&s);

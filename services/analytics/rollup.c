@@ -512,4 +512,8 @@ const sb_event_consumer_ops analytics_rollup_ops = {
     .record = analytics_record,
     .apply = analytics_apply,
     .committed = analytics_committed,
+    /* A peak's opened, classified and assigned of one ticket then mostly share a batch: its
+     * facts row is written once, and the roll-up rows of a minute are summed before they are
+     * written, instead of three times over. */
+    .max_batch = 2000,
 };

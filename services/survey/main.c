@@ -36,8 +36,9 @@ int main(void)
 {
     sb_service s;
     survey_config cfg;
+    /* Surveys go out minutes after a resolution: a peak's seconds of lag are harmless. */
     if (sb_service_init(&s, "survey", "127.0.0.1:8082", SB_SVC_PG | SB_SVC_PRODUCER) != 0 ||
-        survey_config_load(&cfg, &s.cfg) != 0) {
+        sb_service_background(&s, 10) != 0 || survey_config_load(&cfg, &s.cfg) != 0) {
         sb_service_close(&s);
         return 1;
     }
