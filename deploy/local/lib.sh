@@ -533,6 +533,18 @@ sb_service_pid() {
   sb_pid_alive "$SB_RUN/$1.pid" "sb-$1"
 }
 
+# Waits up to 10 s for port $2 of service $1 to be free. A killed service's listening socket
+# lives until its last thread has exited, a moment after its main thread is a zombie; a new
+# one started before could not listen. Dies naming the port when something keeps it.
+sb_wait_port_free() {
+  local i
+  for ((i = 0; i < 100; i++)); do
+    sb_port_busy "$2" || return 0
+    sleep 0.1
+  done
+  sb_die "port $2 of $1 is still in use by another program (ss -tlnp 'sport = :$2' shows which)"
+}
+
 # Starts service $1 in the background with local.env's environment, unless it already runs.
 sb_service_start() {
   local name="$1" bin port
@@ -544,6 +556,7 @@ sb_service_start() {
   [ -f "$SB_ENV_FILE" ] || sb_die "$SB_ENV_FILE missing (run deploy/local/up)"
   port="$(sb_service_port "$name")"
   [ -n "$port" ] || sb_die "no port for $name in $SB_ENV_FILE (run deploy/local/up)"
+  sb_wait_port_free "$name" "$port"
   # shellcheck disable=SC1090 # local.env is written by up
   (
     set -a

@@ -2,6 +2,7 @@
 #include "replica.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -148,19 +149,45 @@ static pid_t stack_pid(const char *name)
     return pid > 1 ? (pid_t)pid : -1;
 }
 
-/* 1 once pid is gone or a zombie (its sockets are closed by then), within 10 s. */
+/* 1 when the thread whose stat file is path is gone or dead (zombie). */
+static int thread_dead(const char *path)
+{
+    char stat[512];
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 1;
+    size_t n = fread(stat, 1, sizeof(stat) - 1, f);
+    fclose(f);
+    stat[n] = '\0';
+    const char *paren = strrchr(stat, ')');
+    return !paren || paren[1] == '\0' || paren[2] == 'Z' || paren[2] == 'X';
+}
+
+/* 1 when every thread of pid is gone or dead: only then are its sockets closed (its files
+ * are shared by its threads, and a zombie main thread may still have live ones). */
+static int all_threads_dead(pid_t pid)
+{
+    char dir[64], path[384];
+    snprintf(dir, sizeof(dir), "/proc/%d/task", (int)pid);
+    DIR *d = opendir(dir);
+    if (!d)
+        return 1;
+    int dead = 1;
+    struct dirent *e;
+    while (dead && (e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.') {
+            snprintf(path, sizeof(path), "%s/%s/stat", dir, e->d_name);
+            dead = thread_dead(path);
+        }
+    closedir(d);
+    return dead;
+}
+
+/* 1 once every thread of pid has exited, within 10 s. */
 static int stack_wait_exited(pid_t pid)
 {
-    char path[64], stat[512];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
     for (int i = 0; i < 1000; i++) {
-        FILE *f = fopen(path, "r");
-        size_t n = f ? fread(stat, 1, sizeof(stat) - 1, f) : 0;
-        if (f)
-            fclose(f);
-        stat[n] = '\0';
-        const char *paren = strrchr(stat, ')');
-        if (!f || !paren || paren[1] == '\0' || paren[2] == 'Z' || paren[2] == 'X')
+        if (all_threads_dead(pid))
             return 1;
         usleep(10 * 1000);
     }
