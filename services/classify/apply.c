@@ -370,23 +370,33 @@ static int load_replayed(sb_pg *pg, const classify_item *items, size_t n, json_t
     return rc;
 }
 
-/* Customers, threads, numbers, decisions and rows of the batch's new items; events to out. */
-static int apply_new(classify_ctx *cx, classify_item *items, size_t n, json_t *out,
-                     struct timespec *t)
+/* The steps of a batch's new items, one signature each so they run from a table. */
+static int step_customers(classify_ctx *cx, classify_item *items, size_t n, json_t *out)
 {
+    (void)out;
     int rc = upsert_customers(cx->pg, items, n);
-    if (rc == 0)
-        rc = store_contacts(cx->pg, items, n);
-    stage_lap(cx, CLASSIFY_ST_CUSTOMERS, t);
-    if (rc == 0)
-        rc = classify_thread(cx, items, n);
-    stage_lap(cx, CLASSIFY_ST_THREAD, t);
-    if (rc == 0)
-        rc = number_tickets(cx->pg, items, n);
+    return rc == 0 ? store_contacts(cx->pg, items, n) : rc;
+}
+
+static int step_thread(classify_ctx *cx, classify_item *items, size_t n, json_t *out)
+{
+    (void)out;
+    return classify_thread(cx, items, n);
+}
+
+static int step_number(classify_ctx *cx, classify_item *items, size_t n, json_t *out)
+{
+    (void)out;
+    int rc = number_tickets(cx->pg, items, n);
     classify_thread_numbers(items, n);
-    stage_lap(cx, CLASSIFY_ST_NUMBER, t);
+    return rc;
+}
+
+/* Decide every opener and build the events of every new item. */
+static int step_decide(classify_ctx *cx, classify_item *items, size_t n, json_t *out)
+{
     int64_t now = sb_clock_now_ms();
-    for (size_t i = 0; i < n && rc == 0; i++) {
+    for (size_t i = 0; i < n; i++) {
         if (opens_ticket(&items[i])) {
             classify_decide(cx, &items[i]);
             build_events(&items[i], now, out);
@@ -394,20 +404,54 @@ static int apply_new(classify_ctx *cx, classify_item *items, size_t n, json_t *o
             build_appended(&items[i], now, out);
         }
     }
-    stage_lap(cx, CLASSIFY_ST_DECIDE, t);
-    if (rc == 0)
-        rc = insert_tickets(cx->pg, items, n);
-    stage_lap(cx, CLASSIFY_ST_TICKETS, t);
-    if (rc == 0)
-        rc = link_orders_and_touch(cx->pg, items, n);
-    stage_lap(cx, CLASSIFY_ST_ORDERS, t);
-    if (rc == 0)
-        rc = suggest_articles(cx, items, n);
-    stage_lap(cx, CLASSIFY_ST_SUGGEST, t);
-    if (rc == 0)
-        rc = sb_ticket_events_store(cx->pg, out);
-    stage_lap(cx, CLASSIFY_ST_EVENTS, t);
-    return rc;
+    return 0;
+}
+
+static int step_tickets(classify_ctx *cx, classify_item *items, size_t n, json_t *out)
+{
+    (void)out;
+    return insert_tickets(cx->pg, items, n);
+}
+
+static int step_orders(classify_ctx *cx, classify_item *items, size_t n, json_t *out)
+{
+    (void)out;
+    return link_orders_and_touch(cx->pg, items, n);
+}
+
+static int step_suggest(classify_ctx *cx, classify_item *items, size_t n, json_t *out)
+{
+    (void)out;
+    return suggest_articles(cx, items, n);
+}
+
+static int step_events(classify_ctx *cx, classify_item *items, size_t n, json_t *out)
+{
+    (void)items;
+    (void)n;
+    return sb_ticket_events_store(cx->pg, out);
+}
+
+/* Customers, threads, numbers, decisions and rows of the batch's new items, in this order,
+ * each timed as its stage; events to out. Stops at the first failure. */
+static int apply_new(classify_ctx *cx, classify_item *items, size_t n, json_t *out,
+                     struct timespec *t)
+{
+    static const struct {
+        classify_stage stage;
+        int (*run)(classify_ctx *, classify_item *, size_t, json_t *);
+    } steps[] = {
+        {CLASSIFY_ST_CUSTOMERS, step_customers}, {CLASSIFY_ST_THREAD, step_thread},
+        {CLASSIFY_ST_NUMBER, step_number},       {CLASSIFY_ST_DECIDE, step_decide},
+        {CLASSIFY_ST_TICKETS, step_tickets},     {CLASSIFY_ST_ORDERS, step_orders},
+        {CLASSIFY_ST_SUGGEST, step_suggest},     {CLASSIFY_ST_EVENTS, step_events},
+    };
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        if (steps[i].run(cx, items, n, out) != 0)
+            return -1;
+        stage_lap(cx, steps[i].stage, t);
+    }
+    return 0;
 }
 
 /* Everything inside the transaction; -1 makes the caller roll back. */

@@ -7,6 +7,7 @@
 
 #include "common/pg.h"
 #include "common/priority.h"
+#include "replica.h"
 
 /* The nice value of process pid (field 19 of /proc/pid/stat), or -100 when unreadable. */
 static int nice_of(long pid)
@@ -38,22 +39,14 @@ static long backend_of(sb_pg *pg)
     return pid;
 }
 
-/* The pid in the stack's pid file of service name, or skip. */
+/* The pid of the stack's service name, or skip. */
 static long service_pid(const char *name)
 {
-    const char *var = getenv("SB_VAR");
-    if (!var)
+    if (!getenv("SB_VAR"))
         cr_skip_test("SB_VAR unset: run through tests/run");
-    char path[512];
-    snprintf(path, sizeof(path), "%s/run/%s.pid", var, name);
-    FILE *f = fopen(path, "r");
-    long pid = -1;
-    if (f && fscanf(f, "%ld", &pid) != 1)
-        pid = -1;
-    if (f)
-        fclose(f);
-    cr_assert_gt(pid, 1, "no pid file %s", path);
-    return pid;
+    pid_t pid = sb_test_stack_pid(name);
+    cr_assert_gt(pid, 1, "no pid file for %s", name);
+    return (long)pid;
 }
 
 /* The nice value of the first backend whose application_name is app, or -100. */

@@ -134,8 +134,7 @@ int sb_test_stack_service(const char *action, const char *name)
     return rc == 0 ? 0 : -1;
 }
 
-/* The pid in the stack's pid file of name, or -1. */
-static pid_t stack_pid(const char *name)
+pid_t sb_test_stack_pid(const char *name)
 {
     const char *var = getenv("SB_VAR");
     char path[512];
@@ -196,7 +195,7 @@ static int stack_wait_exited(pid_t pid)
 
 int sb_test_stack_kill(const char *name)
 {
-    pid_t pid = stack_pid(name);
+    pid_t pid = sb_test_stack_pid(name);
     if (pid < 0) {
         fprintf(stderr, "replica: no pid file for the stack's %s\n", name);
         return -1;

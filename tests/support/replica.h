@@ -33,6 +33,8 @@ long sb_test_metric(const char *base_url, const char *name);
  * no-op while it runs). Its progress is dropped, its errors (the log tail of a service that
  * would not start) reach stderr, which ctest shows. 0 or -1. */
 int  sb_test_stack_service(const char *action, const char *name);
+/* The pid in the stack's pid file of <name> ($SB_VAR/run/<name>.pid), or -1. */
+pid_t sb_test_stack_pid(const char *name);
 /* SIGKILLs the stack's <name> (from $SB_VAR/run/<name>.pid) and waits up to 10 s until it has
  * exited. 0, or -1 with the reason on stderr. */
 int  sb_test_stack_kill(const char *name);
