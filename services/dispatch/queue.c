@@ -90,8 +90,9 @@ static int index_has(const dispatch_queue_index *x, const char *id)
 {
     if (x->cap == 0)
         return 0;
-    size_t at = index_slot(x, index_hash(id), 0);
-    return at != SIZE_MAX && x->keys[at] > QUEUE_INDEX_DELETED && x->keys[at] == index_hash(id);
+    uint64_t h = index_hash(id);
+    size_t at = index_slot(x, h, 0);
+    return at != SIZE_MAX && x->keys[at] == h;
 }
 
 /* Count one entry of ticket id less. */

@@ -419,15 +419,36 @@ Test(analytics_metrics, every_metric_from_a_known_history_counted_once)
     json_decref(published);
 }
 
+
+/* Waits for the stored anomaly of category slice value on metric, and checks that its message
+ * names the jump and where it concentrates (80 % of it from wechat in both histories). */
+static void expect_category_anomaly(const char *value, const char *metric, const char *jump)
+{
+    const char *p[] = {value, metric};
+    char *msg = sb_fixture_wait(pg, "SELECT message FROM analytics_anomalies WHERE dimension = 'category'"
+                                    " AND value = $1 AND metric = $2", 2, p, NULL, 30000);
+    cr_assert_not_null(msg, "no %s anomaly for %s", metric, value);
+    cr_expect(strstr(msg, jump) != NULL, "%s", msg);
+    cr_expect(strstr(msg, "80 % from channel wechat") != NULL, "%s", msg);
+    free(msg);
+}
+
+/* A category and a department of 24 bytes each that no other run uses, and an empty record of
+ * what the test publishes. */
+static void fresh_slice(char *cat, char *dept)
+{
+    snprintf(cat, 24, "cat-");
+    sb_fixture_hex(cat + 4, 12);
+    snprintf(dept, 24, "dep-");
+    sb_fixture_hex(dept + 4, 12);
+    published = json_array();
+}
+
 Test(analytics_metrics, a_volume_jump_raises_one_anomaly_with_its_concentration)
 {
     char day[11], cat[24], dept[24], q[128];
     time_t t0 = random_day(day);
-    snprintf(cat, sizeof(cat), "cat-");
-    sb_fixture_hex(cat + 4, 12);
-    snprintf(dept, sizeof(dept), "dep-");
-    sb_fixture_hex(dept + 4, 12);
-    published = json_array();
+    fresh_slice(cat, dept);
     /* Baseline: one ticket an hour for the 24 hours before 10:00 (from 10:00 the day before). */
     for (int h = 24; h >= 1; h--) {
         tk t;
@@ -453,12 +474,7 @@ Test(analytics_metrics, a_volume_jump_raises_one_anomaly_with_its_concentration)
     char value[64];
     snprintf(value, sizeof(value), "%s/jump", cat);
     const char *p[] = {value};
-    char *msg = sb_fixture_wait(pg, "SELECT message FROM analytics_anomalies WHERE dimension = 'category'"
-                                    " AND value = $1 AND metric = 'volume'", 1, p, NULL, 30000);
-    cr_assert_not_null(msg, "no anomaly for %s", value);
-    cr_expect(strstr(msg, "volume 20.0× baseline") != NULL, "%s", msg);
-    cr_expect(strstr(msg, "80 % from channel wechat") != NULL, "%s", msg);
-    free(msg);
+    expect_category_anomaly(value, "volume", "volume 20.0× baseline");
     /* Once per hour and slice, however many batches; its notice is queued for supervisors. */
     replay_all();
     char *n = sb_fixture_value(pg, "SELECT count(*)::text FROM analytics_anomalies WHERE value = $1", 1, p);
@@ -513,11 +529,7 @@ Test(analytics_metrics, a_handle_time_jump_raises_one_anomaly_with_its_concentra
 {
     char day[11], cat[24], dept[24];
     time_t t0 = random_day(day);
-    snprintf(cat, sizeof(cat), "cat-");
-    sb_fixture_hex(cat + 4, 12);
-    snprintf(dept, sizeof(dept), "dep-");
-    sb_fixture_hex(dept + 4, 12);
-    published = json_array();
+    fresh_slice(cat, dept);
     /* Baseline: ten tickets in the day before 10:00, each handled in 60 s. */
     for (int h = 10; h >= 1; h--)
         handled("web", "WB", t0 - h * 3600 + 60, cat, dept, 60);
@@ -533,12 +545,7 @@ Test(analytics_metrics, a_handle_time_jump_raises_one_anomaly_with_its_concentra
     char value[64];
     snprintf(value, sizeof(value), "%s/slow", cat);
     const char *p[] = {value};
-    char *msg = sb_fixture_wait(pg, "SELECT message FROM analytics_anomalies WHERE dimension = 'category'"
-                                    " AND value = $1 AND metric = 'handle_time'", 1, p, NULL, 30000);
-    cr_assert_not_null(msg, "no handle-time anomaly for %s", value);
-    cr_expect(strstr(msg, "handle time 5.0× baseline") != NULL, "%s", msg);
-    cr_expect(strstr(msg, "80 % from channel wechat") != NULL, "%s", msg);
-    free(msg);
+    expect_category_anomaly(value, "handle_time", "handle time 5.0× baseline");
     /* The volume did not jump (ten an hour against one an hour is under 20): no volume anomaly. */
     char *n = sb_fixture_value(pg, "SELECT count(*)::text FROM analytics_anomalies WHERE value = $1"
                                    " AND metric = 'volume'", 1, p);
