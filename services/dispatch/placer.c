@@ -122,17 +122,22 @@ static dispatch_decision *decision_new(placer_batch *b)
 static dispatch_decision *decide(placer_batch *b, const dispatch_ticket *t, dispatch_agent *a,
                                  const char *cause_id, const char *why)
 {
+    /* cause_id (and t) may point into b->ds, which decision_new may move: copy them first.
+     * An undone hand-off passes its own decision's cause (seen by ASan in dispatch_burst). */
+    char cause[sizeof(((dispatch_decision *)0)->cause_id)];
+    snprintf(cause, sizeof(cause), "%s", cause_id ? cause_id : "");
+    dispatch_ticket ticket = *t;
     dispatch_decision *d = decision_new(b);
     if (!d)
         return NULL;
-    d->t = *t;
+    d->t = ticket;
     d->agent = a;
     d->queued = a == NULL;
     if (cause_id)
-        sb_ids_derived(cause_id, "decision", d->event_id);
+        sb_ids_derived(cause, "decision", d->event_id);
     else
         sb_uuid_v4_str(d->event_id);
-    snprintf(d->cause_id, sizeof(d->cause_id), "%s", cause_id ? cause_id : "");
+    snprintf(d->cause_id, sizeof(d->cause_id), "%s", cause);
     snprintf(d->reason, sizeof(d->reason), "%s", why);
     return d;
 }
