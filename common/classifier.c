@@ -197,16 +197,27 @@ int sb_classifier_load_latest(sb_pg *pg, int have_version, sb_nb_model **out, in
 
 int sb_classifier_ensure(sb_pg *pg, sb_nb_model **out, int *version)
 {
+    sb_nb_params want;
+    sb_nb_params_default(&want);
     int rc = sb_classifier_load_latest(pg, 0, out, version);
-    if (rc != 0)
-        return rc > 0 ? 0 : -1;
-    /* None yet: train under the lock, unless another process did while we waited for it. */
+    if (rc < 0)
+        return -1;
+    if (rc > 0 && sb_nb_params_of(*out)->kind == want.kind)
+        return 0;
+    if (rc > 0) {
+        sb_nb_free(*out);
+        *out = NULL;
+    }
+    /* None of today's kind yet: train under the lock, unless another process did while we
+     * waited for it. */
     if (sb_pg_begin(pg) != 0)
         return -1;
-    const char *lock[] = {CLASSIFIER_LOCK_KEY};
+    const char *lock[] = {CLASSIFIER_LOCK_KEY}, *format[] = {sb_nb_format(want.kind)};
     PGresult *res = NULL;
     if (sb_pg_exec(pg, "SELECT pg_advisory_xact_lock($1::bigint)", 1, lock) != 0 ||
-        !(res = sb_pg_query(pg, "SELECT 1 FROM classifier_models LIMIT 1", 0, NULL))) {
+        !(res = sb_pg_query(pg, "SELECT 1 FROM (SELECT model->>'format' AS format"
+                                " FROM classifier_models ORDER BY version DESC LIMIT 1) newest"
+                                " WHERE format = $1", 1, format))) {
         sb_pg_rollback(pg);
         return -1;
     }

@@ -1,6 +1,8 @@
-/* nbayes.c - multinomial naive Bayes over textfeat terms: training counts, Lidstone smoothing,
- * log-sum-exp posteriors, the evidence behind a prediction, and the JSON form of a model. */
+/* nbayes.c - the text classifier: labels and terms, naive Bayes (counts, Lidstone smoothing),
+ * prediction by either model (softmax posteriors, the evidence behind it), the naive Bayes JSON
+ * form and the evaluation split. Logistic regression's fit and JSON are in logreg.c. */
 #include "common/nbayes.h"
+#include "common/nbayes_int.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -9,44 +11,9 @@
 
 #define NB_FORMAT         "sb-nbayes"
 #define NB_FORMAT_VERSION 1
-#define NB_DEDUP_SLOTS    1024     /* distinct terms of one text tracked in binary mode */
+#define NB_TEXT_TERMS     512      /* distinct known terms of one text that a prediction uses */
+#define NB_DEDUP_SLOTS    1024     /* their hash table: twice as many slots */
 #define NB_COUNT_MAX      ((json_int_t)1 << 40)   /* sanity bound on counts read from JSON */
-
-/* Training count of one term for one label. */
-typedef struct nb_count {
-    uint32_t label;
-    uint32_t count;
-} nb_count;
-
-typedef struct nb_term {
-    char     *text;        /* owned, NUL-terminated */
-    uint32_t  hash;
-    size_t    ncounts, capcounts;
-    nb_count *counts;      /* sparse: only the labels it occurred with */
-    uint64_t  last_doc;    /* the training document that counted it last (binary mode) */
-} nb_term;
-
-struct sb_nb_model {
-    sb_nb_params p;
-    size_t       nlabels, ncats;
-    char         labels[SB_NB_MAX_LABELS][SB_NB_LABEL_MAX];
-    char         cats[SB_NB_MAX_LABELS][SB_NB_CATEGORY_MAX];
-    size_t       cat_of[SB_NB_MAX_LABELS];   /* label -> index into cats */
-    uint64_t     docs[SB_NB_MAX_LABELS];
-    /* Term occurrences counted per label, pruned terms included: the denominator of P(t|c). */
-    uint64_t     tokens[SB_NB_MAX_LABELS];
-    uint64_t     ndocs;
-    nb_term     *terms;
-    size_t       nterms, capterms;
-    uint32_t    *slots;                      /* open addressing: term index + 1, 0 = empty */
-    size_t       nslots;                     /* a power of two, at least twice nterms */
-    /* Finished: log P(term | label), nterms rows of nlabels; float halves the memory and the
-     * sums are done in double. */
-    float       *logp;
-    double       logprior[SB_NB_MAX_LABELS];
-    size_t       top_label;                  /* most documents: the answer knowing no term */
-    int          finished;
-};
 
 void sb_nb_params_default(sb_nb_params *p)
 {
@@ -54,6 +21,9 @@ void sb_nb_params_default(sb_nb_params *p)
     p->alpha = 1.0;
     p->binary = 1;
     p->min_count = 1;
+    p->kind = SB_NB_LOGISTIC;
+    p->c = 10.0;
+    p->iterations = 300;
 }
 
 /* FNV-1a, 64 bits: table hash (low half) and split order. */
@@ -67,12 +37,17 @@ static uint64_t nb_hash(const char *s, size_t len)
     return h;
 }
 
-/* alpha stays well away from 0: log(tokens + alpha * V) must never be log(0). */
+/* alpha stays well away from 0: log(tokens + alpha * V) must never be log(0); c well away
+ * from 0 too: the regularisation 1 / (c * n) sets the gradient step. */
 static int nb_params_valid(const sb_nb_params *p)
 {
-    return p->flags >= 1 && p->flags <= SB_TEXTFEAT_ALL && isfinite(p->alpha) &&
-           p->alpha >= 1e-6 && p->alpha <= 1000 && (p->binary == 0 || p->binary == 1) &&
-           p->min_count <= 1000000;
+    if (p->flags < 1 || p->flags > SB_TEXTFEAT_ALL || p->min_count > 1000000)
+        return 0;
+    if (p->kind == SB_NB_BAYES)
+        return isfinite(p->alpha) && p->alpha >= 1e-6 && p->alpha <= 1000 &&
+               (p->binary == 0 || p->binary == 1);
+    return p->kind == SB_NB_LOGISTIC && isfinite(p->c) && p->c >= 1e-3 && p->c <= 1e6 &&
+           p->iterations >= 1 && p->iterations <= 100000;
 }
 
 sb_nb_model *sb_nb_new_with(const sb_nb_params *p)
@@ -83,6 +58,14 @@ sb_nb_model *sb_nb_new_with(const sb_nb_params *p)
     if (!m)
         return NULL;
     m->p = *p;
+    return m;
+}
+
+sb_nb_model *nb_new_for_load(const sb_nb_params *p, sb_error *err)
+{
+    sb_nb_model *m = sb_nb_new_with(p);
+    if (!m)
+        sb_error_set(err, 500, "out_of_memory", "", "out of memory loading the model");
     return m;
 }
 
@@ -103,13 +86,14 @@ void sb_nb_free(sb_nb_model *m)
     }
     free(m->terms);
     free(m->slots);
-    free(m->logp);
+    free(m->tdocs);
+    free(m->dterms);
+    free(m->weight);
+    free(m->idf);
     free(m);
 }
 
-/* arr (capacity *cap elements of size elem) with room for need >= 1 elements, doubling from
- * first: arr itself or its reallocation, *cap updated. NULL when out of memory (arr untouched). */
-static void *nb_grow(void *arr, size_t *cap, size_t need, size_t elem, size_t first)
+void *nb_grow(void *arr, size_t *cap, size_t need, size_t elem, size_t first)
 {
     if (need <= *cap)
         return arr;
@@ -138,8 +122,7 @@ static long nb_find(const sb_nb_model *m, const char *term, size_t len, uint32_t
     }
 }
 
-/* Rebuilds the slot table for the current terms with room for want of them. 0 or -1. */
-static int nb_rehash(sb_nb_model *m, size_t want)
+int nb_rehash(sb_nb_model *m, size_t want)
 {
     size_t n = 16;
     while (n < want * 2)
@@ -159,8 +142,7 @@ static int nb_rehash(sb_nb_model *m, size_t want)
     return 0;
 }
 
-/* Index of the term, added when new; -1 when out of memory. */
-static long nb_intern(sb_nb_model *m, const char *term, size_t len)
+long nb_intern(sb_nb_model *m, const char *term, size_t len)
 {
     uint32_t hash = (uint32_t)nb_hash(term, len);
     long found = nb_find(m, term, len, hash);
@@ -210,8 +192,7 @@ static int nb_part_valid(const char *s, size_t len, size_t max)
     return len > 0 && len < max && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") >= len;
 }
 
-/* Index of label ("category/subtopic"), added when new. -1 with err. */
-static long nb_label_index(sb_nb_model *m, const char *label, sb_error *err)
+long nb_label_index(sb_nb_model *m, const char *label, sb_error *err)
 {
     const char *slash = label ? strchr(label, '/') : NULL;
     if (!slash || !nb_part_valid(label, (size_t)(slash - label), SB_NB_CATEGORY_MAX) ||
@@ -244,24 +225,59 @@ typedef struct nb_train_walk {
     int          failed;
 } nb_train_walk;
 
+/* Logistic: records term t in the document being trained (a repeat adds to its count). 0 or -1. */
+static int nb_doc_term_add(sb_nb_model *m, long t, int repeat)
+{
+    nb_term *nt = &m->terms[t];
+    if (repeat) {
+        m->dterms[nt->doc_pos].count++;
+        return 0;
+    }
+    nb_doc_term *d = nb_grow(m->dterms, &m->capdterms, m->ndterms + 1, sizeof(*d), 1024);
+    if (!d)
+        return -1;
+    m->dterms = d;
+    nt->doc_pos = m->ndterms;
+    m->dterms[m->ndterms++] = (nb_doc_term){(uint32_t)t, 1};
+    m->tdocs[m->ntdocs - 1].n++;
+    return 0;
+}
+
 /* Counts one term of a training document. */
 static int nb_train_term(void *ctx, const char *term, size_t len)
 {
     nb_train_walk *w = ctx;
-    long t = nb_intern(w->m, term, len);
+    sb_nb_model *m = w->m;
+    long t = nb_intern(m, term, len);
     if (t < 0) {
         w->failed = 1;
         return 1;
     }
-    nb_term *nt = &w->m->terms[t];
-    if (w->m->p.binary && nt->last_doc == w->m->ndocs)
+    nb_term *nt = &m->terms[t];
+    int repeat = nt->last_doc == m->ndocs;
+    nt->last_doc = m->ndocs;
+    if (m->p.kind == SB_NB_LOGISTIC && nb_doc_term_add(m, t, repeat) != 0) {
+        w->failed = 1;
+        return 1;
+    }
+    if (m->p.kind == SB_NB_BAYES && m->p.binary && repeat)
         return 0;
-    nt->last_doc = w->m->ndocs;
     if (nb_count_add(nt, w->label, 1) != 0) {
         w->failed = 1;
         return 1;
     }
-    w->m->tokens[w->label]++;
+    m->tokens[w->label]++;
+    return 0;
+}
+
+/* Logistic: opens the record of a new training document. 0 or -1. */
+static int nb_doc_open(sb_nb_model *m, uint32_t label)
+{
+    nb_doc *d = nb_grow(m->tdocs, &m->captdocs, m->ntdocs + 1, sizeof(*d), 256);
+    if (!d)
+        return -1;
+    m->tdocs = d;
+    m->tdocs[m->ntdocs++] = (nb_doc){label, m->ndterms, 0};
     return 0;
 }
 
@@ -272,6 +288,8 @@ int sb_nb_add(sb_nb_model *m, const char *label, const char *text, size_t len, s
     long l = nb_label_index(m, label, err);
     if (l < 0)
         return -1;
+    if (m->p.kind == SB_NB_LOGISTIC && nb_doc_open(m, (uint32_t)l) != 0)
+        return sb_error_set(err, 500, "out_of_memory", "", "out of memory while training");
     m->ndocs++;
     m->docs[l]++;
     nb_train_walk w = {m, (uint32_t)l, 0};
@@ -281,8 +299,9 @@ int sb_nb_add(sb_nb_model *m, const char *label, const char *text, size_t len, s
     return 0;
 }
 
-/* Drops the terms counted fewer than min_count times in all. 0 or -1. */
-static int nb_prune(sb_nb_model *m)
+/* Drops the terms counted fewer than min_count times in all; remap (may be NULL, else one
+ * entry per term before pruning) gets each term's new index or UINT32_MAX. 0 or -1. */
+static int nb_prune(sb_nb_model *m, uint32_t *remap)
 {
     size_t kept = 0;
     for (size_t t = 0; t < m->nterms; t++) {
@@ -290,8 +309,12 @@ static int nb_prune(sb_nb_model *m)
         for (size_t i = 0; i < m->terms[t].ncounts; i++)
             total += m->terms[t].counts[i].count;
         if (total >= m->p.min_count && total > 0) {
+            if (remap)
+                remap[t] = (uint32_t)kept;
             m->terms[kept++] = m->terms[t];
         } else {
+            if (remap)
+                remap[t] = UINT32_MAX;
             free(m->terms[t].text);
             free(m->terms[t].counts);
         }
@@ -300,30 +323,31 @@ static int nb_prune(sb_nb_model *m)
     return nb_rehash(m, kept);
 }
 
-int sb_nb_finish(sb_nb_model *m, sb_error *err)
+void nb_top_label(sb_nb_model *m)
 {
-    if (m->finished)
-        return 0;
-    if (m->ndocs == 0)
-        return sb_error_set(err, 400, "no_training_data", "", "no training documents");
-    if (nb_prune(m) != 0)
-        return sb_error_set(err, 500, "out_of_memory", "", "out of memory while finishing");
+    m->top_label = 0;
+    for (size_t l = 1; l < m->nlabels; l++)
+        if (m->docs[l] > m->docs[m->top_label])
+            m->top_label = l;
+}
+
+/* Naive Bayes: P(t|c) = (count(t,c) + alpha) / (tokens(c) + alpha * V), priors from the
+ * documents. 0 or -1 (out of memory). */
+static int nb_bayes_fit(sb_nb_model *m)
+{
     size_t L = m->nlabels, V = m->nterms;
-    m->logp = malloc((V ? V : 1) * L * sizeof(float));
-    if (!m->logp)
-        return sb_error_set(err, 500, "out_of_memory", "", "out of memory while finishing");
-    /* P(t|c) = (count(t,c) + alpha) / (tokens(c) + alpha * V) */
+    m->weight = malloc((V ? V : 1) * L * sizeof(float));
+    if (!m->weight)
+        return -1;
     double unseen[SB_NB_MAX_LABELS];
     double denom[SB_NB_MAX_LABELS];
     for (size_t l = 0; l < L; l++) {
         denom[l] = log((double)m->tokens[l] + m->p.alpha * (double)V);
         unseen[l] = log(m->p.alpha) - denom[l];
-        m->logprior[l] = log((double)m->docs[l] / (double)m->ndocs);
-        if (m->docs[l] > m->docs[m->top_label])
-            m->top_label = l;
+        m->bias[l] = log((double)m->docs[l] / (double)m->ndocs);
     }
     for (size_t t = 0; t < V; t++) {
-        float *row = m->logp + t * L;
+        float *row = m->weight + t * L;
         for (size_t l = 0; l < L; l++)
             row[l] = (float)unseen[l];
         for (size_t i = 0; i < m->terms[t].ncounts; i++) {
@@ -331,115 +355,118 @@ int sb_nb_finish(sb_nb_model *m, sb_error *err)
             row[c->label] = (float)(log((double)c->count + m->p.alpha) - denom[c->label]);
         }
     }
+    return 0;
+}
+
+int sb_nb_finish(sb_nb_model *m, sb_error *err)
+{
+    if (m->finished)
+        return 0;
+    if (m->ndocs == 0)
+        return sb_error_set(err, 400, "no_training_data", "", "no training documents");
+    int logistic = m->p.kind == SB_NB_LOGISTIC;
+    uint32_t *remap = logistic ? malloc((m->nterms ? m->nterms : 1) * sizeof(*remap)) : NULL;
+    if ((logistic && !remap) || nb_prune(m, remap) != 0) {
+        free(remap);
+        return sb_error_set(err, 500, "out_of_memory", "", "out of memory while finishing");
+    }
+    nb_top_label(m);
+    int rc = logistic ? nb_logreg_fit(m, remap, err) : nb_bayes_fit(m);
+    free(remap);
+    free(m->tdocs);
+    free(m->dterms);
+    m->tdocs = NULL;
+    m->dterms = NULL;
+    m->ntdocs = m->captdocs = m->ndterms = m->capdterms = 0;
+    if (rc != 0)
+        return logistic ? -1 : sb_error_set(err, 500, "out_of_memory", "",
+                                            "out of memory while finishing");
     m->finished = 1;
     return 0;
 }
 
-/* The distinct terms of one text seen so far (binary mode), without allocating. */
-typedef struct nb_seen {
-    uint32_t slot[NB_DEDUP_SLOTS];   /* term index + 1 */
+/* The distinct known terms of one text and how often each occurs, without allocating. A
+ * text with more distinct known terms than NB_TEXT_TERMS is judged on its first ones. */
+typedef struct nb_text {
+    uint32_t slot[NB_DEDUP_SLOTS];   /* index into term[] + 1, 0 = empty */
+    uint32_t term[NB_TEXT_TERMS];    /* model term index */
+    uint32_t count[NB_TEXT_TERMS];
+    double   value[NB_TEXT_TERMS];   /* what the term contributes per unit of weight */
     size_t   n;
-} nb_seen;
+    size_t   total;                  /* every term of the text, known or not */
+} nb_text;
 
-/* 1 when term t was already seen in this text; records it otherwise. A text with more distinct
- * terms than the table holds counts the rest every time (harmless, and only in huge texts). */
-static int nb_seen_before(nb_seen *s, uint32_t t)
+typedef struct nb_collect {
+    const sb_nb_model *m;
+    nb_text           *text;
+} nb_collect;
+
+/* Collects one term of the text being predicted. */
+static int nb_collect_term(void *ctx, const char *term, size_t len)
 {
-    if (s->n * 2 >= NB_DEDUP_SLOTS)
+    nb_collect *c = ctx;
+    nb_text *x = c->text;
+    x->total++;
+    long t = nb_find(c->m, term, len, (uint32_t)nb_hash(term, len));
+    if (t < 0)
         return 0;
-    size_t i = (t * 2654435761u) & (NB_DEDUP_SLOTS - 1);
-    while (s->slot[i]) {
-        if (s->slot[i] == t + 1)
-            return 1;
+    size_t i = ((uint32_t)t * 2654435761u) & (NB_DEDUP_SLOTS - 1);
+    while (x->slot[i]) {
+        if (x->term[x->slot[i] - 1] == (uint32_t)t) {
+            x->count[x->slot[i] - 1]++;
+            return 0;
+        }
         i = (i + 1) & (NB_DEDUP_SLOTS - 1);
     }
-    s->slot[i] = t + 1;
-    s->n++;
+    if (x->n == NB_TEXT_TERMS)
+        return 0;
+    x->term[x->n] = (uint32_t)t;
+    x->count[x->n] = 1;
+    x->slot[i] = (uint32_t)++x->n;
     return 0;
 }
 
-typedef struct nb_predict_walk {
-    const sb_nb_model *m;
-    double            *score;          /* per label */
-    nb_seen            seen;
-    size_t             total, known;
-    /* Explanation pass: the label chosen and the runner-up, and the best terms so far. */
-    size_t             chosen, runner;
-    uint32_t           top_idx[SB_NB_TOP_TERMS];
-    sb_nb_prediction  *out;
-} nb_predict_walk;
-
-/* The known, not yet counted term's index, or -1. */
-static long nb_walk_term(nb_predict_walk *w, const char *term, size_t len)
+/* Each collected term's value: bayes 1 (binary) or its count; logistic its sublinear tf-idf,
+ * the vector scaled to unit length as in training. */
+static void nb_text_values(const sb_nb_model *m, nb_text *x)
 {
-    const sb_nb_model *m = w->m;
-    long t = nb_find(m, term, len, (uint32_t)nb_hash(term, len));
-    if (t < 0 || (m->p.binary && nb_seen_before(&w->seen, (uint32_t)t)))
-        return -1;
-    return t;
-}
-
-/* Scoring pass: adds the term's log-probabilities to every label's score. */
-static int nb_score_term(void *ctx, const char *term, size_t len)
-{
-    nb_predict_walk *w = ctx;
-    w->total++;
-    long t = nb_walk_term(w, term, len);
-    if (t < 0)
-        return 0;
-    w->known++;
-    const float *row = w->m->logp + (size_t)t * w->m->nlabels;
-    for (size_t l = 0; l < w->m->nlabels; l++)
-        w->score[l] += row[l];
-    return 0;
-}
-
-/* Explanation pass: keeps the terms adding most log-odds for the chosen label over the
- * runner-up (repeats of a listed term add up). */
-static int nb_explain_term(void *ctx, const char *term, size_t len)
-{
-    nb_predict_walk *w = ctx;
-    long t = nb_walk_term(w, term, len);
-    if (t < 0)
-        return 0;
-    const float *row = w->m->logp + (size_t)t * w->m->nlabels;
-    double weight = (double)row[w->chosen] - (double)row[w->runner];
-    sb_nb_prediction *o = w->out;
-    for (size_t i = 0; i < o->nterms; i++)
-        if (w->top_idx[i] == (uint32_t)t) {
-            o->terms[i].weight += weight;
-            return 0;
-        }
-    if (weight <= 0)
-        return 0;
-    size_t slot = o->nterms;
-    if (slot == SB_NB_TOP_TERMS) {
-        slot = 0;
-        for (size_t i = 1; i < SB_NB_TOP_TERMS; i++)
-            if (o->terms[i].weight < o->terms[slot].weight)
-                slot = i;
-        if (o->terms[slot].weight >= weight)
-            return 0;
-    } else {
-        o->nterms++;
+    double norm = 0;
+    for (size_t i = 0; i < x->n; i++) {
+        if (m->p.kind == SB_NB_BAYES)
+            x->value[i] = m->p.binary ? 1.0 : (double)x->count[i];
+        else
+            x->value[i] = (1.0 + log((double)x->count[i])) * (double)m->idf[x->term[i]];
+        norm += x->value[i] * x->value[i];
     }
-    w->top_idx[slot] = (uint32_t)t;
-    memcpy(o->terms[slot].term, term, len + 1);
-    o->terms[slot].weight = weight;
-    return 0;
+    if (m->p.kind == SB_NB_LOGISTIC && norm > 0)
+        for (size_t i = 0; i < x->n; i++)
+            x->value[i] /= sqrt(norm);
 }
 
-/* Sorts the listed terms by weight, strongest first, dropping any that summed to <= 0. */
-static void nb_sort_terms(sb_nb_prediction *o)
+/* Keeps the terms adding most log-odds for the chosen label over the runner-up, strongest
+ * first; none with a weight <= 0. */
+static void nb_explain(const sb_nb_model *m, const nb_text *x, size_t chosen, size_t runner,
+                       sb_nb_prediction *o)
 {
-    for (size_t i = 1; i < o->nterms; i++)
-        for (size_t j = i; j > 0 && o->terms[j].weight > o->terms[j - 1].weight; j--) {
-            sb_nb_term_weight tmp = o->terms[j];
-            o->terms[j] = o->terms[j - 1];
-            o->terms[j - 1] = tmp;
+    for (size_t i = 0; i < x->n; i++) {
+        const float *row = m->weight + (size_t)x->term[i] * m->nlabels;
+        double weight = x->value[i] * ((double)row[chosen] - (double)row[runner]);
+        size_t at;
+        if (weight <= 0)
+            continue;
+        if (o->nterms < SB_NB_TOP_TERMS)
+            at = o->nterms++;
+        else if (o->terms[SB_NB_TOP_TERMS - 1].weight >= weight)
+            continue;
+        else
+            at = SB_NB_TOP_TERMS - 1;
+        while (at > 0 && o->terms[at - 1].weight < weight) {
+            o->terms[at] = o->terms[at - 1];
+            at--;
         }
-    while (o->nterms > 0 && o->terms[o->nterms - 1].weight <= 0)
-        o->nterms--;
+        snprintf(o->terms[at].term, sizeof(o->terms[at].term), "%s", m->terms[x->term[i]].text);
+        o->terms[at].weight = weight;
+    }
 }
 
 /* Posteriors from log scores by log-sum-exp, in place. */
@@ -482,24 +509,33 @@ int sb_nb_predict(const sb_nb_model *m, const char *text, size_t len, sb_nb_pred
         return -1;
     if (!text)
         len = 0;
-    double post[SB_NB_MAX_LABELS] = {0};
-    nb_predict_walk w = {.m = m, .score = post, .out = out};
-    sb_textfeat_terms(text ? text : "", len, m->p.flags, nb_score_term, &w);
+    nb_text x;
+    x.n = x.total = 0;
+    memset(x.slot, 0, sizeof(x.slot));
+    nb_collect c = {m, &x};
+    sb_textfeat_terms(text ? text : "", len, m->p.flags, nb_collect_term, &c);
+    nb_text_values(m, &x);
     size_t L = m->nlabels;
+    double post[SB_NB_MAX_LABELS];
     for (size_t l = 0; l < L; l++)
-        post[l] += m->logprior[l];
+        post[l] = m->bias[l];
+    for (size_t i = 0; i < x.n; i++) {
+        const float *row = m->weight + (size_t)x.term[i] * L;
+        for (size_t l = 0; l < L; l++)
+            post[l] += x.value[i] * row[l];
+    }
     nb_softmax(post, L);
 
     /* The most probable category, then its most probable sub-topic; knowing no term, the
      * most frequent label. */
     size_t chosen = m->top_label, cat = m->cat_of[chosen];
-    if (w.known > 0) {
+    if (x.n > 0) {
         double catp[SB_NB_MAX_LABELS] = {0};
         for (size_t l = 0; l < L; l++)
             catp[m->cat_of[l]] += post[l];
-        for (size_t c = 0; c < m->ncats; c++)
-            if (catp[c] > catp[cat])
-                cat = c;
+        for (size_t c2 = 0; c2 < m->ncats; c2++)
+            if (catp[c2] > catp[cat])
+                cat = c2;
         chosen = SIZE_MAX;
         for (size_t l = 0; l < L; l++)
             if (m->cat_of[l] == cat && (chosen == SIZE_MAX || post[l] > post[chosen]))
@@ -511,19 +547,18 @@ int sb_nb_predict(const sb_nb_model *m, const char *text, size_t len, sb_nb_pred
     strcpy(out->label, m->labels[chosen]);
     strcpy(out->category, m->cats[cat]);
     strcpy(out->subtopic, strchr(m->labels[chosen], '/') + 1);
-    out->total_terms = w.total;
-    out->known_terms = w.known;
+    out->total_terms = x.total;
+    out->known_terms = 0;
+    for (size_t i = 0; i < x.n; i++)
+        out->known_terms += m->p.kind == SB_NB_BAYES && m->p.binary ? 1 : x.count[i];
     nb_alternatives(m, post, out);
 
-    if (w.known > 0 && L > 1) {
-        w.chosen = chosen;
-        w.runner = chosen == 0 ? 1 : 0;
+    if (x.n > 0 && L > 1) {
+        size_t runner = chosen == 0 ? 1 : 0;
         for (size_t l = 0; l < L; l++)
-            if (l != chosen && post[l] > post[w.runner])
-                w.runner = l;
-        memset(&w.seen, 0, sizeof(w.seen));
-        sb_textfeat_terms(text, len, m->p.flags, nb_explain_term, &w);
-        nb_sort_terms(out);
+            if (l != chosen && post[l] > post[runner])
+                runner = l;
+        nb_explain(m, &x, chosen, runner, out);
     }
     return 0;
 }
@@ -533,6 +568,7 @@ const char *sb_nb_label(const sb_nb_model *m, size_t i) { return i < m->nlabels 
 size_t sb_nb_docs(const sb_nb_model *m) { return (size_t)m->ndocs; }
 size_t sb_nb_vocabulary(const sb_nb_model *m) { return m->nterms; }
 const sb_nb_params *sb_nb_params_of(const sb_nb_model *m) { return &m->p; }
+const char *sb_nb_format(sb_nb_kind kind) { return kind == SB_NB_LOGISTIC ? NB_FORMAT_LOGREG : NB_FORMAT; }
 
 /* A growing byte buffer for the term lines. */
 typedef struct nb_buf {
@@ -579,6 +615,8 @@ json_t *sb_nb_to_json(const sb_nb_model *m)
 {
     if (!m || !m->finished)
         return NULL;
+    if (m->p.kind == SB_NB_LOGISTIC)
+        return nb_logreg_to_json(m);
     json_t *labels = json_array(), *terms = nb_terms_string(m);
     json_t *j = json_pack("{s:s, s:i, s:{s:i, s:f, s:b, s:I}, s:o, s:o}", "format", NB_FORMAT,
                           "format_version", NB_FORMAT_VERSION, "params", "flags",
@@ -599,8 +637,7 @@ json_t *sb_nb_to_json(const sb_nb_model *m)
     return j;
 }
 
-/* obj[key] as an integer in [min, max]: 0, or -1 with err naming the field. */
-static int nb_json_int(const json_t *obj, const char *key, json_int_t min, json_int_t max,
+int nb_json_int(const json_t *obj, const char *key, json_int_t min, json_int_t max,
                        const char *field, json_int_t *out, sb_error *err)
 {
     const json_t *v = json_object_get(obj, key);
@@ -626,6 +663,8 @@ static int nb_json_params(const json_t *j, sb_nb_params *p, sb_error *err)
         return sb_error_set(err, 400, "invalid_field", "params.alpha", "alpha must be a number");
     if (!json_is_boolean(binary))
         return sb_error_set(err, 400, "invalid_field", "params.binary", "binary must be a boolean");
+    sb_nb_params_default(p);
+    p->kind = SB_NB_BAYES;
     p->flags = (unsigned)flags;
     p->min_count = (unsigned)min_count;
     p->alpha = json_number_value(alpha);
@@ -746,18 +785,19 @@ sb_nb_model *sb_nb_from_json(const json_t *j, sb_error *err)
     const char *format = json_string_value(json_object_get(j, "format"));
     json_int_t version;
     sb_nb_params p;
+    if (format && strcmp(format, NB_FORMAT_LOGREG) == 0)
+        return nb_logreg_from_json(j, err);
     if (!json_is_object(j) || !format || strcmp(format, NB_FORMAT) != 0) {
-        sb_error_set(err, 400, "invalid_field", "format", "not a %s model", NB_FORMAT);
+        sb_error_set(err, 400, "invalid_field", "format", "not a %s or %s model", NB_FORMAT,
+                     NB_FORMAT_LOGREG);
         return NULL;
     }
     if (nb_json_int(j, "format_version", NB_FORMAT_VERSION, NB_FORMAT_VERSION, "format_version",
                     &version, err) != 0 || nb_json_params(j, &p, err) != 0)
         return NULL;
-    sb_nb_model *m = sb_nb_new_with(&p);
-    if (!m) {
-        sb_error_set(err, 500, "out_of_memory", "", "out of memory loading the model");
+    sb_nb_model *m = nb_new_for_load(&p, err);
+    if (!m)
         return NULL;
-    }
     if (nb_json_labels(j, m, err) != 0 || nb_parse_terms(m, json_object_get(j, "terms"), err) != 0 ||
         sb_nb_finish(m, err) != 0) {
         sb_nb_free(m);

@@ -1,5 +1,6 @@
-/* fuzz_nbayes.c - the naive Bayes model loader (sb_nb_from_json) and prediction on any bytes:
- * an input starting with '{' is a serialised model, anything else a text for a fixed model. */
+/* fuzz_nbayes.c - the classifier model loader (sb_nb_from_json, naive Bayes and logistic) and
+ * prediction on any bytes: an input starting with '{' is a serialised model, anything else a
+ * text for a fixed model. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -1,5 +1,6 @@
-/* test_nbayes.c - the naive Bayes classifier: hand-computed posteriors, category sums, JSON
- * round trip, malformed models refused, unknown terms, empty text, the evaluation split. */
+/* test_nbayes.c - the text classifier: naive Bayes against hand-computed posteriors, category
+ * sums, logistic regression's fit, idf and explanation, JSON round trips of both kinds,
+ * malformed models refused, unknown terms, empty text, the evaluation split. */
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
@@ -104,9 +105,9 @@ static sb_nb_model *mixed_model(void)
     return m;
 }
 
-Test(nbayes, json_round_trip_predicts_the_same)
+/* m through its JSON text and back: the loaded copy. */
+static sb_nb_model *round_trip(const sb_nb_model *m)
 {
-    sb_nb_model *m = mixed_model();
     json_t *j = sb_nb_to_json(m);
     cr_assert_not_null(j);
     char *text = json_dumps(j, JSON_COMPACT);
@@ -119,21 +120,37 @@ Test(nbayes, json_round_trip_predicts_the_same)
     sb_nb_model *m2 = sb_nb_from_json(back, &err);
     json_decref(back);
     cr_assert_not_null(m2, "%s (%s)", err.message, err.field);
+    return m2;
+}
+
+/* a and b predict every probe exactly alike, evidence included. */
+static void expect_same_predictions(const sb_nb_model *a, const sb_nb_model *b,
+                                    const char *const *probes, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        sb_nb_prediction x, y;
+        predict(a, probes[i], &x);
+        predict(b, probes[i], &y);
+        cr_expect_str_eq(x.label, y.label, "probe %zu", i);
+        cr_expect_eq(x.category_confidence, y.category_confidence, "probe %zu", i);
+        cr_expect_eq(x.subtopic_confidence, y.subtopic_confidence, "probe %zu", i);
+        cr_expect_eq(x.nterms, y.nterms, "probe %zu", i);
+        for (size_t t = 0; t < x.nterms && t < y.nterms; t++)
+            cr_expect_eq(x.terms[t].weight, y.terms[t].weight, "probe %zu term %zu", i, t);
+    }
+}
+
+Test(nbayes, json_round_trip_predicts_the_same)
+{
+    sb_nb_model *m = mixed_model();
+    sb_nb_model *m2 = round_trip(m);
     cr_expect_eq(sb_nb_label_count(m2), sb_nb_label_count(m));
     cr_expect_eq(sb_nb_vocabulary(m2), sb_nb_vocabulary(m));
     cr_expect_eq(sb_nb_docs(m2), 6);
     cr_expect_float_eq(sb_nb_params_of(m2)->alpha, sb_nb_params_of(m)->alpha, 1e-12);
     static const char *const probes[] = {"退款还没到账", "parcel late", "降噪耳机", "hello",
                                          "", "refund 快递"};
-    for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
-        sb_nb_prediction a, b;
-        predict(m, probes[i], &a);
-        predict(m2, probes[i], &b);
-        cr_expect_str_eq(a.label, b.label, "probe %zu", i);
-        cr_expect_eq(a.category_confidence, b.category_confidence, "probe %zu", i);
-        cr_expect_eq(a.subtopic_confidence, b.subtopic_confidence, "probe %zu", i);
-        cr_expect_eq(a.nterms, b.nterms, "probe %zu", i);
-    }
+    expect_same_predictions(m, m2, probes, sizeof(probes) / sizeof(probes[0]));
     sb_nb_prediction p;
     predict(m2, "退款还没到账", &p);
     cr_expect_str_eq(p.label, "after-sales/refund");
@@ -288,6 +305,7 @@ Test(nbayes, binary_mode_counts_a_term_once_per_text)
 {
     sb_nb_params prm;
     sb_nb_params_default(&prm);
+    prm.kind = SB_NB_BAYES;
     prm.flags = SB_TEXTFEAT_WORDS;
     sb_nb_model *m = sb_nb_new_with(&prm);
     sb_error err;
@@ -347,6 +365,178 @@ Test(nbayes, rare_terms_are_pruned_at_min_count)
     predict(m, "once", &p);
     cr_expect_eq(p.known_terms, 0);
     sb_nb_free(m);
+}
+
+/* A logistic model over latin words: "shared" is in every document, the other words each name
+ * their label. */
+static sb_nb_model *logistic_model(void)
+{
+    sb_nb_params prm;
+    sb_nb_params_default(&prm);
+    cr_assert_eq(prm.kind, SB_NB_LOGISTIC, "logistic regression is the default");
+    prm.flags = SB_TEXTFEAT_WORDS;
+    sb_nb_model *m = sb_nb_new_with(&prm);
+    cr_assert_not_null(m);
+    static const char *const docs[][2] = {
+        {"a/x", "shared apple"}, {"a/x", "shared apple apple"}, {"a/y", "shared banana"},
+        {"a/y", "banana shared"}, {"b/z", "shared cherry"}, {"b/z", "cherry cherry shared"},
+    };
+    sb_error err;
+    for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++)
+        cr_assert_eq(sb_nb_add(m, docs[i][0], docs[i][1], strlen(docs[i][1]), &err), 0);
+    cr_assert_eq(sb_nb_finish(m, &err), 0);
+    return m;
+}
+
+Test(nbayes, logistic_regression_learns_the_words_that_name_a_label)
+{
+    sb_nb_model *m = logistic_model();
+    cr_expect_eq(sb_nb_vocabulary(m), 4);
+    static const char *const probes[][2] = {
+        {"apple", "a/x"}, {"banana", "a/y"}, {"cherry", "b/z"}, {"shared apple", "a/x"},
+    };
+    for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+        sb_nb_prediction p;
+        predict(m, probes[i][0], &p);
+        cr_expect_str_eq(p.label, probes[i][1], "%s", probes[i][0]);
+        cr_expect_gt(p.subtopic_confidence, 0.5, "%s: %g", probes[i][0], p.subtopic_confidence);
+        cr_expect_leq(p.subtopic_confidence, p.category_confidence);
+        cr_assert_geq(p.nterms, 1);
+        cr_expect_str_neq(p.terms[0].term, "shared", "%s: a word every label has explains"
+                          " nothing", probes[i][0]);
+    }
+    /* a and its two sub-topics: "apple banana" is category a for sure, whichever sub-topic */
+    sb_nb_prediction p;
+    predict(m, "apple banana", &p);
+    cr_expect_str_eq(p.category, "a");
+    cr_expect_gt(p.category_confidence, 0.8);
+    /* the word in every document says little: close to the priors (a/x, a/y, b/z a third each) */
+    predict(m, "shared", &p);
+    cr_expect_lt(p.alternatives[0].p, 0.5, "shared alone: %g", p.alternatives[0].p);
+    sb_nb_free(m);
+}
+
+Test(nbayes, logistic_values_are_sublinear_and_length_free)
+{
+    sb_nb_model *m = logistic_model();
+    sb_nb_prediction once, thrice, other;
+    predict(m, "apple", &once);
+    predict(m, "apple apple apple", &thrice);
+    /* one term scaled to unit length: how often it occurs no longer matters */
+    cr_expect_float_eq(once.category_confidence, thrice.category_confidence, 1e-9);
+    cr_expect_eq(thrice.known_terms, 3);
+    /* but against another term it does: 1 + ln 3 to 1 */
+    predict(m, "apple apple apple cherry", &thrice);
+    predict(m, "apple cherry", &other);
+    cr_expect_gt(thrice.alternatives[0].p, other.alternatives[0].p);
+    cr_expect_str_eq(thrice.label, "a/x");
+    sb_nb_free(m);
+}
+
+Test(nbayes, logistic_json_round_trip_is_exact)
+{
+    sb_nb_model *m = logistic_model();
+    json_t *j = sb_nb_to_json(m);
+    cr_assert_not_null(j);
+    cr_expect_str_eq(json_string_value(json_object_get(j, "format")), "sb-logreg");
+    cr_expect_str_eq(sb_nb_format(SB_NB_LOGISTIC), "sb-logreg");
+    json_decref(j);
+    sb_nb_model *m2 = round_trip(m);
+    cr_expect_eq(sb_nb_params_of(m2)->kind, SB_NB_LOGISTIC);
+    cr_expect_eq(sb_nb_params_of(m2)->iterations, sb_nb_params_of(m)->iterations);
+    cr_expect_float_eq(sb_nb_params_of(m2)->c, sb_nb_params_of(m)->c, 1e-12);
+    cr_expect_eq(sb_nb_docs(m2), 6);
+    static const char *const probes[] = {"apple", "banana cherry", "shared", "", "nothing known"};
+    expect_same_predictions(m, m2, probes, sizeof(probes) / sizeof(probes[0]));
+    sb_nb_free(m);
+    sb_nb_free(m2);
+}
+
+/* The serialised logistic model, made afresh for each mutation. */
+static json_t *valid_logistic_json(void)
+{
+    sb_nb_model *m = logistic_model();
+    json_t *j = sb_nb_to_json(m);
+    sb_nb_free(m);
+    cr_assert_not_null(j);
+    return j;
+}
+
+Test(nbayes, malformed_logistic_models_are_refused)
+{
+    json_t *j;
+    j = valid_logistic_json(); json_object_set_new(j, "format_version", json_integer(2));
+    assert_refused(j, "format_version", "future version");
+    j = valid_logistic_json(); json_object_set_new(json_object_get(j, "params"), "c", json_real(0));
+    assert_refused(j, "params.c", "c of 0");
+    j = valid_logistic_json();
+    json_object_set_new(json_object_get(j, "params"), "iterations", json_integer(0));
+    assert_refused(j, "params.iterations", "no iterations");
+    j = valid_logistic_json(); json_array_remove(json_object_get(j, "bias"), 0);
+    assert_refused(j, "bias", "a bias missing");
+    j = valid_logistic_json(); json_array_set_new(json_object_get(j, "bias"), 1, json_real(1e9));
+    assert_refused(j, "bias", "a bias out of range");
+    j = valid_logistic_json(); json_array_set_new(json_object_get(j, "bias"), 1, json_string("x"));
+    assert_refused(j, "bias", "a bias not a number");
+    j = valid_logistic_json();
+    json_object_set_new(json_array_get(json_object_get(j, "labels"), 0), "docs", json_integer(0));
+    assert_refused(j, "labels.docs", "label without documents");
+    /* three labels, so a line is a term, its idf and three weights */
+    static const struct { const char *terms, *what; } lines[] = {
+        {"apple 1.5 1 2\n", "a weight missing"},
+        {"apple 1.5 1 2 3 4\n", "a weight too many"},
+        {"apple 0 1 2 3\n", "idf of 0"},
+        {"apple 0.5 1 2 3\n", "idf below 1"},
+        {"apple -1 1 2 3\n", "negative idf"},
+        {"apple 1.5 1 2 inf\n", "an infinite weight"},
+        {"apple 1.5 1 2 nan\n", "not a number"},
+        {"apple 1.5 1 2 1e300\n", "a weight out of range"},
+        {"apple 1.5 1 2 3x\n", "trailing garbage"},
+        {"apple 1.5 1  2 3\n", "two spaces"},
+        {"apple 1.5 1 2\n3\n", "a weight on the next line"},
+        {"apple 1.5 1 2 3\napple 1.5 1 2 3\n", "term twice"},
+        {"apple 1.5 1 2 3", "no final newline"},
+        {" 1.5 1 2 3\n", "empty term"},
+        {"apple 1.5 1 2 0x1p3\n", "a hex float is a number like any other: loads"},
+    };
+    for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+        j = valid_logistic_json();
+        json_object_set_new(j, "terms", json_string(lines[i].terms));
+        sb_error err;
+        sb_nb_model *m = sb_nb_from_json(j, &err);
+        if (i == sizeof(lines) / sizeof(lines[0]) - 1) {
+            cr_expect_not_null(m, "%s", lines[i].what);
+            sb_nb_free(m);
+            json_decref(j);
+            continue;
+        }
+        cr_expect_null(m, "accepted: %s", lines[i].what);
+        sb_nb_free(m);
+        cr_expect_eq(err.status, 400, "%s", lines[i].what);
+        cr_expect_str_eq(err.field, "terms", "%s: %s", lines[i].what, err.field);
+        json_decref(j);
+    }
+    /* and the unmutated one loads */
+    j = valid_logistic_json();
+    sb_error err;
+    sb_nb_model *m = sb_nb_from_json(j, &err);
+    cr_expect_not_null(m);
+    sb_nb_free(m);
+    json_decref(j);
+}
+
+Test(nbayes, logistic_parameters_are_checked)
+{
+    sb_nb_params prm;
+    sb_nb_params_default(&prm);
+    prm.c = 0;
+    cr_expect_null(sb_nb_new_with(&prm));
+    sb_nb_params_default(&prm);
+    prm.iterations = 0;
+    cr_expect_null(sb_nb_new_with(&prm));
+    sb_nb_params_default(&prm);
+    prm.kind = (sb_nb_kind)7;
+    cr_expect_null(sb_nb_new_with(&prm));
 }
 
 Test(nbayes, split_is_stratified_and_order_independent)
