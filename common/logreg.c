@@ -269,7 +269,8 @@ static int lr_json_labels(const json_t *j, sb_nb_model *m, sb_error *err)
         return sb_error_set(err, 400, "invalid_field", "labels",
                             "labels must be an array of 1..%d labels", SB_NB_MAX_LABELS);
     if (!json_is_array(bias) || json_array_size(bias) != json_array_size(labels))
-        return sb_error_set(err, 400, "invalid_field", "bias", "bias must have one number per label");
+        return sb_error_set(err, 400, "invalid_field", "bias",
+                            "bias must have one number per label");
     for (size_t i = 0; i < json_array_size(labels); i++) {
         const json_t *o = json_array_get(labels, i), *b = json_array_get(bias, i);
         const char *name = json_string_value(json_object_get(o, "label"));
@@ -384,7 +385,8 @@ sb_nb_model *nb_logreg_from_json(const json_t *j, sb_error *err)
     sb_nb_model *m = nb_new_for_load(&p, err);
     if (!m)
         return NULL;
-    if (lr_json_labels(j, m, err) != 0 || lr_parse_terms(m, json_object_get(j, "terms"), err) != 0) {
+    if (lr_json_labels(j, m, err) != 0 ||
+        lr_parse_terms(m, json_object_get(j, "terms"), err) != 0) {
         sb_nb_free(m);
         return NULL;
     }

@@ -568,7 +568,10 @@ const char *sb_nb_label(const sb_nb_model *m, size_t i) { return i < m->nlabels 
 size_t sb_nb_docs(const sb_nb_model *m) { return (size_t)m->ndocs; }
 size_t sb_nb_vocabulary(const sb_nb_model *m) { return m->nterms; }
 const sb_nb_params *sb_nb_params_of(const sb_nb_model *m) { return &m->p; }
-const char *sb_nb_format(sb_nb_kind kind) { return kind == SB_NB_LOGISTIC ? NB_FORMAT_LOGREG : NB_FORMAT; }
+const char *sb_nb_format(sb_nb_kind kind)
+{
+    return kind == SB_NB_LOGISTIC ? NB_FORMAT_LOGREG : NB_FORMAT;
+}
 
 /* A growing byte buffer for the term lines. */
 typedef struct nb_buf {

@@ -139,40 +139,19 @@ static int store_contacts(sb_pg *pg, const classify_item *items, size_t n)
         rows);
 }
 
-/* Reserve a block of serials per (channel, day) and number the new tickets from it. */
-static int number_tickets(sb_pg *pg, classify_item *items, size_t n)
+/* Numbers the new tickets from the serials reserved before the transaction (serials.c). */
+static int number_tickets(classify_ctx *cx, classify_item *items, size_t n)
 {
-    json_t *rows = json_array();
-    for (size_t i = 0; i < n; i++)
-        if (opens_ticket(&items[i]))
-            json_array_append_new(rows, json_pack("{s:s, s:i}", "code", items[i].channel_code,
-                                                  "day", sb_clock_yyyymmdd(items[i].received_ms)));
-    PGresult *res = query_json(pg,
-        "INSERT INTO ticket_serials AS s (channel_code, day, last_serial)"
-        " SELECT code, to_date(day::text, 'YYYYMMDD'), count(*)"
-        " FROM jsonb_to_recordset($1::jsonb) AS x(code text, day int)"
-        " GROUP BY code, day ORDER BY code, day"
-        " ON CONFLICT (channel_code, day) DO UPDATE SET last_serial = s.last_serial + EXCLUDED.last_serial"
-        " RETURNING channel_code, to_char(day, 'YYYYMMDD')::int, last_serial",
-        rows);
-    if (!res)
-        return -1;
-    for (int r = 0; r < PQntuples(res); r++) {
-        const char *code = PQgetvalue(res, r, 0);
-        int day = atoi(PQgetvalue(res, r, 1));
-        int64_t last = strtoll(PQgetvalue(res, r, 2), NULL, 10);
-        int64_t count = 0;
-        for (size_t i = 0; i < n; i++)
-            if (opens_ticket(&items[i]) && !strcmp(items[i].channel_code, code) &&
-                sb_clock_yyyymmdd(items[i].received_ms) == day)
-                count++;
-        int64_t next = last - count + 1;
-        for (size_t i = 0; i < n; i++)
-            if (opens_ticket(&items[i]) && !strcmp(items[i].channel_code, code) &&
-                sb_clock_yyyymmdd(items[i].received_ms) == day)
-                sb_ticket_number_format(items[i].number, sizeof(items[i].number), code, day, next++);
+    for (size_t i = 0; i < n; i++) {
+        classify_item *it = &items[i];
+        if (!opens_ticket(it))
+            continue;
+        int day = sb_clock_yyyymmdd(it->received_ms);
+        int64_t serial = classify_serials_take(&cx->serials, it->channel_code, day);
+        if (serial < 0)
+            return -1;
+        sb_ticket_number_format(it->number, sizeof(it->number), it->channel_code, day, serial);
     }
-    PQclear(res);
     return 0;
 }
 
@@ -387,7 +366,7 @@ static int step_thread(classify_ctx *cx, classify_item *items, size_t n, json_t 
 static int step_number(classify_ctx *cx, classify_item *items, size_t n, json_t *out)
 {
     (void)out;
-    int rc = number_tickets(cx->pg, items, n);
+    int rc = number_tickets(cx, items, n);
     classify_thread_numbers(items, n);
     return rc;
 }
@@ -486,7 +465,10 @@ int classify_apply(classify_ctx *cx, classify_item *items, size_t n, json_t *out
         return 0;
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
-    if (sb_pg_ensure(cx->pg) != 0 || sb_pg_begin(cx->pg) != 0)
+    if (sb_pg_ensure(cx->pg) != 0 || classify_serials_reserve(cx->pg, &cx->serials, items, n) != 0)
+        return -1;
+    stage_lap(cx, CLASSIFY_ST_NUMBER, &t);
+    if (sb_pg_begin(cx->pg) != 0)
         return -1;
     if (apply_in_tx(cx, items, n, out, &t) != 0 || sb_pg_commit(cx->pg) != 0) {
         sb_pg_rollback(cx->pg);

@@ -60,6 +60,21 @@ typedef enum classify_stage {
     CLASSIFY_ST_EVENTS, CLASSIFY_ST_REPLAY, CLASSIFY_ST_COMMIT, CLASSIFY_ST_COUNT
 } classify_stage;
 
+/* serials.c: the ticket serials a process reserved ahead, per channel and day. */
+#define CLASSIFY_SERIAL_BLOCK 256   /* serials reserved at least at a time */
+#define CLASSIFY_SERIAL_KEYS  16    /* channel-day blocks kept (7 channels, two days at midnight) */
+
+typedef struct classify_serial_block {
+    char    code[4];                /* channel code, e.g. "WX" */
+    int     day;                    /* YYYYMMDD */
+    int64_t next, end;              /* serials next..end are ours; end 0: none yet */
+} classify_serial_block;
+
+typedef struct classify_serials {
+    classify_serial_block b[CLASSIFY_SERIAL_KEYS];
+    size_t                n;
+} classify_serials;
+
 typedef struct classify_ctx {
     sb_pg         *pg;
     sb_producer   *producer;
@@ -73,6 +88,7 @@ typedef struct classify_ctx {
     char          *textbuf;        /* subject + body of an e-mail being decided */
     size_t         textcap;
     unsigned char  seal_key[32];
+    classify_serials serials;      /* ticket serials reserved ahead of the batches */
     sb_counter    *c_tickets, *c_replays, *c_deadletters;
     sb_histogram  *h_apply_ms;       /* the PostgreSQL transaction alone */
     sb_counter    *c_stage_us[CLASSIFY_ST_COUNT];
@@ -98,6 +114,13 @@ void classify_item_release(classify_item *it);
 int  classify_thread(classify_ctx *cx, classify_item *items, size_t n);
 /* After the openers were numbered: items that joined them take the number. */
 void classify_thread_numbers(classify_item *items, size_t n);
+
+/* serials.c: before the batch's transaction, in a statement of its own, makes sure s holds a
+ * serial for every item of the batch (by its channel and day). 0 or -1. */
+int     classify_serials_reserve(sb_pg *pg, classify_serials *s, const classify_item *items,
+                                 size_t n);
+/* The next reserved serial of a channel and day; -1 (logged) when none is left. */
+int64_t classify_serials_take(classify_serials *s, const char *code, int day);
 
 /* apply.c: in one transaction, turn the new items into customers, tickets, messages and
  * events; fills out with every event to publish (new ones and those a replay implies). */

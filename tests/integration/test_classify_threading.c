@@ -226,3 +226,62 @@ Test(classify_threading, tier_is_new_at_first_contact_and_vip_from_the_admin_lis
     free(t3);
     PQfinish(c);
 }
+
+/* A web message of a new customer, its ticket's number parsed: the day and the serial. */
+static void web_ticket(PGconn *c, const char *text, int *day, long long *serial)
+{
+    char key[65], m[37], code[3];
+    customer_key(key);
+    inbound("web", key, "regular", text, NULL, m);
+    char *t = ticket_of(c, m);
+    char *number = value1(c, "SELECT number FROM tickets WHERE id = $1::uuid", t);
+    cr_assert_not_null(number);
+    cr_assert_eq(sscanf(number, "%2[A-Z]-%8d-%lld", code, day, serial), 3, "number %s", number);
+    cr_expect_str_eq(code, "WB");
+    free(number);
+    free(t);
+}
+
+/* Serials reserved for web tickets of day beyond serial: what classify still holds (it is the
+ * only writer of ticket_serials). */
+static long long serials_ahead(PGconn *c, int day, long long serial)
+{
+    char d[16];
+    snprintf(d, sizeof(d), "%d", day);
+    char *last = value1(c, "SELECT last_serial FROM ticket_serials WHERE channel_code = 'WB'"
+                           " AND day = to_date($1, 'YYYYMMDD')", d);
+    cr_assert_not_null(last);
+    long long ahead = atoll(last) - serial;
+    free(last);
+    return ahead;
+}
+
+Test(classify_threading, numbering_never_waits_for_another_batch_holding_the_serial_row)
+{
+    PGconn *c = pg_or_skip(), *locker = sb_fixture_pg();
+    cr_assert_not_null(locker);
+    int day;
+    long long first, second;
+    web_ticket(c, "my order arrived without the charger", &day, &first);
+    if (serials_ahead(c, day, first) < 1)   /* the block ran out exactly: reserve the next */
+        web_ticket(c, "and the box was damaged", &day, &first);
+    cr_assert_geq(serials_ahead(c, day, first), 1);
+
+    /* Another replica's long batch, as it would have held the row before: classify numbers
+     * the next ticket from the block it reserved ahead, without waiting. */
+    char d[16];
+    snprintf(d, sizeof(d), "%d", day);
+    const char *p[] = {d};
+    cr_assert_eq(sb_fixture_exec(locker, "BEGIN", 0, NULL), 0);
+    char *locked = sb_fixture_value(locker, "SELECT last_serial FROM ticket_serials"
+                                            " WHERE channel_code = 'WB'"
+                                            " AND day = to_date($1, 'YYYYMMDD') FOR UPDATE", 1, p);
+    cr_assert_not_null(locked);
+    web_ticket(c, "can I change the delivery address", &day, &second);
+    cr_expect_gt(second, first, "serials increase");
+    cr_expect_leq(second, atoll(locked), "numbered from the block reserved before the lock");
+    sb_fixture_exec(locker, "ROLLBACK", 0, NULL);
+    free(locked);
+    PQfinish(locker);
+    PQfinish(c);
+}
