@@ -23,6 +23,36 @@ int64_t analytics_bucket_upper_ms(int i);
 /* The bucket a duration falls in. */
 int     analytics_bucket_of(int64_t ms);
 
+/* sums.c: one batch's roll-up rows, summed per key (grain, bucket and the dimensions metric,
+ * channel, category, subtopic, department, agent, packed as NUL-terminated strings in a row). */
+#define ANALYTICS_SUM_DIMS 6
+typedef struct analytics_sum {
+    char     grain;
+    int64_t  bucket_ms;
+    char    *dims;                    /* owned: the packed dimensions */
+    size_t   dims_len;
+    uint64_t hash;
+    int64_t  n, sum_ms, h[ANALYTICS_BUCKETS];
+} analytics_sum;
+
+typedef struct analytics_sums {
+    analytics_sum *rows;
+    size_t         n, cap;
+    uint32_t      *slots;             /* open addressing: row index + 1, 0 = empty */
+    size_t         nslots;
+} analytics_sums;
+
+/* Packs the dimensions into out; the packed length, or 0 when they do not fit in cap. */
+size_t   analytics_sums_pack(char *out, size_t cap, const char *const dims[ANALYTICS_SUM_DIMS]);
+/* The hash of packed dimensions, given to every add of them. */
+uint64_t analytics_sums_hash(const char *dims, size_t len);
+/* Adds n samples (and dur_ms with its bucket, when >= 0) to the row of the key. 0 or -1. */
+int      analytics_sums_add(analytics_sums *s, char grain, int64_t bucket_ms, const char *dims,
+                            size_t len, uint64_t dims_hash, int64_t n, int64_t dur_ms);
+/* The rows as the roll-up upsert's JSON array; NULL when out of memory. */
+json_t  *analytics_sums_json(const analytics_sums *s);
+void     analytics_sums_free(analytics_sums *s);
+
 /* What analytics keeps per ticket (table analytics_tickets); 0 = "not yet" for times. */
 typedef struct analytics_fact {
     char    ticket_id[40];
