@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/nbayes_int.h"
 
 #define LR_FORMAT_VERSION 1
@@ -187,7 +188,7 @@ static void lr_buf_printf(lr_buf *b, const char *fmt, ...)
     int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
     va_end(ap);
     int fits = n >= 0 && (size_t)n < sizeof(tmp);
-    char *p = b->failed || !fits ? NULL : nb_grow(b->p, &b->cap, b->len + (size_t)n + 1, 1, 65536);
+    char *p = b->failed || !fits ? NULL : sb_array_grow(b->p, &b->cap, b->len + (size_t)n + 1, 1, 65536);
     if (!p) {
         b->failed = 1;
         return;

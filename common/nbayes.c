@@ -3,6 +3,7 @@
  * form and the evaluation split. Logistic regression's fit and JSON are in logreg.c. */
 #include "common/nbayes.h"
 #include "common/nbayes_int.h"
+#include "common/array.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -93,19 +94,6 @@ void sb_nb_free(sb_nb_model *m)
     free(m);
 }
 
-void *nb_grow(void *arr, size_t *cap, size_t need, size_t elem, size_t first)
-{
-    if (need <= *cap)
-        return arr;
-    size_t n = *cap ? *cap : first;
-    while (n < need)
-        n *= 2;
-    void *p = realloc(arr, n * elem);
-    if (p)
-        *cap = n;
-    return p;
-}
-
 /* Index of the term, or -1. */
 static long nb_find(const sb_nb_model *m, const char *term, size_t len, uint32_t hash)
 {
@@ -152,7 +140,7 @@ long nb_intern(sb_nb_model *m, const char *term, size_t len)
         return -1;
     if ((m->nterms + 1) * 2 > m->nslots && nb_rehash(m, m->nterms + 1) != 0)
         return -1;
-    nb_term *terms = nb_grow(m->terms, &m->capterms, m->nterms + 1, sizeof(nb_term), 256);
+    nb_term *terms = sb_array_grow(m->terms, &m->capterms, m->nterms + 1, sizeof(nb_term), 256);
     if (!terms)
         return -1;
     m->terms = terms;
@@ -178,7 +166,7 @@ static int nb_count_add(nb_term *t, uint32_t label, uint32_t n)
             t->counts[i].count += n;
             return 0;
         }
-    nb_count *counts = nb_grow(t->counts, &t->capcounts, t->ncounts + 1, sizeof(nb_count), 2);
+    nb_count *counts = sb_array_grow(t->counts, &t->capcounts, t->ncounts + 1, sizeof(nb_count), 2);
     if (!counts)
         return -1;
     t->counts = counts;
@@ -233,7 +221,7 @@ static int nb_doc_term_add(sb_nb_model *m, long t, int repeat)
         m->dterms[nt->doc_pos].count++;
         return 0;
     }
-    nb_doc_term *d = nb_grow(m->dterms, &m->capdterms, m->ndterms + 1, sizeof(*d), 1024);
+    nb_doc_term *d = sb_array_grow(m->dterms, &m->capdterms, m->ndterms + 1, sizeof(*d), 1024);
     if (!d)
         return -1;
     m->dterms = d;
@@ -273,7 +261,7 @@ static int nb_train_term(void *ctx, const char *term, size_t len)
 /* Logistic: opens the record of a new training document. 0 or -1. */
 static int nb_doc_open(sb_nb_model *m, uint32_t label)
 {
-    nb_doc *d = nb_grow(m->tdocs, &m->captdocs, m->ntdocs + 1, sizeof(*d), 256);
+    nb_doc *d = sb_array_grow(m->tdocs, &m->captdocs, m->ntdocs + 1, sizeof(*d), 256);
     if (!d)
         return -1;
     m->tdocs = d;
@@ -582,7 +570,7 @@ typedef struct nb_buf {
 /* Appends n bytes; 0 or -1. */
 static int nb_buf_add(nb_buf *b, const char *s, size_t n)
 {
-    char *p = nb_grow(b->p, &b->cap, b->len + n + 1, 1, 4096);
+    char *p = sb_array_grow(b->p, &b->cap, b->len + n + 1, 1, 4096);
     if (!p)
         return -1;
     b->p = p;

@@ -64,9 +64,6 @@ struct sb_nb_model {
     int          finished;
 };
 
-/* arr (capacity *cap elements of size elem) with room for need >= 1 elements, doubling from
- * first: arr itself or its reallocation, *cap updated. NULL when out of memory (arr untouched). */
-void *nb_grow(void *arr, size_t *cap, size_t need, size_t elem, size_t first);
 /* Index of the term, added when new; -1 when out of memory. */
 long  nb_intern(sb_nb_model *m, const char *term, size_t len);
 /* Rebuilds the term table with room for want terms. 0 or -1. */

@@ -1,6 +1,8 @@
 /* sums.c - one batch's roll-up rows summed in memory, one per key, before a single upsert. */
 #include "services/analytics/analytics.h"
 
+#include "common/array.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,14 +68,10 @@ static analytics_sum *sums_row(analytics_sums *s, char grain, int64_t bucket, co
     }
     if ((s->n + 1) * 2 > s->nslots && sums_rehash(s, s->n + 1) != 0)
         return NULL;
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 256;
-        analytics_sum *rows = realloc(s->rows, cap * sizeof(*rows));
-        if (!rows)
-            return NULL;
-        s->rows = rows;
-        s->cap = cap;
-    }
+    analytics_sum *rows = sb_array_grow(s->rows, &s->cap, s->n + 1, sizeof(*rows), 256);
+    if (!rows)
+        return NULL;
+    s->rows = rows;
     char *copy = malloc(len);
     if (!copy)
         return NULL;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/json.h"
 #include "common/log.h"
 
@@ -27,14 +28,10 @@ typedef struct thread_links {
 static int links_add(thread_links *l, char kind, const char *key, const char *ticket_id,
                      const char *number, const classify_item *opener)
 {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 64;
-        thread_link *v = realloc(l->v, cap * sizeof(*v));
-        if (!v)
-            return -1;
-        l->v = v;
-        l->cap = cap;
-    }
+    thread_link *v = sb_array_grow(l->v, &l->cap, l->n + 1, sizeof(*v), 64);
+    if (!v)
+        return -1;
+    l->v = v;
     l->v[l->n++] = (thread_link){kind, key, ticket_id, number, opener};
     return 0;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/clock.h"
 #include "common/json.h"
 #include "common/log.h"
@@ -105,14 +106,10 @@ static const char *decode_cmd(dispatch_ctx *cx, const sb_kmsg *m, dispatch_cmd *
 /* Room for one more decision. */
 static dispatch_decision *decision_new(placer_batch *b)
 {
-    if (b->nds == b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 64;
-        dispatch_decision *ds = realloc(b->ds, cap * sizeof(*ds));
-        if (!ds)
-            return NULL;
-        b->ds = ds;
-        b->cap = cap;
-    }
+    dispatch_decision *ds = sb_array_grow(b->ds, &b->cap, b->nds + 1, sizeof(*ds), 64);
+    if (!ds)
+        return NULL;
+    b->ds = ds;
     dispatch_decision *d = &b->ds[b->nds++];
     memset(d, 0, sizeof(*d));
     return d;
