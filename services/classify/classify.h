@@ -62,17 +62,17 @@ typedef enum classify_stage {
 
 /* serials.c: the ticket serials a process reserved ahead, per channel and day. */
 #define CLASSIFY_SERIAL_BLOCK 256   /* serials reserved at least at a time */
-#define CLASSIFY_SERIAL_KEYS  16    /* channel-day blocks kept (7 channels, two days at midnight) */
 
 typedef struct classify_serial_block {
     char    code[4];                /* channel code, e.g. "WX" */
     int     day;                    /* YYYYMMDD */
     int64_t next, end;              /* serials next..end are ours; end 0: none yet */
+    int64_t need;                   /* serials the batch being applied may take */
 } classify_serial_block;
 
 typedef struct classify_serials {
-    classify_serial_block b[CLASSIFY_SERIAL_KEYS];
-    size_t                n;
+    classify_serial_block *b;       /* owned */
+    size_t                 n, cap;
 } classify_serials;
 
 typedef struct classify_ctx {
@@ -121,6 +121,7 @@ int     classify_serials_reserve(sb_pg *pg, classify_serials *s, const classify_
                                  size_t n);
 /* The next reserved serial of a channel and day; -1 (logged) when none is left. */
 int64_t classify_serials_take(classify_serials *s, const char *code, int day);
+void    classify_serials_free(classify_serials *s);
 
 /* apply.c: in one transaction, turn the new items into customers, tickets, messages and
  * events; fills out with every event to publish (new ones and those a replay implies). */

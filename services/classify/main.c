@@ -113,6 +113,7 @@ int main(void)
                                 &cx.consumer) == 0 ? 0 : 1;
     }
     classify_decide_close(&cx);
+    classify_serials_free(&cx.serials);
     sb_service_close(&s);
     return rc;
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "classify.h"
+#include "common/array.h"
 #include "common/clock.h"
 #include "common/json.h"
 #include "common/log.h"
@@ -26,21 +27,17 @@ static classify_serial_block *serials_find(classify_serials *s, const char *code
     return NULL;
 }
 
-/* The block of one channel and day, made empty when new; a full table gives up the block of
- * the oldest day (yesterday's, after midnight). */
+/* The block of one channel and day, made empty when new; NULL when out of memory. */
 static classify_serial_block *serials_slot(classify_serials *s, const char *code, int day)
 {
     classify_serial_block *b = serials_find(s, code, day);
     if (b)
         return b;
-    if (s->n < CLASSIFY_SERIAL_KEYS) {
-        b = &s->b[s->n++];
-    } else {
-        b = &s->b[0];
-        for (size_t i = 1; i < s->n; i++)
-            if (s->b[i].day < b->day)
-                b = &s->b[i];
-    }
+    b = sb_array_grow(s->b, &s->cap, s->n + 1, sizeof(*b), 16);
+    if (!b)
+        return NULL;
+    s->b = b;
+    b = &s->b[s->n++];
     memset(b, 0, sizeof(*b));
     snprintf(b->code, sizeof(b->code), "%s", code);
     b->day = day;
@@ -53,30 +50,45 @@ static int64_t serials_left(const classify_serial_block *b)
     return b->end == 0 ? 0 : b->end - b->next + 1;
 }
 
-/* Serials the batch may need per channel and day (every message might open a ticket), as
- * requests for the blocks that do not hold that many: [{code, day, count}]. */
-static json_t *serials_requests(classify_serials *s, const classify_item *items, size_t n)
+/* Counts what the batch may need per channel and day (every message might open a ticket) in
+ * its block's need, making the blocks it names; then forgets the blocks of earlier days it
+ * does not name (yesterday's, after midnight: their rest is skipped). 0 or -1. */
+static int serials_count(classify_serials *s, const classify_item *items, size_t n)
+{
+    int newest = 0;
+    for (size_t k = 0; k < s->n; k++)
+        s->b[k].need = 0;
+    for (size_t i = 0; i < n; i++) {
+        int day = sb_clock_yyyymmdd(items[i].received_ms);
+        classify_serial_block *b = serials_slot(s, items[i].channel_code, day);
+        if (!b)
+            return -1;
+        b->need++;
+        newest = day > newest ? day : newest;
+    }
+    size_t kept = 0;
+    for (size_t k = 0; k < s->n; k++)
+        if (s->b[k].need > 0 || s->b[k].day >= newest)
+            s->b[kept++] = s->b[k];
+    s->n = kept;
+    return 0;
+}
+
+/* Requests for the blocks that hold fewer serials than the batch may need, at least
+ * CLASSIFY_SERIAL_BLOCK each: [{code, day, count}]; NULL when out of memory. */
+static json_t *serials_requests(const classify_serials *s)
 {
     json_t *rows = json_array();
-    for (size_t i = 0; i < n && rows; i++) {
-        const char *code = items[i].channel_code;
-        int day = sb_clock_yyyymmdd(items[i].received_ms);
-        size_t j = 0;
-        while (j < i && !(strcmp(items[j].channel_code, code) == 0 &&
-                          sb_clock_yyyymmdd(items[j].received_ms) == day))
-            j++;
-        if (j < i)
-            continue;   /* counted with its first message */
-        int64_t need = 0;
-        for (size_t k = i; k < n; k++)
-            need += strcmp(items[k].channel_code, code) == 0 &&
-                    sb_clock_yyyymmdd(items[k].received_ms) == day;
-        classify_serial_block *b = serials_slot(s, code, day);
-        if (serials_left(b) >= need)
+    for (size_t k = 0; k < s->n && rows; k++) {
+        const classify_serial_block *b = &s->b[k];
+        if (serials_left(b) >= b->need)
             continue;
-        int64_t want = need > CLASSIFY_SERIAL_BLOCK ? need : CLASSIFY_SERIAL_BLOCK;
-        json_array_append_new(rows, json_pack("{s:s, s:i, s:I}", "code", code, "day", day,
-                                              "count", (json_int_t)want));
+        int64_t want = b->need > CLASSIFY_SERIAL_BLOCK ? b->need : CLASSIFY_SERIAL_BLOCK;
+        if (json_array_append_new(rows, json_pack("{s:s, s:i, s:I}", "code", b->code, "day",
+                                                  b->day, "count", (json_int_t)want)) != 0) {
+            json_decref(rows);
+            return NULL;
+        }
     }
     return rows;
 }
@@ -86,7 +98,9 @@ static json_t *serials_requests(classify_serials *s, const classify_item *items,
 static void serials_extend(classify_serials *s, const char *code, int day, int64_t want,
                            int64_t last)
 {
-    classify_serial_block *b = serials_slot(s, code, day);
+    classify_serial_block *b = serials_find(s, code, day);   /* made by serials_count */
+    if (!b)
+        return;
     int64_t first = last - want + 1;
     if (serials_left(b) == 0 || b->end + 1 != first)
         b->next = first;
@@ -107,7 +121,7 @@ static json_int_t serials_requested(const json_t *rows, const char *code, int da
 
 int classify_serials_reserve(sb_pg *pg, classify_serials *s, const classify_item *items, size_t n)
 {
-    json_t *rows = serials_requests(s, items, n);
+    json_t *rows = serials_count(s, items, n) == 0 ? serials_requests(s) : NULL;
     if (!rows)
         return -1;
     if (json_array_size(rows) == 0) {
@@ -155,4 +169,10 @@ int64_t classify_serials_take(classify_serials *s, const char *code, int day)
         return -1;
     }
     return b->next++;
+}
+
+void classify_serials_free(classify_serials *s)
+{
+    free(s->b);
+    memset(s, 0, sizeof(*s));
 }
