@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/clock.h"
 #include "common/ids.h"
 #include "common/json.h"
@@ -27,6 +28,14 @@ json_t *sb_ticket_event_new(const char *type, const char *event_id, const char *
     return ev;
 }
 
+/* The insert of a JSON array of events; events already stored are left as they are. */
+static const char ticket_events_store_sql[] =
+    "INSERT INTO ticket_events (event_id, ticket_id, type, occurred_at, payload)"
+    " SELECT (e->>'event_id')::uuid, (e->>'ticket_id')::uuid, e->>'type',"
+    "        (e->>'occurred_at')::timestamptz, e"
+    " FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(e, n) ORDER BY n"
+    " ON CONFLICT (event_id) DO NOTHING";
+
 int sb_ticket_events_store(sb_pg *pg, const json_t *events)
 {
     if (json_array_size(events) == 0)
@@ -35,13 +44,7 @@ int sb_ticket_events_store(sb_pg *pg, const json_t *events)
     if (!body)
         return -1;
     const char *p[] = {body};
-    int rc = sb_pg_exec(pg,
-                        "INSERT INTO ticket_events (event_id, ticket_id, type, occurred_at, payload)"
-                        " SELECT (e->>'event_id')::uuid, (e->>'ticket_id')::uuid, e->>'type',"
-                        "        (e->>'occurred_at')::timestamptz, e"
-                        " FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS x(e, n) ORDER BY n"
-                        " ON CONFLICT (event_id) DO NOTHING",
-                        1, p);
+    int rc = sb_pg_exec(pg, ticket_events_store_sql, 1, p);
     free(body);
     return rc;
 }
@@ -69,19 +72,82 @@ int sb_ticket_events_load(sb_pg *pg, const char *const *ids, size_t n, json_t *o
     return 0;
 }
 
+/* Sends one event's text on sb.tickets.v1 keyed by its ticket. 0 or -1. */
+static int ticket_event_send(sb_send_group *g, const json_t *ev, const char *text)
+{
+    const char *key = sb_json_str(ev, "ticket_id");
+    const char *type = sb_json_str(ev, "type");
+    return text && key ? sb_send_group_add(g, SB_TOPIC_TICKETS, key, type, text, strlen(text)) : -1;
+}
+
 int sb_ticket_events_publish(sb_send_group *g, const json_t *events)
+{
+    return sb_ticket_events_publish_texts(g, events, NULL);
+}
+
+int sb_event_texts_dump(sb_event_texts *t, const json_t *events)
+{
+    size_t n = json_array_size(events);
+    char **text = sb_array_grow(t->text, &t->cap, n ? n : 1, sizeof(*text), 64);
+    if (!text)
+        return -1;
+    t->text = text;
+    for (; t->n < n; t->n++)
+        if (!(t->text[t->n] = sb_json_dump(json_array_get(events, t->n))))
+            return -1;
+    return 0;
+}
+
+int sb_ticket_events_store_texts(sb_pg *pg, const sb_event_texts *t)
+{
+    if (t->n == 0)
+        return 0;
+    size_t len = 2;
+    for (size_t i = 0; i < t->n; i++)
+        len += strlen(t->text[i]) + 1;
+    char *body = malloc(len + 1), *p = body;
+    if (!body)
+        return -1;
+    *p++ = '[';
+    for (size_t i = 0; i < t->n; i++) {
+        size_t l = strlen(t->text[i]);
+        if (i)
+            *p++ = ',';
+        memcpy(p, t->text[i], l);
+        p += l;
+    }
+    *p++ = ']';
+    *p = '\0';
+    const char *params[] = {body};
+    int rc = sb_pg_exec(pg, ticket_events_store_sql, 1, params);
+    free(body);
+    return rc;
+}
+
+int sb_ticket_events_publish_texts(sb_send_group *g, const json_t *events,
+                                   const sb_event_texts *t)
 {
     size_t i;
     json_t *ev;
     json_array_foreach(events, i, ev) {
-        char *body = sb_json_dump(ev);
-        const char *key = sb_json_str(ev, "ticket_id");
-        const char *type = sb_json_str(ev, "type");
-        int rc = body && key ? sb_send_group_add(g, SB_TOPIC_TICKETS, key, type, body, strlen(body))
-                             : -1;
-        free(body);
+        int rc;
+        if (t && i < t->n) {
+            rc = ticket_event_send(g, ev, t->text[i]);
+        } else {
+            char *body = sb_json_dump(ev);
+            rc = ticket_event_send(g, ev, body);
+            free(body);
+        }
         if (rc != 0)
             return -1;
     }
     return 0;
+}
+
+void sb_event_texts_free(sb_event_texts *t)
+{
+    for (size_t i = 0; i < t->n; i++)
+        free(t->text[i]);
+    free(t->text);
+    memset(t, 0, sizeof(*t));
 }

@@ -21,4 +21,22 @@ int     sb_ticket_events_load(sb_pg *pg, const char *const *ids, size_t n, json_
 /* Publish each event on sb.tickets.v1 keyed by its ticket_id, as part of g. 0 or -1. */
 int     sb_ticket_events_publish(sb_send_group *g, const json_t *events);
 
+/* Events' JSON texts, each dumped once: a consumer that stores events and then publishes them
+ * sends the same bytes both ways instead of serialising every event twice. text[i] is the
+ * text of events[i] of the array it was dumped from. */
+typedef struct sb_event_texts {
+    char  **text;    /* owned */
+    size_t  n, cap;
+} sb_event_texts;
+
+/* Appends the texts of events[t->n ..]: the events added since the last call. 0 or -1. */
+int  sb_event_texts_dump(sb_event_texts *t, const json_t *events);
+/* sb_ticket_events_store of the events the texts hold. 0 or -1. */
+int  sb_ticket_events_store_texts(sb_pg *pg, const sb_event_texts *t);
+/* sb_ticket_events_publish, sending t's text for the events it holds (the first t->n) and
+ * dumping the rest. 0 or -1. */
+int  sb_ticket_events_publish_texts(sb_send_group *g, const json_t *events,
+                                    const sb_event_texts *t);
+void sb_event_texts_free(sb_event_texts *t);
+
 #endif

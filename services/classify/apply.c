@@ -408,7 +408,8 @@ static int step_events(classify_ctx *cx, classify_item *items, size_t n, json_t 
 {
     (void)items;
     (void)n;
-    return sb_ticket_events_store(cx->pg, out);
+    return sb_event_texts_dump(&cx->texts, out) == 0 &&
+                   sb_ticket_events_store_texts(cx->pg, &cx->texts) == 0 ? 0 : -1;
 }
 
 /* Customers, threads, numbers, decisions and rows of the batch's new items, in this order,
@@ -461,6 +462,7 @@ static int apply_in_tx(classify_ctx *cx, classify_item *items, size_t n, json_t 
 
 int classify_apply(classify_ctx *cx, classify_item *items, size_t n, json_t *out)
 {
+    sb_event_texts_free(&cx->texts);
     if (n == 0)
         return 0;
     struct timespec t;
@@ -473,6 +475,7 @@ int classify_apply(classify_ctx *cx, classify_item *items, size_t n, json_t *out
     if (apply_in_tx(cx, items, n, out, &t) != 0 || sb_pg_commit(cx->pg) != 0) {
         sb_pg_rollback(cx->pg);
         json_array_clear(out);
+        sb_event_texts_free(&cx->texts);
         return -1;
     }
     stage_lap(cx, CLASSIFY_ST_COMMIT, &t);

@@ -13,6 +13,7 @@
 #include "common/kafka.h"
 #include "common/pg.h"
 #include "common/rules.h"
+#include "common/ticket_event.h"
 #include "orders.h"
 
 typedef struct classify_item {
@@ -89,6 +90,7 @@ typedef struct classify_ctx {
     size_t         textcap;
     unsigned char  seal_key[32];
     classify_serials serials;      /* ticket serials reserved ahead of the batches */
+    sb_event_texts texts;          /* the batch's new events as stored: published as they are */
     sb_counter    *c_tickets, *c_replays, *c_deadletters;
     sb_histogram  *h_apply_ms;       /* the PostgreSQL transaction alone */
     sb_counter    *c_stage_us[CLASSIFY_ST_COUNT];

@@ -59,8 +59,9 @@ static void classify_on_batch(void *ctx, sb_batch *batch)
             fresh += items[i].is_new;
         sb_counter_add(cx->c_tickets, fresh);
         sb_counter_add(cx->c_replays, n - fresh);
-        rc = sb_ticket_events_publish(g, events);
+        rc = sb_ticket_events_publish_texts(g, events, &cx->texts);
     }
+    sb_event_texts_free(&cx->texts);
     for (size_t i = 0; i < n; i++)
         classify_item_release(&items[i]);
     free(items);
@@ -114,6 +115,7 @@ int main(void)
     }
     classify_decide_close(&cx);
     classify_serials_free(&cx.serials);
+    sb_event_texts_free(&cx.texts);
     sb_service_close(&s);
     return rc;
 }
