@@ -2,6 +2,7 @@
  * one ticket's facts turned into roll-up increments (pause, reopen, SLA take-back). */
 #include <criterion/criterion.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "services/analytics/analytics.h"
@@ -146,4 +147,61 @@ Test(analytics_facts, buckets)
     cr_expect_eq(analytics_bucket_of(259200000), 11);
     cr_expect_eq(analytics_bucket_of(259200001), 12);
     cr_expect_eq(analytics_bucket_upper_ms(12), INT64_MAX);
+}
+
+/* Adds one increment of dims to s. */
+static void sums_add(analytics_sums *s, char grain, int64_t bucket, const char *const dims[6],
+                     int64_t n, int64_t dur_ms)
+{
+    char packed[512];
+    size_t len = analytics_sums_pack(packed, sizeof(packed), dims);
+    cr_assert_gt(len, 0);
+    cr_assert_eq(analytics_sums_add(s, grain, bucket, packed, len,
+                                    analytics_sums_hash(packed, len), n, dur_ms), 0);
+}
+
+Test(analytics_sums, one_row_per_key_with_counts_durations_and_buckets)
+{
+    analytics_sums s = {0};
+    const char *a[6] = {"opened", "web", "complaint", "logistics-delay", "quality", "q-01"};
+    const char *b[6] = {"opened", "web", "complaint", "logistics-delay", "quality", "q-02"};
+    sums_add(&s, 'h', 3600000, a, 1, 1000);
+    sums_add(&s, 'h', 3600000, a, 2, -1);          /* no duration: counted, no bucket */
+    sums_add(&s, 'h', 3600000, b, 1, 1000);        /* another agent: its own row */
+    sums_add(&s, 'H', 3600000, a, 1, 1000);        /* another grain: its own row */
+    sums_add(&s, 'h', 7200000, a, 1, 1000);        /* another hour: its own row */
+    for (int i = 0; i < 3000; i++) {               /* enough keys to rehash several times */
+        char metric[32];
+        snprintf(metric, sizeof(metric), "m%d", i);
+        const char *d[6] = {metric, "app", "", "", "", ""};
+        sums_add(&s, 'd', 0, d, 1, -1);
+    }
+    cr_assert_eq(s.n, 4 + 3000);
+    json_t *rows = analytics_sums_json(&s);
+    cr_assert_not_null(rows);
+    json_t *first = json_array_get(rows, 0);
+    cr_expect_str_eq(json_string_value(json_object_get(first, "g")), "h");
+    cr_expect_eq(json_integer_value(json_object_get(first, "t")), 3600000);
+    cr_expect_str_eq(json_string_value(json_object_get(first, "ag")), "q-01");
+    cr_expect_eq(json_integer_value(json_object_get(first, "n")), 3);
+    cr_expect_eq(json_integer_value(json_object_get(first, "d")), 1000);
+    char h[8];
+    snprintf(h, sizeof(h), "h%d", analytics_bucket_of(1000));
+    cr_expect_eq(json_integer_value(json_object_get(first, h)), 1, "only the timed sample");
+    json_t *last = json_array_get(rows, json_array_size(rows) - 1);
+    cr_expect_str_eq(json_string_value(json_object_get(last, "m")), "m2999");
+    cr_expect_eq(json_integer_value(json_object_get(last, "n")), 1);
+    json_decref(rows);
+    analytics_sums_free(&s);
+    cr_expect_eq(s.n, 0);
+}
+
+Test(analytics_sums, dimensions_that_do_not_fit_are_refused)
+{
+    char big[600];
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    const char *d[6] = {big, "web", "", "", "", ""};
+    char packed[512];
+    cr_expect_eq(analytics_sums_pack(packed, sizeof(packed), d), 0);
 }
