@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hash.h"
 #include "common/kb.h"
 #include "common/textfeat.h"
 
@@ -75,10 +76,7 @@ static void buf_add_term(sb_kb_buf *b, const char *term, size_t len)
 /* FNV-1a: short strings, no adversary that gains anything from collisions here. */
 static size_t set_hash(const char *s)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return (size_t)h;
+    return (size_t)sb_fnv1a_str(SB_FNV1A_OFFSET, s);
 }
 
 void sb_kb_set_init(sb_kb_set *s, size_t max)

@@ -2,21 +2,11 @@
 #include "services/analytics/analytics.h"
 
 #include "common/array.h"
+#include "common/hash.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* FNV-1a over bytes, continuing from h. */
-static uint64_t sums_hash(uint64_t h, const void *p, size_t len)
-{
-    const unsigned char *s = p;
-    for (size_t i = 0; i < len; i++) {
-        h ^= s[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
 
 size_t analytics_sums_pack(char *out, size_t cap, const char *const dims[ANALYTICS_SUM_DIMS])
 {
@@ -90,8 +80,8 @@ static analytics_sum *sums_row(analytics_sums *s, char grain, int64_t bucket, co
 int analytics_sums_add(analytics_sums *s, char grain, int64_t bucket_ms, const char *dims,
                        size_t len, uint64_t dims_hash, int64_t n, int64_t dur_ms)
 {
-    uint64_t h = sums_hash(dims_hash, &grain, 1);
-    h = sums_hash(h, &bucket_ms, sizeof(bucket_ms));
+    uint64_t h = sb_fnv1a(dims_hash, &grain, 1);
+    h = sb_fnv1a(h, &bucket_ms, sizeof(bucket_ms));
     analytics_sum *r = sums_row(s, grain, bucket_ms, dims, len, h);
     if (!r)
         return -1;
@@ -105,7 +95,7 @@ int analytics_sums_add(analytics_sums *s, char grain, int64_t bucket_ms, const c
 
 uint64_t analytics_sums_hash(const char *dims, size_t len)
 {
-    return sums_hash(1469598103934665603ULL, dims, len);
+    return sb_fnv1a(SB_FNV1A_OFFSET, dims, len);
 }
 
 /* One row as the upsert's JSON object. */

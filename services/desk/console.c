@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/hash.h"
 #include "common/http.h"
 #include "services/desk/console.h"
 
@@ -44,9 +45,7 @@ static const desk_console_asset *console_find(const char *name)
  * gets a 304 until sb-desk is rebuilt with other files, so a new console is never stale. */
 static void console_etag(const desk_console_asset *a, char out[24])
 {
-    uint64_t h = 14695981039346656037ULL;
-    for (size_t i = 0; i < a->len; i++)
-        h = (h ^ a->data[i]) * 1099511628211ULL;
+    uint64_t h = sb_fnv1a(SB_FNV1A_OFFSET, a->data, a->len);
     snprintf(out, 24, "\"%016llx\"", (unsigned long long)h);
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/clock.h"
+#include "common/hash.h"
 #include "common/log.h"
 
 #define QUEUE_INDEX_EMPTY   0
@@ -15,9 +16,7 @@
 /* FNV-1a of a ticket id, clear of the two reserved keys. */
 static uint64_t index_hash(const char *id)
 {
-    uint64_t h = 14695981039346656037ULL;
-    for (; *id; id++)
-        h = (h ^ (unsigned char)*id) * 1099511628211ULL;
+    uint64_t h = sb_fnv1a_str(SB_FNV1A_OFFSET, id);
     return h > QUEUE_INDEX_DELETED ? h : h + 2;
 }
 

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/hash.h"
+
 #define HEAP_MIN_CAP   64
 #define HEAP_MIN_SLOTS 128
 
@@ -50,10 +52,7 @@ size_t sla_heap_size(const sla_heap *h)
 /* FNV-1a over the ticket's bytes and the kind: ticket ids are not all random (v5 too). */
 static size_t heap_hash(const sb_uuid *ticket, uint8_t kind)
 {
-    uint64_t x = 1469598103934665603ULL;
-    for (int i = 0; i < 16; i++)
-        x = (x ^ ticket->b[i]) * 1099511628211ULL;
-    x = (x ^ kind) * 1099511628211ULL;
+    uint64_t x = sb_fnv1a(sb_fnv1a(SB_FNV1A_OFFSET, ticket->b, 16), &kind, 1);
     return (size_t)(x ^ (x >> 29));
 }
 
