@@ -17,12 +17,17 @@
 #define LR_NUMBER_MAX     40       /* bytes of one number in the terms string */
 
 /* The fit's working set: n documents over V terms and L labels. */
+/* Power iterations for the step size, and the margin over their estimate. */
+#define LR_POWER_ITERATIONS 50
+#define LR_POWER_MARGIN     1.25
+
 typedef struct lr_fit {
     size_t  n, V, L;
     float  *value;      /* per document term (sb_nb_model.dterms): its unit-vector value */
-    double *w, *prev;   /* weights V x L, now and one step ago */
-    double *ahead;      /* the look-ahead point the gradient is taken at */
-    double *grad;
+    float  *w, *prev;   /* weights V x L, now and one step ago (float: half the memory traffic
+                           of the fit's inner loops; the stored model is float anyway) */
+    float  *ahead;      /* the look-ahead point the gradient is taken at */
+    float  *grad;
     double  b[SB_NB_MAX_LABELS], bprev[SB_NB_MAX_LABELS], bahead[SB_NB_MAX_LABELS];
     double  gb[SB_NB_MAX_LABELS];
 } lr_fit;
@@ -84,40 +89,89 @@ static void lr_values(const sb_nb_model *m, float *value)
 static void lr_doc_gradient(const sb_nb_model *m, lr_fit *f, const nb_doc *doc)
 {
     double s[SB_NB_MAX_LABELS], max = -INFINITY, sum = 0;
-    for (size_t l = 0; l < f->L; l++)
-        s[l] = f->bahead[l];
+    float dot[SB_NB_MAX_LABELS] = {0};
     for (size_t k = doc->start; k < doc->start + doc->n; k++) {
-        const double *row = f->ahead + (size_t)m->dterms[k].term * f->L;
+        const float *row = f->ahead + (size_t)m->dterms[k].term * f->L;
         for (size_t l = 0; l < f->L; l++)
-            s[l] += f->value[k] * row[l];
+            dot[l] += f->value[k] * row[l];
     }
-    for (size_t l = 0; l < f->L; l++)
+    for (size_t l = 0; l < f->L; l++) {
+        s[l] = f->bahead[l] + dot[l];
         max = s[l] > max ? s[l] : max;
+    }
     for (size_t l = 0; l < f->L; l++)
         sum += (s[l] = exp(s[l] - max));
     for (size_t l = 0; l < f->L; l++)
         s[l] = (s[l] / sum - (l == doc->label)) / (double)f->n;
-    for (size_t l = 0; l < f->L; l++)
+    float ds[SB_NB_MAX_LABELS];
+    for (size_t l = 0; l < f->L; l++) {
         f->gb[l] += s[l];
+        ds[l] = (float)s[l];
+    }
     for (size_t k = doc->start; k < doc->start + doc->n; k++) {
-        double *g = f->grad + (size_t)m->dterms[k].term * f->L;
+        float *g = f->grad + (size_t)m->dterms[k].term * f->L;
         for (size_t l = 0; l < f->L; l++)
-            g[l] += f->value[k] * s[l];
+            g[l] += f->value[k] * ds[l];
     }
 }
 
+/* An upper bound of the largest eigenvalue of (1/n) X'X, X the documents' unit vectors: power
+ * iteration, then a margin for its residual. Sparse documents are nearly orthogonal, so this is
+ * far below the crude bound of 1. */
+static double lr_gram_norm(const sb_nb_model *m, const lr_fit *f)
+{
+    size_t V = f->V ? f->V : 1;
+    double *v = malloc(V * sizeof(*v)), *next = calloc(V, sizeof(*next)), est = 1.0;
+    if (!v || !next) {
+        free(v);
+        free(next);
+        return est;
+    }
+    for (size_t t = 0; t < V; t++)
+        v[t] = 1.0 / sqrt((double)V);
+    for (int it = 0; it < LR_POWER_ITERATIONS; it++) {
+        memset(next, 0, V * sizeof(*next));
+        for (size_t d = 0; d < f->n; d++) {
+            const nb_doc *doc = &m->tdocs[d];
+            double dot = 0;
+            for (size_t k = doc->start; k < doc->start + doc->n; k++)
+                dot += f->value[k] * v[m->dterms[k].term];
+            for (size_t k = doc->start; k < doc->start + doc->n; k++)
+                next[m->dterms[k].term] += f->value[k] * dot / (double)f->n;
+        }
+        double norm = 0;
+        for (size_t t = 0; t < V; t++)
+            norm += next[t] * next[t];
+        norm = sqrt(norm);
+        if (norm <= 0)
+            break;
+        est = norm;
+        for (size_t t = 0; t < V; t++)
+            v[t] = next[t] / norm;
+    }
+    free(v);
+    free(next);
+    /* Power iteration approaches from below: a margin, never above the crude bound. */
+    return est * LR_POWER_MARGIN < 1.0 ? est * LR_POWER_MARGIN : 1.0;
+}
+
 /* Nesterov's accelerated gradient on mean cross-entropy + lambda/2 |W|^2 (the bias is not
- * regularised). The step 1 / (1 + lambda) is safe: with unit document vectors and the bias the
- * loss's gradient is 1-Lipschitz. */
+ * regularised), preconditioned per block. The softmax's curvature is at most 1/2 per unit of
+ * input and (x + 1)^2 <= 2x^2 + 2, so the Hessian is at most diag(gram + lambda, 1) with gram the
+ * documents' largest eigenvalue (lr_gram_norm): steps of 1 / (gram + lambda) for the weights and
+ * 1 for the biases are safe. Sparse documents make gram small: the weights move in long steps
+ * where one step for both would be held back by the bias's constant input. */
 static void lr_descend(const sb_nb_model *m, lr_fit *f)
 {
     size_t VL = f->V * f->L;
-    double lambda = 1.0 / (m->p.c * (double)f->n), step = 1.0 / (1.0 + lambda);
+    double lambda = 1.0 / (m->p.c * (double)f->n);
+    double step = 1.0 / (lr_gram_norm(m, f) + lambda), bstep = 1.0;
     for (unsigned it = 0; it < m->p.iterations; it++) {
         double mom = (double)it / ((double)it + 3.0);
+        float fmom = (float)mom, flambda = (float)lambda;
         for (size_t i = 0; i < VL; i++) {
-            f->ahead[i] = f->w[i] + mom * (f->w[i] - f->prev[i]);
-            f->grad[i] = lambda * f->ahead[i];
+            f->ahead[i] = f->w[i] + fmom * (f->w[i] - f->prev[i]);
+            f->grad[i] = flambda * f->ahead[i];
         }
         for (size_t l = 0; l < f->L; l++) {
             f->bahead[l] = f->b[l] + mom * (f->b[l] - f->bprev[l]);
@@ -125,14 +179,14 @@ static void lr_descend(const sb_nb_model *m, lr_fit *f)
         }
         for (size_t d = 0; d < f->n; d++)
             lr_doc_gradient(m, f, &m->tdocs[d]);
-        double *old = f->prev;
+        float *old = f->prev, fstep = (float)step;
         f->prev = f->w;
         f->w = old;
         for (size_t i = 0; i < VL; i++)
-            f->w[i] = f->ahead[i] - step * f->grad[i];
+            f->w[i] = f->ahead[i] - fstep * f->grad[i];
         for (size_t l = 0; l < f->L; l++) {
             f->bprev[l] = f->b[l];
-            f->b[l] = f->bahead[l] - step * f->gb[l];
+            f->b[l] = f->bahead[l] - bstep * f->gb[l];
         }
     }
 }
@@ -152,10 +206,10 @@ int nb_logreg_fit(sb_nb_model *m, const uint32_t *remap, sb_error *err)
     lr_fit f = {.n = m->ntdocs, .V = m->nterms, .L = m->nlabels};
     size_t VL = (f.V ? f.V : 1) * f.L;
     f.value = malloc((m->ndterms ? m->ndterms : 1) * sizeof(float));
-    f.w = calloc(VL, sizeof(double));
-    f.prev = calloc(VL, sizeof(double));
-    f.ahead = malloc(VL * sizeof(double));
-    f.grad = malloc(VL * sizeof(double));
+    f.w = calloc(VL, sizeof(float));
+    f.prev = calloc(VL, sizeof(float));
+    f.ahead = malloc(VL * sizeof(float));
+    f.grad = malloc(VL * sizeof(float));
     m->weight = malloc(VL * sizeof(float));
     if (!f.value || !f.w || !f.prev || !f.ahead || !f.grad || !m->weight || lr_idf(m) != 0) {
         lr_fit_free(&f);
@@ -164,7 +218,7 @@ int nb_logreg_fit(sb_nb_model *m, const uint32_t *remap, sb_error *err)
     lr_values(m, f.value);
     lr_descend(m, &f);
     for (size_t i = 0; i < f.V * f.L; i++)
-        m->weight[i] = (float)f.w[i];
+        m->weight[i] = f.w[i];
     for (size_t l = 0; l < f.L; l++)
         m->bias[l] = f.b[l];
     lr_fit_free(&f);

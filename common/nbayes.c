@@ -25,7 +25,7 @@ void sb_nb_params_default(sb_nb_params *p)
     p->min_count = 1;
     p->kind = SB_NB_LOGISTIC;
     p->c = 10.0;
-    p->iterations = 300;
+    p->iterations = 100;
 }
 
 /* The seed nb_hash has always used: the split's order follows from it, so another seed would
