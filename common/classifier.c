@@ -195,37 +195,46 @@ int sb_classifier_load_latest(sb_pg *pg, int have_version, sb_nb_model **out, in
     return 1;
 }
 
+/* The newest model is of today's kind and no shipped (seed) example is newer than it: a
+ * migration that ships more seed examples makes every deployment retrain once. */
+static const char classifier_current_sql[] =
+    "SELECT 1 FROM (SELECT model->>'format' AS format, created_at"
+    "               FROM classifier_models ORDER BY version DESC LIMIT 1) newest"
+    " WHERE format = $1 AND NOT EXISTS (SELECT 1 FROM training_examples t"
+    "   WHERE t.source = 'seed' AND t.created_at > newest.created_at)";
+
+/* 1 when the newest model is current, 0 when not (or there is none), -1 on error. */
+static int classifier_is_current(sb_pg *pg, const char *format)
+{
+    const char *p[] = {format};
+    PGresult *res = sb_pg_query(pg, classifier_current_sql, 1, p);
+    if (!res)
+        return -1;
+    int current = PQntuples(res) > 0;
+    PQclear(res);
+    return current;
+}
+
 int sb_classifier_ensure(sb_pg *pg, sb_nb_model **out, int *version)
 {
     sb_nb_params want;
     sb_nb_params_default(&want);
-    int rc = sb_classifier_load_latest(pg, 0, out, version);
-    if (rc < 0)
+    const char *format = sb_nb_format(want.kind);
+    int current = classifier_is_current(pg, format);
+    if (current < 0)
         return -1;
-    if (rc > 0 && sb_nb_params_of(*out)->kind == want.kind)
-        return 0;
-    if (rc > 0) {
-        sb_nb_free(*out);
-        *out = NULL;
-    }
-    /* None of today's kind yet: train under the lock, unless another process did while we
-     * waited for it. */
-    if (sb_pg_begin(pg) != 0)
-        return -1;
-    const char *lock[] = {CLASSIFIER_LOCK_KEY}, *format[] = {sb_nb_format(want.kind)};
-    PGresult *res = NULL;
-    if (sb_pg_exec(pg, "SELECT pg_advisory_xact_lock($1::bigint)", 1, lock) != 0 ||
-        !(res = sb_pg_query(pg, "SELECT 1 FROM (SELECT model->>'format' AS format"
-                                " FROM classifier_models ORDER BY version DESC LIMIT 1) newest"
-                                " WHERE format = $1", 1, format))) {
-        sb_pg_rollback(pg);
-        return -1;
-    }
-    int exists = PQntuples(res) > 0;
-    PQclear(res);
-    if ((!exists && sb_classifier_train_tx(pg, "system", NULL) != 0) || sb_pg_commit(pg) != 0) {
-        sb_pg_rollback(pg);
-        return -1;
+    if (!current) {
+        /* Train under the lock, unless another process did while we waited for it. */
+        const char *lock[] = {CLASSIFIER_LOCK_KEY};
+        if (sb_pg_begin(pg) != 0)
+            return -1;
+        if (sb_pg_exec(pg, "SELECT pg_advisory_xact_lock($1::bigint)", 1, lock) != 0 ||
+            (current = classifier_is_current(pg, format)) < 0 ||
+            (!current && sb_classifier_train_tx(pg, "system", NULL) != 0) ||
+            sb_pg_commit(pg) != 0) {
+            sb_pg_rollback(pg);
+            return -1;
+        }
     }
     return sb_classifier_load_latest(pg, 0, out, version) == 1 ? 0 : -1;
 }

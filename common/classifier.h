@@ -35,9 +35,10 @@ int sb_classifier_train_tx(sb_pg *pg, const char *by, sb_classifier_info *info);
  * *out and *version untouched; -1 on a database error or a stored model that does not load. */
 int sb_classifier_load_latest(sb_pg *pg, int have_version, sb_nb_model **out, int *version);
 
-/* The newest model, training and storing one when there is none or the newest is not of the
- * kind sb_nb_params_default() trains (an upgrade from naive Bayes retrains once; one process
- * trains even when several start together). 0 with *out and *version set, or -1. */
+/* The newest model, training and storing one when there is none, when the newest is not of the
+ * kind sb_nb_params_default() trains (an upgrade from naive Bayes retrains once) or when a seed
+ * example is newer than it (a migration shipped more of the labelled set); one process trains
+ * even when several start together. 0 with *out and *version set, or -1. */
 int sb_classifier_ensure(sb_pg *pg, sb_nb_model **out, int *version);
 
 /* Records a labelled example. source is "person" (a reclassification) or "resolved"; ticket_id

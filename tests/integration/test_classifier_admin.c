@@ -28,14 +28,19 @@ static void admin_teardown(void)
     pg = NULL;
 }
 
-TestSuite(classifier_admin, .init = admin_setup, .fini = admin_teardown, .timeout = 60);
+TestSuite(classifier_admin, .init = admin_setup, .fini = admin_teardown, .timeout = 240);
+
+/* A training fits two models over the whole labelled set (about a second here, several under
+ * the sanitizers, more when the tests' requests queue behind each other). */
+#define TRAIN_TIMEOUT_S 120
 
 /* method desk_url + path with token; the reply as JSON. */
 static json_t *call(const char *method, const char *path, const char *token, int *status)
 {
     char url[1024];
     snprintf(url, sizeof(url), "%s%s", desk_url, path);
-    return sb_test_http_json(method, url, token, method[0] == 'P' ? "{}" : NULL, status);
+    return sb_test_http_json_wait(method, url, token, method[0] == 'P' ? "{}" : NULL,
+                                  TRAIN_TIMEOUT_S, status);
 }
 
 /* A fresh subject with a token of role; subject (>= 48 bytes) is filled. */

@@ -37,8 +37,8 @@ static int http_url_split(const char *url, char host[256], char port[8], const c
     return *end == '/' || *end == '\0' ? 0 : -1;
 }
 
-/* A connected socket with send/receive timeouts, or -1. */
-static int http_connect(const char *host, const char *port)
+/* A connected socket with send/receive timeouts of timeout_s, or -1. */
+static int http_connect(const char *host, const char *port, int timeout_s)
 {
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *ai = NULL;
     if (getaddrinfo(host, port, &hints, &ai) != 0)
@@ -48,7 +48,7 @@ static int http_connect(const char *host, const char *port)
         fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
         if (fd < 0)
             continue;
-        struct timeval tv = {HTTP_TIMEOUT_S, 0};
+        struct timeval tv = {timeout_s, 0};
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
         if (connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
@@ -101,9 +101,9 @@ static char *http_recv_all(int fd, size_t *len)
 }
 
 /* Send the request with the given header lines (each ending in CRLF) and body, and read the
- * whole reply (Connection: close). */
+ * whole reply (Connection: close), waiting up to timeout_s for each read and write. */
 static char *http_exchange_raw(const char *method, const char *url, const char *lines,
-                               const char *body, size_t blen, size_t *len)
+                               const char *body, size_t blen, int timeout_s, size_t *len)
 {
     char host[256], port[8];
     const char *path;
@@ -111,7 +111,7 @@ static char *http_exchange_raw(const char *method, const char *url, const char *
         return NULL;
     size_t hcap = strlen(path) + strlen(host) + strlen(lines) + 256;
     char *head = malloc(hcap);
-    int fd = head ? http_connect(host, port) : -1;
+    int fd = head ? http_connect(host, port, timeout_s) : -1;
     char *reply = NULL;
     if (fd >= 0) {
         int hl = snprintf(head, hcap,
@@ -187,7 +187,8 @@ int sb_test_http_request(const char *method, const char *url, const sb_test_requ
                  rq->headers ? rq->headers : "") < 0)
         return -1;
     size_t len = 0, blen = body ? (rq->body_len ? rq->body_len : strlen(body)) : 0;
-    char *reply = http_exchange_raw(method, url, lines, body, blen, &len);
+    char *reply = http_exchange_raw(method, url, lines, body, blen,
+                                    rq->timeout_s > 0 ? rq->timeout_s : HTTP_TIMEOUT_S, &len);
     free(lines);
     return http_reply_parse(reply, len, status, resp_body, rq->reply_header,
                             rq->reply_header_out, rq->reply_header_len);
@@ -212,9 +213,17 @@ int sb_test_http(const char *method, const char *url, const char *bearer, const 
 json_t *sb_test_http_json(const char *method, const char *url, const char *bearer,
                           const char *body, int *status)
 {
+    return sb_test_http_json_wait(method, url, bearer, body, 0, status);
+}
+
+json_t *sb_test_http_json_wait(const char *method, const char *url, const char *bearer,
+                               const char *body, int timeout_s, int *status)
+{
+    sb_test_request rq = {.bearer = bearer, .content_type = "application/json", .body = body,
+                          .timeout_s = timeout_s};
     char *text = NULL;
     *status = 0;
-    if (sb_test_http(method, url, bearer, body, status, &text) != 0)
+    if (sb_test_http_request(method, url, &rq, status, &text) != 0)
         return NULL;
     json_t *v = json_loads(text, 0, NULL);
     free(text);

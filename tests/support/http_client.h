@@ -31,6 +31,7 @@ typedef struct sb_test_request {
     const char *reply_header;      /* a reply header to return (case-insensitive) ... */
     char       *reply_header_out;  /* ... into this, "" when absent */
     unsigned    reply_header_len;
+    int         timeout_s;         /* per read and write; 0: 10 s */
 } sb_test_request;
 
 /* One request as rq says, for endpoints that need their own media types or headers (the
@@ -42,6 +43,11 @@ int sb_test_http_request(const char *method, const char *url, const sb_test_requ
  * JSON (*status is still set when a reply arrived). Caller json_decref()s. */
 json_t *sb_test_http_json(const char *method, const char *url, const char *bearer,
                           const char *body, int *status);
+
+/* sb_test_http_json waiting up to timeout_s (0: 10 s) for each read and write: for requests
+ * that work for seconds by design (training the classifier). */
+json_t *sb_test_http_json_wait(const char *method, const char *url, const char *bearer,
+                               const char *body, int timeout_s, int *status);
 
 /* sb_test_http_json against desk: path ("/v1/...") under SB_DESK_URL. NULL (status 0) when
  * SB_DESK_URL is unset. */
