@@ -39,60 +39,29 @@ static int desk_admin(sb_service *s, struct evhttp_request *req, sb_principal *w
     return sb_auth_require(s->pg, req, SB_ROLE_ADMIN, who, err);
 }
 
-/* Trains and records who did it, in one transaction. 0 or -1 (rolled back). */
-static int desk_train_audited(sb_pg *pg, const sb_principal *who, sb_classifier_info *info)
-{
-    if (sb_pg_begin(pg) != 0)
-        return -1;
-    char target[48];
-    int rc = sb_classifier_train_tx(pg, who->subject, info);
-    if (rc == 0) {
-        snprintf(target, sizeof(target), "classifier_model:%d", info->version);
-        rc = sb_audit_record(pg, who, "classifier.train", target,
-                             json_pack("{s:i, s:I, s:i}", "version", info->version, "examples",
-                                       (json_int_t)info->examples, "labels", info->labels));
-    }
-    if (rc != 0 || sb_pg_commit(pg) != 0) {
-        sb_pg_rollback(pg);
-        return -1;
-    }
-    return 0;
-}
-
 /* POST /v1/admin/classifier/train: trains from every example now and stores the new version.
- * Synchronous in desk's loop: tens of milliseconds per thousand examples, and admins train
- * rarely. */
+ * The fits take about a second (seconds under the sanitizers), so a worker thread does them
+ * (trainer.c) and the loop goes on serving; the request is answered when the model is stored. */
 static void desk_classifier_train(struct evhttp_request *req, const char *tail, void *ctx)
 {
     (void)tail;
-    sb_service *s = ctx;
+    desk_classifier *dc = ctx;
     sb_principal who;
     sb_error err;
     sb_error_clear(&err);
-    sb_classifier_info info;
-    if (desk_admin(s, req, &who, &err) != 0) {
+    if (desk_admin(dc->s, req, &who, &err) != 0) {
         sb_http_reply_error(req, &err);
         return;
     }
-    if (desk_train_audited(s->pg, &who, &info) != 0) {
-        sb_http_reply_errorf(req, 503, "unavailable", "", "cannot train the classifier now");
-        return;
-    }
-    char body[256], accuracy[16] = "null";
-    if (info.holdout_accuracy >= 0)
-        snprintf(accuracy, sizeof(accuracy), "%.4f", info.holdout_accuracy);
-    int n = snprintf(body, sizeof(body),
-                     "{\"version\":%d,\"examples\":%ld,\"labels\":%d,\"vocabulary\":%ld,"
-                     "\"holdout_accuracy\":%s}", info.version, info.examples, info.labels,
-                     info.vocabulary, accuracy);
-    sb_http_reply_text(req, 201, "application/json", body, (size_t)n);
+    if (desk_trainer_submit(dc->trainer, req, &who) != 0)
+        sb_http_reply_errorf(req, 503, "busy", "", "trainings are already queued; try again later");
 }
 
 /* GET /v1/admin/classifier: the newest versions, the examples per source, the threshold. */
 static void desk_classifier_get(struct evhttp_request *req, const char *tail, void *ctx)
 {
     (void)tail;
-    sb_service *s = ctx;
+    sb_service *s = ((desk_classifier *)ctx)->s;
     sb_principal who;
     sb_error err;
     sb_error_clear(&err);
@@ -118,9 +87,10 @@ static void desk_classifier_get(struct evhttp_request *req, const char *tail, vo
     PQclear(res);
 }
 
-int desk_classifier_routes(sb_service *s)
+int desk_classifier_routes(desk_classifier *dc)
 {
-    if (sb_http_route(s->http, "POST", "/v1/admin/classifier/train", desk_classifier_train, s) != 0)
+    sb_http *http = dc->s->http;
+    if (sb_http_route(http, "POST", "/v1/admin/classifier/train", desk_classifier_train, dc) != 0)
         return -1;
-    return sb_http_route(s->http, "GET", "/v1/admin/classifier", desk_classifier_get, s);
+    return sb_http_route(http, "GET", "/v1/admin/classifier", desk_classifier_get, dc);
 }

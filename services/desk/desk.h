@@ -61,8 +61,24 @@ void desk_contact_get(sb_service *s, struct evhttp_request *req, const desk_scop
 int desk_list_routes(sb_service *s);
 /* POST /v1/tickets/{number}/{action}; relay is kicked after each action. 0 or -1. */
 int desk_action_routes(sb_service *s, sb_outbox_relay *relay);
+/* Trains the classifier off the loop (trainer.c): one worker thread at a time, on its own
+ * connection to dsn. */
+typedef struct desk_trainer desk_trainer;
+desk_trainer *desk_trainer_new(struct event_base *base, const char *dsn);
+/* Queues a training for who; req is answered (201 with the version, or 503) when it is done.
+ * 0, or -1 when too many wait already (the caller answers req). */
+int           desk_trainer_submit(desk_trainer *t, struct evhttp_request *req,
+                                  const sb_principal *who);
+/* Waits for a training under way, drops the waiting ones; before the HTTP server is freed. */
+void          desk_trainer_free(desk_trainer *t);
+
+/* What the classifier's endpoints need; the caller owns it and outlives the loop. */
+typedef struct desk_classifier {
+    sb_service   *s;
+    desk_trainer *trainer;
+} desk_classifier;
 /* POST /v1/admin/classifier/train, GET /v1/admin/classifier (classifier_admin.c). 0 or -1. */
-int desk_classifier_routes(sb_service *s);
+int desk_classifier_routes(desk_classifier *dc);
 /* /v1/admin/rule-sets (rules_admin.c). 0 or -1. */
 int desk_rules_admin_routes(sb_service *s);
 /* The knowledge base: /v1/kb/articles..., /v1/kb/review, and the review scan's timer
