@@ -16,11 +16,11 @@
 #define LR_DOCS_MAX       ((json_int_t)1 << 40)
 #define LR_NUMBER_MAX     40       /* bytes of one number in the terms string */
 
-/* The fit's working set: n documents over V terms and L labels. */
 /* Power iterations for the step size, and the margin over their estimate. */
 #define LR_POWER_ITERATIONS 50
 #define LR_POWER_MARGIN     1.25
 
+/* The fit's working set: n documents over V terms and L labels. */
 typedef struct lr_fit {
     size_t  n, V, L;
     float  *value;      /* per document term (sb_nb_model.dterms): its unit-vector value */

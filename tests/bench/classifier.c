@@ -1,6 +1,7 @@
 /* classifier.c - accuracy benchmark of the text classifier on tests/data/classify (every data
- * file, each also reported on its own): deterministic stratified 80/20 split, per-class precision/recall/F1, accuracy per language, accuracy and
- * coverage per confidence threshold, a 5-fold cross-validation, the recommended triage
+ * file, each also reported on its own): deterministic stratified 80/20 split, per-class
+ * precision/recall/F1, accuracy per language and per file, accuracy and coverage per confidence
+ * threshold, a 5-fold cross-validation, the recommended triage
  * threshold, one summary line; exit 1 when category accuracy on the held-out fifth is below
  * --min-accuracy or, cross-validated, the automatic decisions at the threshold classify uses
  * (SB_CLASSIFIER_TRIAGE_THRESHOLD) are right less often than --min-decided-accuracy. */
