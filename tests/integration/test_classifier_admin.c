@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "fixture.h"
 #include "http_client.h"
 
@@ -202,13 +202,6 @@ static void *train_in_background(void *arg)
     return NULL;
 }
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 Test(classifier_admin, desk_answers_other_requests_while_it_trains)
 {
     char subject[48], *token = token_for("admin", subject);
@@ -225,9 +218,9 @@ Test(classifier_admin, desk_answers_other_requests_while_it_trains)
     snprintf(url, sizeof(url), "%s/healthz", desk_url);
     while (!__atomic_load_n(&c.done, __ATOMIC_ACQUIRE)) {
         int status = 0;
-        long long t0 = now_ms();
+        long long t0 = sb_clock_mono_ms();
         cr_assert_eq(sb_test_http("GET", url, NULL, NULL, &status, NULL), 0);
-        long long took = now_ms() - t0;
+        long long took = sb_clock_mono_ms() - t0;
         slowest = took > slowest ? took : slowest;
         if (status == 200 && !__atomic_load_n(&c.done, __ATOMIC_ACQUIRE))
             answered_while_training++;
