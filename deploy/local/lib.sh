@@ -505,9 +505,56 @@ sb_default_port() {
   esac
 }
 
-# Prints the local.env variable holding service $1's URL (SB_INGEST_URL, ...).
+# Prints the local.env variable holding instance $1's URL (SB_INGEST_URL, SB_CLASSIFY_2_URL, ...).
 sb_url_var() {
-  echo "SB_$(echo "$1" | tr '[:lower:]' '[:upper:]')_URL"
+  echo "SB_$(echo "$1" | tr '[:lower:]-' '[:upper:]_')_URL"
+}
+
+# Prints how many replicas of service $1 the stack runs: SB_<NAME>_REPLICAS (1..8), else 2 for
+# classify and 1 for the others. Classify spends about half of each batch waiting for
+# PostgreSQL and the broker; on a small box a second replica (a member of the same consumer
+# group, with its own partitions) works in those waits. tests/bench/peak measured it.
+sb_replicas() {
+  local var n
+  var="SB_$(echo "$1" | tr '[:lower:]' '[:upper:]')_REPLICAS"
+  n="${!var:-}"
+  [ -n "$n" ] || { [ "$1" = classify ] && n=2 || n=1; }
+  case "$n" in [1-8]) echo "$n" ;; *) sb_die "$var must be 1 to 8, got '$n'" ;; esac
+}
+
+# Dies unless every SB_<NAME>_REPLICAS set is valid (sb_replicas, called inside $(...), cannot
+# stop the script itself).
+sb_check_replicas() {
+  local name
+  for name in $SB_ALL_SERVICES; do
+    sb_replicas "$name" >/dev/null
+  done
+}
+
+# Prints the instances of service $1, one per replica: the service's own name, then
+# <name>-2 ... <name>-N. Each has its pid file, log and URL (SB_CLASSIFY_2_URL).
+sb_instances() {
+  local i n
+  n="$(sb_replicas "$1")"
+  echo "$1"
+  for ((i = 2; i <= n; i++)); do
+    echo "$1-$i"
+  done
+}
+
+# Prints the service of instance $1 (classify-2 -> classify).
+sb_instance_service() {
+  echo "${1%%-*}"
+}
+
+# Prints the pid files of every instance of service $1 there are, running or not, wanted or
+# not (a replica left from a run with more replicas included).
+sb_instance_pidfiles() {
+  local f
+  for f in "$SB_RUN/$1.pid" "$SB_RUN/$1"-[0-9]*.pid; do
+    [ -e "$f" ] && echo "$f"
+  done
+  return 0
 }
 
 # Fails (exit 1) unless $1 is one of the seven services.
@@ -515,12 +562,14 @@ sb_check_service_name() {
   case " $SB_ALL_SERVICES " in *" $1 "*) ;; *) sb_die "unknown service '$1' (one of: $SB_ALL_SERVICES)" ;; esac
 }
 
-# Prints the path of service $1's binary.
+# Prints the path of the binary of service (or instance) $1.
 sb_service_bin() {
-  echo "$SB_BUILD/services/$1/sb-$1"
+  local svc
+  svc="$(sb_instance_service "$1")"
+  echo "$SB_BUILD/services/$svc/sb-$svc"
 }
 
-# Prints service $1's port as recorded in local.env (empty when not recorded).
+# Prints instance $1's port as recorded in local.env (empty when not recorded).
 sb_service_port() {
   local url
   url="$(sb_env_get "$(sb_url_var "$1")")"
@@ -528,9 +577,9 @@ sb_service_port() {
   return 0
 }
 
-# Prints the pid of service $1 when it runs.
+# Prints the pid of instance $1 (a service's first instance has the service's name) when it runs.
 sb_service_pid() {
-  sb_pid_alive "$SB_RUN/$1.pid" "sb-$1"
+  sb_pid_alive "$SB_RUN/$1.pid" "sb-$(sb_instance_service "$1")"
 }
 
 # Waits up to 10 s for port $2 of service $1 to be free. A killed service's listening socket
@@ -545,8 +594,24 @@ sb_wait_port_free() {
   sb_die "port $2 of $1 is still in use by another program (ss -tlnp 'sport = :$2' shows which)"
 }
 
-# Starts service $1 in the background with local.env's environment, unless it already runs.
+# Starts every instance of service $1 that does not run, and stops the replicas beyond its
+# count.
 sb_service_start() {
+  local inst f wanted surplus=() files=()
+  for inst in $(sb_instances "$1"); do
+    sb_instance_start "$inst"
+  done
+  wanted=" $(sb_instances "$1" | tr '\n' ' ')"
+  mapfile -t files < <(sb_instance_pidfiles "$1")
+  for f in "${files[@]}"; do
+    inst="$(basename "$f" .pid)"
+    case "$wanted" in *" $inst "*) ;; *) surplus+=("sb-$1=$f") ;; esac
+  done
+  [ "${#surplus[@]}" -eq 0 ] || sb_stop_pids "${surplus[@]}"
+}
+
+# Starts instance $1 in the background with local.env's environment, unless it already runs.
+sb_instance_start() {
   local name="$1" bin port
   bin="$(sb_service_bin "$name")"
   if sb_service_pid "$name" >/dev/null; then
@@ -567,7 +632,7 @@ sb_service_start() {
     # unset), e.g. valgrind; word-split on purpose.
     local wrap=()
     if [ -n "${SB_SERVICE_WRAP:-}" ] && { [ -z "${SB_WRAP_SERVICES:-}" ] ||
-        [[ " ${SB_WRAP_SERVICES//,/ } " == *" $name "* ]]; }; then
+        [[ " ${SB_WRAP_SERVICES//,/ } " == *" $(sb_instance_service "$name") "* ]]; }; then
       read -r -a wrap <<<"$SB_SERVICE_WRAP"
     fi
     sb_spawn "$SB_RUN/$name.pid" "$SB_LOGDIR/$name.log" "${wrap[@]}" "$bin"
@@ -575,17 +640,26 @@ sb_service_start() {
   sb_say "started $name (pid $(cat "$SB_RUN/$name.pid"), http://127.0.0.1:$port)"
 }
 
-# Stops service $1 (SIGTERM, then SIGKILL after 10 s).
+# Stops every instance of service $1 (SIGTERM, then SIGKILL after 10 s).
 sb_service_stop() {
-  sb_stop_pids "sb-$1=$SB_RUN/$1.pid"
+  local f specs=() files=()
+  mapfile -t files < <(sb_instance_pidfiles "$1")
+  for f in "${files[@]}"; do
+    specs+=("sb-$1=$f")
+  done
+  [ "${#specs[@]}" -eq 0 ] || sb_stop_pids "${specs[@]}"
 }
 
-# Waits (SB_HEALTH_TIMEOUT seconds in all) until every named service answers /healthz; on a
-# failure prints that service's log tail and exits 1.
+# Waits (SB_HEALTH_TIMEOUT seconds in all) until every instance of the named services answers
+# /healthz; on a failure prints that instance's log tail and exits 1.
 sb_services_wait_healthy() {
-  local deadline name port pending
+  local deadline name inst port pending=""
   deadline=$(($(date +%s) + SB_HEALTH_TIMEOUT))
-  pending="$*"
+  for name in "$@"; do
+    for inst in $(sb_instances "$name"); do
+      pending="${pending:+$pending }$inst"
+    done
+  done
   while [ -n "$pending" ]; do
     local still=""
     for name in $pending; do
