@@ -78,3 +78,40 @@ Test(classify_replicas, two_replicas_share_the_work_and_never_give_a_number_twic
     free(distinct);
     PQfinish(c);
 }
+
+/* The local stack's own replicas (deploy/local/up runs classify twice by default): both are
+ * members of the group, each applies part of the traffic. */
+Test(classify_replicas, the_stacks_two_replicas_both_apply_messages)
+{
+    const char *first = getenv("SB_CLASSIFY_URL"), *second = getenv("SB_CLASSIFY_2_URL");
+    const char *wanted = getenv("SB_CLASSIFY_REPLICAS");
+    if (!getenv("SB_KAFKA_BROKERS") || !first)
+        cr_skip_test("SB_KAFKA_BROKERS / SB_CLASSIFY_URL not set: run through tests/run");
+    if (wanted && strcmp(wanted, "1") == 0)
+        cr_skip_test("the stack runs one classify (SB_CLASSIFY_REPLICAS=1)");
+    cr_assert_not_null(second, "local.env names no SB_CLASSIFY_2_URL: up started one replica");
+    long before[2] = {sb_test_metric(first, CONSUMED), sb_test_metric(second, CONSUMED)};
+    cr_assert(before[0] >= 0 && before[1] >= 0, "a replica does not answer /metrics");
+
+    /* New customers spread over the 64 partitions; both replicas must get some. */
+    static char ids[MAX_ROUNDS * ROUND][37];
+    long after[2] = {before[0], before[1]};
+    int rounds = 0;
+    while (after[0] == before[0] || after[1] == before[1]) {
+        cr_assert_lt(rounds, MAX_ROUNDS, "in %d rounds one replica consumed nothing: %ld -> %ld,"
+                     " %ld -> %ld", rounds, before[0], after[0], before[1], after[1]);
+        plant_round(&ids[rounds++ * ROUND]);
+        struct timespec pause = {1, 0};
+        nanosleep(&pause, NULL);
+        after[0] = sb_test_metric(first, CONSUMED);
+        after[1] = sb_test_metric(second, CONSUMED);
+    }
+    PGconn *c = sb_fixture_pg();
+    cr_assert_not_null(c);
+    for (long i = 0; i < (long)rounds * ROUND; i++) {
+        char *t = sb_inbound_ticket(c, ids[i], 30000);
+        cr_assert_not_null(t, "message %ld never reached a ticket", i);
+        free(t);
+    }
+    PQfinish(c);
+}
