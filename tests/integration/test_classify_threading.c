@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "common/kafka.h"
 #include "fixture.h"
 #include "inbound.h"
 
@@ -227,11 +228,24 @@ Test(classify_threading, tier_is_new_at_first_contact_and_vip_from_the_admin_lis
     PQfinish(c);
 }
 
-/* A web message of a new customer, its ticket's number parsed: the day and the serial. */
+/* A new customer's key on partition part of sb.inbound.v1 (of nparts). Serials increase
+ * within one classify process, and the stack runs two: messages on one partition reach the
+ * same one. */
+static void customer_key_on(char out[65], int32_t part, int32_t nparts)
+{
+    do
+        customer_key(out);
+    while (sb_kafka_partition_of(out, 64, nparts) != part);
+}
+
+/* A web message of a new customer on partition 0, its ticket's number parsed: the day and the
+ * serial. */
 static void web_ticket(PGconn *c, const char *text, int *day, long long *serial)
 {
     char key[65], m[37], code[3];
-    customer_key(key);
+    int nparts = sb_fixture_partitions("sb.inbound.v1");
+    cr_assert_gt(nparts, 0, "no partitions for sb.inbound.v1");
+    customer_key_on(key, 0, nparts);
     inbound("web", key, "regular", text, NULL, m);
     char *t = ticket_of(c, m);
     char *number = value1(c, "SELECT number FROM tickets WHERE id = $1::uuid", t);

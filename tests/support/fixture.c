@@ -194,3 +194,33 @@ int sb_fixture_publish(const char *topic, const char *key, const char *payload)
     rd_kafka_destroy(rk);
     return !e && result == RD_KAFKA_RESP_ERR_NO_ERROR ? 0 : -1;
 }
+
+int sb_fixture_partitions(const char *topic)
+{
+    const char *brokers = getenv("SB_KAFKA_BROKERS");
+    char errstr[256];
+    if (!brokers || !*brokers)
+        return -1;
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", brokers, errstr, sizeof(errstr))) {
+        rd_kafka_conf_destroy(conf);
+        return -1;
+    }
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+    if (!rk) {
+        rd_kafka_conf_destroy(conf);
+        return -1;
+    }
+    int n = -1;
+    rd_kafka_topic_t *t = rd_kafka_topic_new(rk, topic, NULL);
+    const struct rd_kafka_metadata *md = NULL;
+    if (t && rd_kafka_metadata(rk, 0, t, &md, 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR)
+            n = md->topics[0].partition_cnt;
+        rd_kafka_metadata_destroy(md);
+    }
+    if (t)
+        rd_kafka_topic_destroy(t);
+    rd_kafka_destroy(rk);
+    return n;
+}

@@ -42,5 +42,7 @@ char   *sb_fixture_token(PGconn *c, const char *subject, const char *role);
 /* Produce payload on topic (keyed) to SB_KAFKA_BROKERS and wait until it is acknowledged.
  * 0, or -1 when the variable is unset or the broker did not take it. */
 int     sb_fixture_publish(const char *topic, const char *key, const char *payload);
+/* How many partitions topic has on SB_KAFKA_BROKERS, or -1. */
+int     sb_fixture_partitions(const char *topic);
 
 #endif
