@@ -110,16 +110,23 @@ static void pg_log_failure(const PGresult *res, const char *sql, PGconn *conn)
              state ? state : "-", n > 120 ? 120 : n, sql);
 }
 
+/* Keeps the failure's SQLSTATE, logs it and frees the result: -1 for the caller to return. */
+static int pg_failed(sb_pg *pg, PGresult *res, const char *sql)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    snprintf(pg->last_state, sizeof(pg->last_state), "%s", state ? state : "");
+    pg_log_failure(res, sql, pg->conn);
+    PQclear(res);
+    return -1;
+}
+
 PGresult *sb_pg_query(sb_pg *pg, const char *sql, int nparams, const char *const *params)
 {
     PGresult *res = PQexecParams(pg->conn, sql, nparams, NULL, params, NULL, NULL, 0);
     ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
         return res;
-    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-    snprintf(pg->last_state, sizeof(pg->last_state), "%s", state ? state : "");
-    pg_log_failure(res, sql, pg->conn);
-    PQclear(res);
+    pg_failed(pg, res, sql);
     return NULL;
 }
 
@@ -130,6 +137,34 @@ int sb_pg_exec(sb_pg *pg, const char *sql, int nparams, const char *const *param
         return -1;
     PQclear(res);
     return 0;
+}
+
+int sb_pg_copy_in(sb_pg *pg, const char *sql, const char *data, size_t len)
+{
+    PGresult *res = PQexec(pg->conn, sql);
+    if (!res || PQresultStatus(res) != PGRES_COPY_IN)
+        return pg_failed(pg, res, sql);
+    PQclear(res);
+    /* Blocking connection: PQputCopyData queues what the socket cannot take yet and returns
+     * 1, or -1 when the connection failed. Sent in slices so no single int overflows. */
+    int ok = 1;
+    for (size_t off = 0; ok == 1 && off < len; off += 1 << 20) {
+        size_t n = len - off < (1u << 20) ? len - off : (1u << 20);
+        ok = PQputCopyData(pg->conn, data + off, (int)n);
+    }
+    if (PQputCopyEnd(pg->conn, ok == 1 ? NULL : "client failed to send the rows") != 1)
+        ok = -1;
+    int rc = 0;
+    if (ok != 1)
+        rc = pg_failed(pg, NULL, sql);   /* the connection: logged with libpq's message */
+    /* The COPY's own result, then NULL: drained whatever happened, so the connection is usable. */
+    while ((res = PQgetResult(pg->conn)) != NULL) {
+        if (PQresultStatus(res) != PGRES_COMMAND_OK && rc == 0)
+            rc = pg_failed(pg, res, sql);
+        else
+            PQclear(res);
+    }
+    return rc;
 }
 
 int sb_pg_failure_transient(const sb_pg *pg)

@@ -48,6 +48,11 @@ int sb_pg_migrate(sb_pg *pg, const char *dir);
 int sb_pg_claim_events(sb_pg *pg, const char *consumer, const char *const *ids, size_t n,
                        unsigned char *is_new);
 
+/* Runs sql, a "COPY table (columns) FROM STDIN" in text format, and sends it data (len bytes of
+ * rows, common/pg_copy.h). 0, or -1 with the failure logged and its SQLSTATE kept like a
+ * statement's. No ON CONFLICT: for rows the caller knows are new (claimed in this transaction). */
+int sb_pg_copy_in(sb_pg *pg, const char *sql, const char *data, size_t len);
+
 /* Builds a PostgreSQL array literal {"a","b"} from strings (quoted and escaped); caller frees. */
 char *sb_pg_array_literal(const char *const *items, size_t n);
 

@@ -8,6 +8,7 @@
 #include "common/clock.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/pg_copy.h"
 #include "common/textfeat.h"
 #include "common/ticket_event.h"
 #include "common/utf8.h"
@@ -155,8 +156,9 @@ static int number_tickets(classify_ctx *cx, classify_item *items, size_t n)
     return 0;
 }
 
-/* The first characters of the text, cut on a character boundary, as the ticket subject. */
-static json_t *subject_of(const char *text)
+/* How many bytes of text the ticket subject keeps: its first characters, cut on a character
+ * boundary. */
+static size_t subject_cut(const char *text)
 {
     size_t len = strlen(text), cut = 0, chars = 0;
     while (cut < len && chars < CLASSIFY_SUBJECT_MAX) {
@@ -166,7 +168,13 @@ static json_t *subject_of(const char *text)
         cut += c;
         chars++;
     }
-    return json_stringn(text, cut);
+    return cut;
+}
+
+/* The ticket subject as a JSON string. */
+static json_t *subject_of(const char *text)
+{
+    return json_stringn(text, subject_cut(text));
 }
 
 /* The language of the ticket's first message. */
@@ -213,63 +221,89 @@ static void build_appended(const classify_item *it, int64_t now, json_t *events)
                                                       now, data));
 }
 
-/* Insert tickets and messages of the new items. */
+/* A ticket's row in the COPY of insert_tickets. */
+static void ticket_row(sb_copy_rows *r, const classify_item *it)
+{
+    const sb_decision *d = &it->decision;
+    const char *text = it->subject ? it->subject : it->text;
+    const char *tags[SB_RULES_MAX_TAGS];
+    for (int k = 0; k < d->ntags; k++)
+        tags[k] = d->tags[k];
+    char *explanation = it->explain ? sb_json_dump(it->explain) : NULL;
+    if (it->explain && !explanation)
+        r->failed = 1;
+    sb_copy_text(r, it->ticket_id);
+    sb_copy_text(r, it->number);
+    sb_copy_text(r, it->channel);
+    sb_copy_int(r, it->customer_id);
+    sb_copy_text(r, "classified");
+    sb_copy_text(r, d->category);
+    sb_copy_text(r, d->subtopic);
+    sb_copy_text(r, d->urgency);
+    sb_copy_text(r, d->priority);
+    sb_copy_text(r, d->department);
+    sb_copy_textn(r, text, subject_cut(text));
+    sb_copy_text(r, explanation);
+    sb_copy_text(r, it->received_at);
+    sb_copy_text(r, it->ivr_path);
+    sb_copy_text_array(r, tags, (size_t)d->ntags);
+    sb_copy_text(r, classify_decided_by(d));
+    if (d->rule_version)
+        sb_copy_int(r, d->rule_version);
+    else
+        sb_copy_null(r);
+    if (d->model_version) {
+        sb_copy_int(r, d->model_version);
+        sb_copy_real(r, d->confidence);
+    } else {
+        sb_copy_null(r);
+        sb_copy_null(r);
+    }
+    sb_copy_text(r, ticket_language(it));
+    sb_copy_row_end(r);
+    free(explanation);
+}
+
+/* A message's row in the COPY of insert_tickets. */
+static void message_row(sb_copy_rows *r, const classify_item *it)
+{
+    sb_copy_text(r, it->message_id);
+    sb_copy_text(r, it->ticket_id);
+    sb_copy_text(r, it->channel);
+    sb_copy_text(r, it->external_id);
+    sb_copy_text(r, it->text);
+    sb_copy_text(r, it->received_at);
+    sb_copy_text(r, it->thread_mid);
+    sb_copy_row_end(r);
+}
+
+/* Insert tickets and messages of the new items, each table in one COPY: the rows are new (the
+ * batch claimed their messages in this transaction), and COPY's text format costs PostgreSQL
+ * far less to read than the same rows as one JSON document, and classify less to write. */
 static int insert_tickets(sb_pg *pg, const classify_item *items, size_t n)
 {
-    json_t *tickets = json_array(), *messages = json_array();
+    sb_copy_rows tickets = {0}, messages = {0};
     for (size_t i = 0; i < n; i++) {
-        const classify_item *it = &items[i];
-        if (!it->is_new)
+        if (!items[i].is_new)
             continue;
-        json_array_append_new(messages, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s*}",
-            "message_id", it->message_id, "ticket_id", it->ticket_id, "channel", it->channel,
-            "external_id", it->external_id, "body", it->text, "received_at", it->received_at,
-            "thread_ref", it->thread_mid));
-        if (!opens_ticket(it))
-            continue;
-        const sb_decision *d = &it->decision;
-        json_array_append_new(tickets, json_pack(
-            "{s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:s, s:s}", "id", it->ticket_id,
-            "number", it->number, "channel", it->channel, "customer_id", (json_int_t)it->customer_id,
-            "category", d->category, "subtopic", d->subtopic, "urgency", d->urgency,
-            "priority", d->priority, "department", d->department, "subject", subject_of(it->subject ? it->subject : it->text),
-            "explanation", json_deep_copy(it->explain), "created_at", it->received_at,
-            "ivr_path", it->ivr_path, "language", ticket_language(it)));
-        json_t *row = json_array_get(tickets, json_array_size(tickets) - 1);
-        json_t *tags = json_array();
-        for (int k = 0; k < d->ntags; k++)
-            json_array_append_new(tags, json_string(d->tags[k]));
-        json_object_set_new(row, "tags", tags);
-        json_object_set_new(row, "decided_by", json_string(classify_decided_by(d)));
-        json_object_set_new(row, "rule_version", d->rule_version ? json_integer(d->rule_version) : json_null());
-        json_object_set_new(row, "model_version", d->model_version ? json_integer(d->model_version) : json_null());
-        json_object_set_new(row, "confidence", d->model_version ? json_real(d->confidence) : json_null());
+        message_row(&messages, &items[i]);
+        if (opens_ticket(&items[i]))
+            ticket_row(&tickets, &items[i]);
     }
-    int rc = exec_json(pg,
-        "INSERT INTO tickets (id, number, channel, customer_id, status, category, subtopic, urgency,"
-        "  priority, department_id, subject, explanation, created_at, ivr_path, tags, decided_by,"
-        "  rule_version, model_version, confidence, language)"
-        " SELECT id, number, channel, customer_id, 'classified', category, subtopic, urgency,"
-        "  priority, department, subject, explanation, created_at, ivr_path,"
-        "  ARRAY(SELECT jsonb_array_elements_text(tags)), decided_by, rule_version, model_version,"
-        "  confidence, language"
-        " FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, number text, channel text,"
-        "  customer_id bigint, category text, subtopic text, urgency text, priority text,"
-        "  department text, subject text, explanation jsonb, created_at timestamptz,"
-        "  ivr_path text, tags jsonb, decided_by text, rule_version int, model_version int,"
-        "  confidence real, language text)",
-        tickets);
-    if (rc == 0)
-        rc = exec_json(pg,
-            "INSERT INTO messages (message_id, ticket_id, channel, external_id, body, received_at,"
-            "  thread_ref)"
-            " SELECT message_id, ticket_id, channel, external_id, body, received_at, thread_ref"
-            " FROM jsonb_to_recordset($1::jsonb) AS x(message_id uuid, ticket_id uuid,"
-            "  channel text, external_id text, body text, received_at timestamptz,"
-            "  thread_ref text)",
-            messages);
-    else
-        json_decref(messages);
+    int rc = sb_copy_rows_failed(&tickets) || sb_copy_rows_failed(&messages) ? -1 : 0;
+    if (rc == 0 && tickets.rows > 0)
+        rc = sb_pg_copy_in(pg,
+            "COPY tickets (id, number, channel, customer_id, status, category, subtopic, urgency,"
+            "  priority, department_id, subject, explanation, created_at, ivr_path, tags,"
+            "  decided_by, rule_version, model_version, confidence, language) FROM STDIN",
+            tickets.buf, tickets.len);
+    if (rc == 0 && messages.rows > 0)
+        rc = sb_pg_copy_in(pg,
+            "COPY messages (message_id, ticket_id, channel, external_id, body, received_at,"
+            "  thread_ref) FROM STDIN",
+            messages.buf, messages.len);
+    sb_copy_rows_free(&tickets);
+    sb_copy_rows_free(&messages);
     return rc;
 }
 

@@ -1,4 +1,4 @@
-/* test_common_pg.c - common/pg against a real PostgreSQL: claims, migrations, array literals. */
+/* test_common_pg.c - common/pg against a real PostgreSQL: claims, migrations, array literals, COPY. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +7,7 @@
 
 #include "common/ids.h"
 #include "common/pg.h"
+#include "common/pg_copy.h"
 
 /* A connection to the stack's database, or skip. */
 static sb_pg *pg_or_skip(void)
@@ -152,5 +153,98 @@ Test(common_pg, failures_are_classified_input_or_transient)
     cr_expect_eq(sb_pg_failure_transient(pg), 1);
     cr_expect_str_eq(sb_pg_last_sqlstate(pg), "");
     sb_pg_rollback(pg);
+    sb_pg_free(pg);
+}
+
+/* One value of the COPY test's row r, column col. */
+static char *copy_value(sb_pg *pg, const char *col, const char *r)
+{
+    char sql[160];
+    snprintf(sql, sizeof(sql), "SELECT %s FROM copy_test WHERE r = $1::int", col);
+    const char *p[] = {r};
+    PGresult *res = sb_pg_query(pg, sql, 1, p);
+    cr_assert(res && PQntuples(res) == 1, "row %s not found", r);
+    char *v = PQgetisnull(res, 0, 0) ? NULL : strdup(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return v;
+}
+
+Test(common_pg, copy_rows_arrive_byte_for_byte)
+{
+    sb_pg *pg = pg_or_skip();
+    cr_assert_eq(sb_pg_exec(pg, "CREATE TEMP TABLE copy_test (r int, t text, n bigint,"
+                                " f real, a text[], j jsonb)", 0, NULL), 0);
+    /* Every byte COPY's text format treats specially, a JSON document with escapes of its own,
+     * an array whose elements need quoting, NULLs. */
+    const char *nasty = "tab\there\nnew line\r\\N not null \\ back\\slash 退款 \"q\" ,{}";
+    const char *tags[] = {"a,b", "quote\"d", "back\\slash", "", "NULL"};
+    sb_copy_rows rows = {0};
+    sb_copy_int(&rows, 1);
+    sb_copy_text(&rows, nasty);
+    sb_copy_int(&rows, -9007199254740993LL);
+    sb_copy_real(&rows, 0.73125);
+    sb_copy_text_array(&rows, tags, 5);
+    sb_copy_text(&rows, "{\"s\": \"line\\nbreak \\\"x\\\" \\\\ \\u00e9\"}");
+    sb_copy_row_end(&rows);
+    sb_copy_int(&rows, 2);
+    sb_copy_text(&rows, NULL);
+    sb_copy_null(&rows);
+    sb_copy_null(&rows);
+    sb_copy_text_array(&rows, NULL, 0);
+    sb_copy_textn(&rows, "nullxx", 4);
+    sb_copy_row_end(&rows);
+    cr_assert_not(sb_copy_rows_failed(&rows));
+    cr_assert_eq(rows.rows, 2);
+    cr_assert_eq(sb_pg_copy_in(pg, "COPY copy_test (r, t, n, f, a, j) FROM STDIN", rows.buf,
+                               rows.len), 0);
+    sb_copy_rows_free(&rows);
+
+    char *v;
+    cr_expect_str_eq(v = copy_value(pg, "t", "1"), nasty);
+    free(v);
+    cr_expect_str_eq(v = copy_value(pg, "n::text", "1"), "-9007199254740993");
+    free(v);
+    cr_expect_str_eq(v = copy_value(pg, "f::text", "1"), "0.73125");
+    free(v);
+    for (int i = 0; i < 5; i++) {
+        char col[32];
+        snprintf(col, sizeof(col), "a[%d]", i + 1);
+        cr_expect_str_eq(v = copy_value(pg, col, "1"), tags[i], "element %d", i);
+        free(v);
+    }
+    cr_expect_str_eq(v = copy_value(pg, "j->>'s'", "1"), "line\nbreak \"x\" \\ é");
+    free(v);
+    cr_expect_null(v = copy_value(pg, "t", "2"));
+    cr_expect_null(v = copy_value(pg, "n", "2"));
+    cr_expect_str_eq(v = copy_value(pg, "cardinality(a)::text", "2"), "0");
+    free(v);
+    cr_expect_str_eq(v = copy_value(pg, "j::text", "2"), "null");
+    free(v);
+    sb_pg_free(pg);
+}
+
+Test(common_pg, copy_of_a_bad_row_fails_with_its_sqlstate_and_the_connection_goes_on)
+{
+    sb_pg *pg = pg_or_skip();
+    cr_assert_eq(sb_pg_exec(pg, "CREATE TEMP TABLE copy_bad (id uuid NOT NULL)", 0, NULL), 0);
+    sb_copy_rows rows = {0};
+    sb_copy_text(&rows, "3f2b9c1e-0000-4000-8000-000000000001");
+    sb_copy_row_end(&rows);
+    sb_copy_text(&rows, "not-a-uuid");
+    sb_copy_row_end(&rows);
+    cr_assert_eq(sb_pg_begin(pg), 0);
+    cr_expect_eq(sb_pg_copy_in(pg, "COPY copy_bad (id) FROM STDIN", rows.buf, rows.len), -1);
+    cr_expect_str_eq(sb_pg_last_sqlstate(pg), "22P02");
+    cr_expect_eq(sb_pg_failure_transient(pg), 0, "bad input is not worth a retry");
+    sb_pg_rollback(pg);
+    sb_copy_rows_free(&rows);
+    /* No COPY left half open: the next statement runs, and the first row was rolled back. */
+    PGresult *res = sb_pg_query(pg, "SELECT count(*) FROM copy_bad", 0, NULL);
+    cr_assert_not_null(res);
+    cr_expect_str_eq(PQgetvalue(res, 0, 0), "0");
+    PQclear(res);
+    /* A statement that is not a COPY at all fails cleanly too. */
+    cr_expect_eq(sb_pg_copy_in(pg, "SELECT 1", "", 0), -1);
+    cr_expect_eq(sb_pg_exec(pg, "SELECT 1", 0, NULL), 0);
     sb_pg_free(pg);
 }
