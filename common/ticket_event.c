@@ -85,6 +85,19 @@ int sb_ticket_events_publish(sb_send_group *g, const json_t *events)
     return sb_ticket_events_publish_texts(g, events, NULL);
 }
 
+/* json_dump_callback's sink: appends to the texts' buffer, doubling it as needed. */
+static int texts_append(const char *data, size_t size, void *opaque)
+{
+    sb_event_texts *t = opaque;
+    char *buf = sb_array_grow(t->buf, &t->bufcap, t->len + size + 1, 1, 64 * 1024);
+    if (!buf)
+        return -1;
+    t->buf = buf;
+    memcpy(t->buf + t->len, data, size);
+    t->len += size;
+    return 0;
+}
+
 int sb_event_texts_dump(sb_event_texts *t, const json_t *events)
 {
     size_t n = json_array_size(events);
@@ -92,10 +105,21 @@ int sb_event_texts_dump(sb_event_texts *t, const json_t *events)
     if (!text)
         return -1;
     t->text = text;
-    for (; t->n < n; t->n++)
-        if (!(t->text[t->n] = sb_json_dump(json_array_get(events, t->n))))
-            return -1;
-    return 0;
+    size_t *off = sb_array_grow(t->off, &t->offcap, n ? n : 1, sizeof(*off), 64);
+    if (!off)
+        return -1;
+    t->off = off;
+    int rc = 0;
+    for (; t->n < n && rc == 0; t->n++) {
+        t->off[t->n] = t->len;
+        rc = json_dump_callback(json_array_get(events, t->n), texts_append, t,
+                                JSON_COMPACT | JSON_ENCODE_ANY) == 0 &&
+             texts_append("", 1, t) == 0 ? 0 : -1;   /* the NUL */
+    }
+    /* The buffer may have moved: point every text again. */
+    for (size_t i = 0; i < t->n; i++)
+        t->text[i] = t->buf + t->off[i];
+    return rc;
 }
 
 int sb_ticket_events_store_texts(sb_pg *pg, const sb_event_texts *t)
@@ -146,8 +170,8 @@ int sb_ticket_events_publish_texts(sb_send_group *g, const json_t *events,
 
 void sb_event_texts_free(sb_event_texts *t)
 {
-    for (size_t i = 0; i < t->n; i++)
-        free(t->text[i]);
     free(t->text);
+    free(t->off);
+    free(t->buf);
     memset(t, 0, sizeof(*t));
 }
