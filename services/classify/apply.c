@@ -54,6 +54,53 @@ static int exec_json(sb_pg *pg, const char *sql, json_t *doc)
     return 0;
 }
 
+/* A new item by its customer key, to find a customer's items by binary search. */
+typedef struct keyed_item {
+    const char *key;
+    size_t      i;
+} keyed_item;
+
+/* Orders by customer key. */
+static int keyed_item_cmp(const void *a, const void *b)
+{
+    return strcmp(((const keyed_item *)a)->key, ((const keyed_item *)b)->key);
+}
+
+/* Gives every new item its customer's id and stored tier from the upsert's rows (key, id,
+ * tier), each row's items found by binary search rather than a scan of the batch per row. */
+static int customers_from_result(PGresult *res, classify_item *items, size_t n)
+{
+    keyed_item *ix = malloc((n ? n : 1) * sizeof(*ix));
+    if (!ix)
+        return -1;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (items[i].is_new)
+            ix[m++] = (keyed_item){items[i].customer_key, i};
+    qsort(ix, m, sizeof(*ix), keyed_item_cmp);
+    for (int r = 0; r < PQntuples(res); r++) {
+        const char *key = PQgetvalue(res, r, 0);
+        int64_t id = strtoll(PQgetvalue(res, r, 1), NULL, 10);
+        const char *tier = PQgetvalue(res, r, 2);
+        /* The stored tier decides priority (a returning customer is no longer new). */
+        const char *t = !strcmp(tier, "vip") ? "vip" : !strcmp(tier, "new") ? "new" : "regular";
+        size_t lo = 0, hi = m;
+        while (lo < hi) {   /* the first at or after key */
+            size_t mid = lo + (hi - lo) / 2;
+            if (strcmp(ix[mid].key, key) < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (; lo < m && strcmp(ix[lo].key, key) == 0; lo++) {
+            items[ix[lo].i].customer_id = id;
+            items[ix[lo].i].tier = t;
+        }
+    }
+    free(ix);
+    return 0;
+}
+
 /* Upsert each distinct customer of the new items; fills customer_id and the stored tier. */
 static int upsert_customers(sb_pg *pg, classify_item *items, size_t n)
 {
@@ -90,19 +137,9 @@ static int upsert_customers(sb_pg *pg, classify_item *items, size_t n)
         rows);
     if (!res)
         return -1;
-    for (int r = 0; r < PQntuples(res); r++) {
-        const char *key = PQgetvalue(res, r, 0);
-        int64_t id = strtoll(PQgetvalue(res, r, 1), NULL, 10);
-        const char *tier = PQgetvalue(res, r, 2);
-        for (size_t i = 0; i < n; i++)
-            if (items[i].is_new && strcmp(items[i].customer_key, key) == 0) {
-                items[i].customer_id = id;
-                /* The stored tier decides priority (a returning customer is no longer new). */
-                items[i].tier = !strcmp(tier, "vip") ? "vip" : !strcmp(tier, "new") ? "new" : "regular";
-            }
-    }
+    int rc = customers_from_result(res, items, n);
     PQclear(res);
-    return 0;
+    return rc;
 }
 
 /* Keep the raw contact details in the restricted table only. */
@@ -184,12 +221,21 @@ static const char *ticket_language(const classify_item *it)
     return sb_textfeat_language(t, strlen(t));
 }
 
-/* opened + classified for a new item, appended to events. */
+/* The inbound customer with the tier classify decided: a shallow copy (its values are
+ * shared, never changed), so the inbound event keeps its own. */
+static json_t *event_customer(const classify_item *it)
+{
+    json_t *customer = json_copy(it->customer);
+    json_object_set_new(customer, "tier", json_string(it->tier));
+    return customer;
+}
+
+/* opened + classified for a new item, appended to events. The explanation is shared with the
+ * item (decided just before, not changed after). */
 static void build_events(const classify_item *it, int64_t now, json_t *events)
 {
     const sb_decision *d = &it->decision;
-    json_t *customer = json_deep_copy(it->customer);
-    json_object_set_new(customer, "tier", json_string(it->tier));
+    json_t *customer = event_customer(it);
     json_t *opened = json_pack("{s:s, s:s, s:s, s:o, s:o}", "channel", it->channel,
                                "message_id", it->message_id, "received_at", it->received_at,
                                "subject", subject_of(it->subject ? it->subject : it->text), "customer", customer);
@@ -198,7 +244,7 @@ static void build_events(const classify_item *it, int64_t now, json_t *events)
                                    "channel", it->channel, "category", d->category,
                                    "subtopic", d->subtopic, "urgency", d->urgency,
                                    "priority", d->priority, "department", d->department,
-                                   "explanation", json_deep_copy(it->explain),
+                                   "explanation", json_incref(it->explain),
                                    "language", ticket_language(it));
     json_array_append_new(events, sb_ticket_event_new("opened", it->opened_id, it->message_id,
                                                       it->ticket_id, it->number, now, opened));
@@ -210,8 +256,7 @@ static void build_events(const classify_item *it, int64_t now, json_t *events)
 /* message_appended for an item that joined an open ticket. */
 static void build_appended(const classify_item *it, int64_t now, json_t *events)
 {
-    json_t *customer = json_deep_copy(it->customer);
-    json_object_set_new(customer, "tier", json_string(it->tier));
+    json_t *customer = event_customer(it);
     json_t *data = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}", "channel", it->channel,
                              "message_id", it->message_id, "received_at", it->received_at,
                              "joined_by", it->joined_by, "excerpt", subject_of(it->subject ? it->subject : it->text),

@@ -1,11 +1,13 @@
 /* thread.c - threading: does a new message join an open ticket, and which one. */
 #include "classify.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/array.h"
+#include "common/hash.h"
 #include "common/json.h"
 #include "common/log.h"
 
@@ -22,27 +24,67 @@ typedef struct thread_link {
 typedef struct thread_links {
     thread_link *v;
     size_t       n, cap;
+    uint32_t    *slot;     /* open addressing: 1 + the index in v of a (kind, key)'s latest link */
+    size_t       nslots;   /* a power of two, more than twice n; 0 before the first link */
 } thread_links;
 
-/* Adds a link; -1 when out of memory. */
+/* The hash of a link's kind and key. */
+static uint64_t link_hash(char kind, const char *key)
+{
+    return sb_fnv1a_str(sb_fnv1a(SB_FNV1A_OFFSET, &kind, 1), key);
+}
+
+/* The slot of (kind, key): the one that holds it, or the empty one where it goes. */
+static size_t links_slot(const thread_links *l, char kind, const char *key)
+{
+    size_t mask = l->nslots - 1, s = (size_t)link_hash(kind, key) & mask;
+    while (l->slot[s]) {
+        const thread_link *t = &l->v[l->slot[s] - 1];
+        if (t->kind == kind && strcmp(t->key, key) == 0)
+            return s;
+        s = (s + 1) & mask;
+    }
+    return s;
+}
+
+/* Doubles the slots and indexes every link again, in order, so a key's latest link wins. */
+static int links_rehash(thread_links *l)
+{
+    size_t n = l->nslots ? l->nslots * 2 : 256;
+    uint32_t *slot = calloc(n, sizeof(*slot));
+    if (!slot)
+        return -1;
+    free(l->slot);
+    l->slot = slot;
+    l->nslots = n;
+    for (size_t i = 0; i < l->n; i++)
+        l->slot[links_slot(l, l->v[i].kind, l->v[i].key)] = (uint32_t)(i + 1);
+    return 0;
+}
+
+/* Adds a link, the latest of its kind and key from now on; -1 when out of memory. A batch
+ * holds a few links per message: a scan of them all for every lookup was quadratic. */
 static int links_add(thread_links *l, char kind, const char *key, const char *ticket_id,
                      const char *number, const classify_item *opener)
 {
     thread_link *v = sb_array_grow(l->v, &l->cap, l->n + 1, sizeof(*v), 64);
-    if (!v)
+    if (!v || l->n >= UINT32_MAX - 1)
         return -1;
     l->v = v;
     l->v[l->n++] = (thread_link){kind, key, ticket_id, number, opener};
+    if (2 * l->n >= l->nslots)
+        return links_rehash(l);
+    l->slot[links_slot(l, kind, key)] = (uint32_t)l->n;
     return 0;
 }
 
 /* The latest link of that kind and key, or NULL. */
 static const thread_link *links_find(const thread_links *l, char kind, const char *key)
 {
-    for (size_t i = l->n; i-- > 0;)
-        if (l->v[i].kind == kind && strcmp(l->v[i].key, key) == 0)
-            return &l->v[i];
-    return NULL;
+    if (l->nslots == 0)
+        return NULL;
+    uint32_t at = l->slot[links_slot(l, kind, key)];
+    return at ? &l->v[at - 1] : NULL;
 }
 
 /* The strings of an e-mail's In-Reply-To and References, appended to refs. */
@@ -131,26 +173,62 @@ static PGresult *context_query(sb_pg *pg, const classify_item *items, size_t n)
     return res;
 }
 
+/* A new item by its customer id, to find a customer's items by binary search. */
+typedef struct customer_item {
+    int64_t id;
+    size_t  i;
+} customer_item;
+
+/* Orders by customer id. */
+static int customer_item_cmp(const void *a, const void *b)
+{
+    const customer_item *x = a, *y = b;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+/* Sets the customer's history on each of its new items (ix: m of them, by customer id). */
+static void history_set(classify_item *items, const customer_item *ix, size_t m, int64_t id,
+                        int tickets_90d, int open_tickets)
+{
+    size_t lo = 0, hi = m;
+    while (lo < hi) {   /* the first at or after id */
+        size_t mid = lo + (hi - lo) / 2;
+        if (ix[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; lo < m && ix[lo].id == id; lo++) {
+        items[ix[lo].i].tickets_90d = tickets_90d;
+        items[ix[lo].i].open_tickets = open_tickets;
+    }
+}
+
 /* Loads the query's rows as links; customer history goes straight onto the items. */
 static int links_from_result(PGresult *res, classify_item *items, size_t n, thread_links *l)
 {
-    for (int r = 0; r < PQntuples(res); r++) {
+    customer_item *ix = malloc((n ? n : 1) * sizeof(*ix));
+    if (!ix)
+        return -1;
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (items[i].is_new)
+            ix[m++] = (customer_item){items[i].customer_id, i};
+    qsort(ix, m, sizeof(*ix), customer_item_cmp);
+    int rc = 0;
+    for (int r = 0; r < PQntuples(res) && rc == 0; r++) {
         char kind = PQgetvalue(res, r, 0)[0];
         const char *key = PQgetvalue(res, r, 1);
         if (kind == 'c') {
-            int64_t id = strtoll(key, NULL, 10);
-            for (size_t i = 0; i < n; i++)
-                if (items[i].is_new && items[i].customer_id == id) {
-                    items[i].tickets_90d = atoi(PQgetvalue(res, r, 4));
-                    items[i].open_tickets = atoi(PQgetvalue(res, r, 5));
-                }
+            history_set(items, ix, m, strtoll(key, NULL, 10), atoi(PQgetvalue(res, r, 4)),
+                        atoi(PQgetvalue(res, r, 5)));
             if (PQgetisnull(res, r, 2))
                 continue;
         }
-        if (links_add(l, kind, key, PQgetvalue(res, r, 2), PQgetvalue(res, r, 3), NULL) != 0)
-            return -1;
+        rc = links_add(l, kind, key, PQgetvalue(res, r, 2), PQgetvalue(res, r, 3), NULL);
     }
-    return 0;
+    free(ix);
+    return rc;
 }
 
 /* The link this item follows: its e-mail thread, then an order it names, then its customer. */
@@ -224,6 +302,7 @@ int classify_thread(classify_ctx *cx, classify_item *items, size_t n)
         rc = thread_walk(items, n, &l, keys);
     free(keys);
     free(l.v);
+    free(l.slot);
     PQclear(res);
     return rc;
 }
