@@ -116,6 +116,27 @@ void sb_copy_text_array(sb_copy_rows *r, const char *const *items, size_t n)
     free(lit);
 }
 
+/* json_dump_callback's sink: the serialised bytes, escaped for COPY as they come. */
+static int copy_json_chunk(const char *data, size_t size, void *opaque)
+{
+    sb_copy_rows *r = opaque;
+    if (size > SIZE_MAX / 2 || copy_reserve(r, 2 * size) != 0)
+        return -1;
+    copy_escape(r, data, size);
+    return 0;
+}
+
+void sb_copy_json(sb_copy_rows *r, const json_t *v)
+{
+    if (!v) {
+        sb_copy_null(r);
+        return;
+    }
+    if (copy_field_start(r, 0) == 0 &&
+        json_dump_callback(v, copy_json_chunk, r, JSON_COMPACT | JSON_ENCODE_ANY) != 0)
+        r->failed = 1;
+}
+
 void sb_copy_row_end(sb_copy_rows *r)
 {
     if (copy_reserve(r, 1) == 0) {

@@ -2,6 +2,7 @@
 #ifndef SB_PG_COPY_H
 #define SB_PG_COPY_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,9 @@ void sb_copy_real(sb_copy_rows *r, double v);
 void sb_copy_null(sb_copy_rows *r);
 /* A text[] field from n strings (each quoted inside the array literal). */
 void sb_copy_text_array(sb_copy_rows *r, const char *const *items, size_t n);
+/* A json / jsonb field: v serialised straight into the rows (compact), no text in between;
+ * NULL is SQL NULL. */
+void sb_copy_json(sb_copy_rows *r, const json_t *v);
 /* Ends the current row. */
 void sb_copy_row_end(sb_copy_rows *r);
 int  sb_copy_rows_failed(const sb_copy_rows *r);

@@ -274,9 +274,6 @@ static void ticket_row(sb_copy_rows *r, const classify_item *it)
     const char *tags[SB_RULES_MAX_TAGS];
     for (int k = 0; k < d->ntags; k++)
         tags[k] = d->tags[k];
-    char *explanation = it->explain ? sb_json_dump(it->explain) : NULL;
-    if (it->explain && !explanation)
-        r->failed = 1;
     sb_copy_text(r, it->ticket_id);
     sb_copy_text(r, it->number);
     sb_copy_text(r, it->channel);
@@ -288,7 +285,7 @@ static void ticket_row(sb_copy_rows *r, const classify_item *it)
     sb_copy_text(r, d->priority);
     sb_copy_text(r, d->department);
     sb_copy_textn(r, text, subject_cut(text));
-    sb_copy_text(r, explanation);
+    sb_copy_json(r, it->explain);
     sb_copy_text(r, it->received_at);
     sb_copy_text(r, it->ivr_path);
     sb_copy_text_array(r, tags, (size_t)d->ntags);
@@ -306,7 +303,6 @@ static void ticket_row(sb_copy_rows *r, const classify_item *it)
     }
     sb_copy_text(r, ticket_language(it));
     sb_copy_row_end(r);
-    free(explanation);
 }
 
 /* A message's row in the COPY of insert_tickets. */

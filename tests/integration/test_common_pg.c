@@ -193,8 +193,17 @@ Test(common_pg, copy_rows_arrive_byte_for_byte)
     sb_copy_text_array(&rows, NULL, 0);
     sb_copy_textn(&rows, "nullxx", 4);
     sb_copy_row_end(&rows);
+    /* A JSON value serialised straight into the rows: its own escapes survive COPY's. */
+    json_t *doc = json_pack("{s:s, s:[i, s]}", "s", "tab\there\n \"x\" \\ 退款", "a", 1, "\\N");
+    sb_copy_int(&rows, 3);
+    sb_copy_null(&rows);
+    sb_copy_null(&rows);
+    sb_copy_null(&rows);
+    sb_copy_null(&rows);
+    sb_copy_json(&rows, doc);
+    sb_copy_row_end(&rows);
     cr_assert_not(sb_copy_rows_failed(&rows));
-    cr_assert_eq(rows.rows, 2);
+    cr_assert_eq(rows.rows, 3);
     cr_assert_eq(sb_pg_copy_in(pg, "COPY copy_test (r, t, n, f, a, j) FROM STDIN", rows.buf,
                                rows.len), 0);
     sb_copy_rows_free(&rows);
@@ -220,6 +229,11 @@ Test(common_pg, copy_rows_arrive_byte_for_byte)
     free(v);
     cr_expect_str_eq(v = copy_value(pg, "j::text", "2"), "null");
     free(v);
+    cr_expect_str_eq(v = copy_value(pg, "j->>'s'", "3"), json_string_value(json_object_get(doc, "s")));
+    free(v);
+    cr_expect_str_eq(v = copy_value(pg, "j->'a'->>1", "3"), "\\N");
+    free(v);
+    json_decref(doc);
     sb_pg_free(pg);
 }
 
