@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/array.h"
 #include "common/clock.h"
 #include "common/json.h"
 #include "common/log.h"
@@ -66,6 +67,12 @@ static int keyed_item_cmp(const void *a, const void *b)
     return strcmp(((const keyed_item *)a)->key, ((const keyed_item *)b)->key);
 }
 
+/* A customer key against a keyed item, for sb_array_lower_bound. */
+static int key_vs_item(const void *key, const void *item)
+{
+    return strcmp(key, ((const keyed_item *)item)->key);
+}
+
 /* Gives every new item its customer's id and stored tier from the upsert's rows (key, id,
  * tier), each row's items found by binary search rather than a scan of the batch per row. */
 static int customers_from_result(PGresult *res, classify_item *items, size_t n)
@@ -84,14 +91,7 @@ static int customers_from_result(PGresult *res, classify_item *items, size_t n)
         const char *tier = PQgetvalue(res, r, 2);
         /* The stored tier decides priority (a returning customer is no longer new). */
         const char *t = !strcmp(tier, "vip") ? "vip" : !strcmp(tier, "new") ? "new" : "regular";
-        size_t lo = 0, hi = m;
-        while (lo < hi) {   /* the first at or after key */
-            size_t mid = lo + (hi - lo) / 2;
-            if (strcmp(ix[mid].key, key) < 0)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
+        size_t lo = sb_array_lower_bound(ix, m, sizeof(*ix), key, key_vs_item);
         for (; lo < m && strcmp(ix[lo].key, key) == 0; lo++) {
             items[ix[lo].i].customer_id = id;
             items[ix[lo].i].tier = t;

@@ -186,18 +186,18 @@ static int customer_item_cmp(const void *a, const void *b)
     return (x->id > y->id) - (x->id < y->id);
 }
 
+/* A customer id against a customer item, for sb_array_lower_bound. */
+static int id_vs_item(const void *id, const void *item)
+{
+    int64_t a = *(const int64_t *)id, b = ((const customer_item *)item)->id;
+    return (a > b) - (a < b);
+}
+
 /* Sets the customer's history on each of its new items (ix: m of them, by customer id). */
 static void history_set(classify_item *items, const customer_item *ix, size_t m, int64_t id,
                         int tickets_90d, int open_tickets)
 {
-    size_t lo = 0, hi = m;
-    while (lo < hi) {   /* the first at or after id */
-        size_t mid = lo + (hi - lo) / 2;
-        if (ix[mid].id < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = sb_array_lower_bound(ix, m, sizeof(*ix), &id, id_vs_item);
     for (; lo < m && ix[lo].id == id; lo++) {
         items[ix[lo].i].tickets_90d = tickets_90d;
         items[ix[lo].i].open_tickets = open_tickets;

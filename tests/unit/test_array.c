@@ -42,3 +42,22 @@ Test(array, an_impossible_size_is_refused_and_the_array_left_alone)
     cr_expect_eq(none, 1);
     free(first);
 }
+
+/* For lower_bound over ints. */
+static int int_vs(const void *key, const void *element)
+{
+    int a = *(const int *)key, b = *(const int *)element;
+    return (a > b) - (a < b);
+}
+
+Test(array, lower_bound_finds_the_first_of_equal_keys_or_where_one_would_go)
+{
+    const int v[] = {1, 3, 3, 3, 7, 9};
+    const size_t n = sizeof(v) / sizeof(v[0]);
+    const int keys[] = {0, 1, 3, 4, 7, 9, 10};
+    const size_t want[] = {0, 0, 1, 4, 4, 5, 6};
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        cr_expect_eq(sb_array_lower_bound(v, n, sizeof(v[0]), &keys[i], int_vs), want[i],
+                     "key %d", keys[i]);
+    cr_expect_eq(sb_array_lower_bound(v, 0, sizeof(v[0]), &keys[2], int_vs), 0, "empty");
+}
