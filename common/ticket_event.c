@@ -110,11 +110,13 @@ int sb_event_texts_dump(sb_event_texts *t, const json_t *events)
         return -1;
     t->off = off;
     int rc = 0;
-    for (; t->n < n && rc == 0; t->n++) {
+    while (t->n < n && rc == 0) {
         t->off[t->n] = t->len;
         rc = json_dump_callback(json_array_get(events, t->n), texts_append, t,
                                 JSON_COMPACT | JSON_ENCODE_ANY) == 0 &&
              texts_append("", 1, t) == 0 ? 0 : -1;   /* the NUL */
+        if (rc == 0)
+            t->n++;   /* a text cut short by a failure is not counted */
     }
     /* The buffer may have moved: point every text again. */
     for (size_t i = 0; i < t->n; i++)
