@@ -75,9 +75,13 @@ const events = (id, type) => Number(sql("SELECT count(*) FROM ticket_events WHER
 const strictPage = () => newStrictPage(browser, { width: 1280, height: 1000 }, { failedResponses: true });
 
 async function logIn(page, bearer) {
+  // Logged out, nothing of the logged-in UI shows, so waiting for #nav below means something.
+  assert.ok(await page.isHidden('#nav'), 'the navigation is hidden while logged out');
   await page.fill('#token', bearer);
   await page.click('#login button[type=submit]');
   await page.waitForSelector('#nav', { state: 'visible' });
+  // route() hides the login view only after login() stored the token and filled #who.
+  await page.waitForSelector('#login-view', { state: 'hidden' });
 }
 
 const fact = (page, name) => page.textContent(`#t-facts [data-fact="${name}"]`);
