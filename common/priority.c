@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -24,8 +25,32 @@ int sb_priority_config(int def, int *nice)
     return 0;
 }
 
+/* Lowers the autogroup of the session pid leads; 0 also when there is nothing to do.
+ * With autogroups (on by default in most distributions' kernels) the scheduler shares the CPU
+ * fairly between sessions first and weighs nice values only inside one session. Every service
+ * of the stack and every PostgreSQL backend leads a session of its own, so nice alone changed
+ * nothing between them: the session's autogroup must be lowered as well. Only for a session
+ * leader: a service started in a terminal would otherwise lower the terminal's whole session. */
+static int priority_lower_autogroup(pid_t pid, int nice)
+{
+    if (getsid(pid) != pid)
+        return 0;
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/autogroup", (int)pid);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return errno == ENOENT ? 0 : -1;   /* no autogroups: the nice value is enough */
+    int ok = fprintf(f, "%d", nice) > 0;
+    if (fclose(f) != 0)
+        ok = 0;
+    return ok ? 0 : -1;
+}
+
 int sb_priority_lower_self(int nice)
 {
+    if (priority_lower_autogroup(getpid(), nice) != 0)
+        sb_warn("priority", "cannot set the session's autogroup to nice %d: %s", nice,
+                strerror(errno));
     /* On Linux a nice value belongs to a thread: librdkafka's threads already run. */
     DIR *d = opendir("/proc/self/task");
     if (!d) {
@@ -60,7 +85,8 @@ static void priority_on_connect(sb_pg *pg, void *ctx)
     id_t pid = (id_t)strtol(PQgetvalue(res, 0, 0), NULL, 10);
     PQclear(res);
     static int warned;
-    if (setpriority(PRIO_PROCESS, pid, nice) != 0) {
+    if (setpriority(PRIO_PROCESS, pid, nice) != 0 ||
+        priority_lower_autogroup((pid_t)pid, nice) != 0) {
         if (!warned++)
             sb_info("priority", "PostgreSQL backend %d keeps its priority (%s): only this "
                     "process runs at nice %d", (int)pid, strerror(errno), nice);

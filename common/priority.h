@@ -2,7 +2,9 @@
  * PostgreSQL share two cores; analytics, sla and survey can lag for seconds without harm, while
  * classify and dispatch decide how long a customer waits. A background service lowers its own
  * threads' priority and its PostgreSQL backend's (as the pg_prioritize extension does), so under
- * contention the kernel runs the critical path first and the background catches up after. */
+ * contention the kernel runs the critical path first and the background catches up after.
+ * Where the kernel groups sessions (autogroup), the session of a process that leads one is
+ * lowered too: nice values alone only count inside a session. */
 #ifndef SB_PRIORITY_H
 #define SB_PRIORITY_H
 

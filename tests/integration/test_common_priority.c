@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/pg.h"
 #include "common/priority.h"
@@ -29,6 +30,33 @@ static int nice_of(long pid)
     return (int)v;
 }
 
+/* The nice value of the autogroup (the session's CPU share) of process pid, from
+ * /proc/pid/autogroup ("/autogroup-123 nice 7"); -100 when unreadable. */
+static int autogroup_nice_of(long pid)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%ld/autogroup", pid);
+    FILE *f = fopen(path, "r");
+    int v = -100;
+    if (f && fscanf(f, "%*s nice %d", &v) != 1)
+        v = -100;
+    if (f)
+        fclose(f);
+    return v;
+}
+
+/* 1 when this kernel groups sessions (CONFIG_SCHED_AUTOGROUP, sched_autogroup_enabled). */
+static int autogroups_on(void)
+{
+    FILE *f = fopen("/proc/sys/kernel/sched_autogroup_enabled", "r");
+    int on = 0;
+    if (f && fscanf(f, "%d", &on) != 1)
+        on = 0;
+    if (f)
+        fclose(f);
+    return on == 1 && autogroup_nice_of((long)getpid()) != -100;
+}
+
 /* The backend pid serving pg. */
 static long backend_of(sb_pg *pg)
 {
@@ -49,16 +77,34 @@ static long service_pid(const char *name)
     return (long)pid;
 }
 
-/* The nice value of the first backend whose application_name is app, or -100. */
-static int backend_nice_of(sb_pg *pg, const char *app)
+/* The pid of the first backend whose application_name is app, or -1. */
+static long backend_pid_of(sb_pg *pg, const char *app)
 {
     const char *p[] = {app};
     PGresult *res = sb_pg_query(pg, "SELECT pid FROM pg_stat_activity WHERE application_name = $1"
                                     " ORDER BY backend_start LIMIT 1", 1, p);
     cr_assert_not_null(res);
-    int nice = PQntuples(res) == 1 ? nice_of(strtol(PQgetvalue(res, 0, 0), NULL, 10)) : -100;
+    long pid = PQntuples(res) == 1 ? strtol(PQgetvalue(res, 0, 0), NULL, 10) : -1;
     PQclear(res);
-    return nice;
+    return pid;
+}
+
+/* The nice value of the first backend whose application_name is app, or -100. */
+static int backend_nice_of(sb_pg *pg, const char *app)
+{
+    long pid = backend_pid_of(pg, app);
+    return pid > 0 ? nice_of(pid) : -100;
+}
+
+/* Where sessions are grouped, process pid's session has the CPU share of nice: PostgreSQL
+ * backends and the stack's services each lead a session, and with autogroups a nice value
+ * alone weighs only inside the session, not against the others. */
+static void assert_session_nice(long pid, int nice, const char *who)
+{
+    if (!autogroups_on())
+        return;
+    cr_assert_eq(autogroup_nice_of(pid), nice, "%s (%ld): its session's autogroup is at nice %d,"
+                 " not %d", who, pid, autogroup_nice_of(pid), nice);
 }
 
 Test(common_priority, a_lowered_backend_stays_lowered_after_a_reconnect)
@@ -72,6 +118,7 @@ Test(common_priority, a_lowered_backend_stays_lowered_after_a_reconnect)
     cr_assert_eq(nice_of(before), 0);
     cr_assert_eq(sb_priority_lower_backend(pg, 7), 0);
     cr_assert_eq(nice_of(before), 7);
+    assert_session_nice(before, 7, "the lowered backend");
     /* The backend dies (a restart, an administrator): the next one is lowered again. */
     char pid[24];
     snprintf(pid, sizeof(pid), "%ld", before);
@@ -82,6 +129,7 @@ Test(common_priority, a_lowered_backend_stays_lowered_after_a_reconnect)
     long after = backend_of(pg);
     cr_assert_neq(after, before);
     cr_assert_eq(nice_of(after), 7);
+    assert_session_nice(after, 7, "the backend after the reconnect");
     sb_pg_free(pg);
     sb_pg_free(killer);
 }
@@ -101,6 +149,13 @@ Test(common_priority, the_stack_runs_background_services_low_and_the_critical_pa
     cr_assert_eq(backend_nice_of(pg, "analytics"), 10);
     cr_assert_eq(backend_nice_of(pg, "sla"), 5);
     cr_assert_eq(backend_nice_of(pg, "classify"), 0);
+    assert_session_nice(service_pid("analytics"), 10, "analytics");
+    assert_session_nice(service_pid("survey"), 10, "survey");
+    assert_session_nice(service_pid("sla"), 5, "sla");
+    assert_session_nice(service_pid("classify"), 0, "classify");
+    assert_session_nice(backend_pid_of(pg, "analytics"), 10, "analytics' backend");
+    assert_session_nice(backend_pid_of(pg, "sla"), 5, "sla's backend");
+    assert_session_nice(backend_pid_of(pg, "classify"), 0, "classify's backend");
     sb_pg_free(pg);
 }
 
