@@ -14,6 +14,7 @@
 
 struct sb_event_consumer {
     sb_consumer           *consumer;
+    sb_service            *svc;        /* watches consumer for /readyz */
     sb_pg                 *pg;
     sb_producer           *producer;
     char                   name[64];
@@ -271,6 +272,13 @@ sb_event_consumer *sb_event_consumer_new(sb_service *s, const char *name,
         return NULL;
     }
     sb_consumer_set_deadletter(ec->consumer, s->producer);
+    if (sb_service_watch_consumer(s, ec->consumer) != 0) {
+        sb_error_set(err, 500, "config", "", "%s: too many consumers in one process", name);
+        sb_consumer_free(ec->consumer);
+        free(ec);
+        return NULL;
+    }
+    ec->svc = s;
     return ec;
 }
 
@@ -287,6 +295,7 @@ void sb_event_consumer_free(sb_event_consumer *ec)
     if (ec->sending && sb_producer_flush(ec->producer, 10000) != 0)
         sb_warn("shutdown", "%s: dead letters still undelivered, the batch will be replayed",
                 ec->name);
+    sb_service_unwatch_consumer(ec->svc, ec->consumer);
     sb_consumer_free(ec->consumer);
     free(ec);
 }

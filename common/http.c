@@ -14,7 +14,7 @@
 #include "common/json.h"
 #include "common/log.h"
 
-#define SB_HTTP_MAX_ROUTES 64
+#define SB_HTTP_MAX_ROUTES 96
 
 typedef struct sb_route {
     enum evhttp_cmd_type method;

@@ -362,6 +362,8 @@ struct sb_consumer {
     char                 group[64];
     sb_rebalance_cb      on_rebalance;   /* optional: the service's view of assignments */
     void                *rebalance_ctx;
+    int                  assigned;       /* holds its share: assigned, not revoked since */
+    int                  partitions;     /* how many partitions that share has */
     sb_counter          *c_messages, *c_batches, *c_retries, *c_poison;
     sb_histogram        *h_batch_ms;
 };
@@ -614,6 +616,21 @@ sb_send_group *sb_consumer_batch_group(sb_consumer *c, sb_producer *p, sb_batch 
 }
 
 /* Assign or revoke as librdkafka asks, telling the service (revoked before, assigned after). */
+/* Readiness (sb_consumer_assigned): an eager revocation takes everything until the next
+ * assignment; a cooperative one only some partitions, and consuming goes on meanwhile. */
+static void consumer_note_assignment(sb_consumer *c, int assigned, int cooperative, int n)
+{
+    if (assigned) {
+        c->assigned = 1;
+        c->partitions = cooperative ? c->partitions + n : n;
+    } else if (cooperative) {
+        c->partitions = c->partitions > n ? c->partitions - n : 0;
+    } else {
+        c->assigned = 0;
+        c->partitions = 0;
+    }
+}
+
 static void consumer_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                                   rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
@@ -632,8 +649,21 @@ static void consumer_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     } else if (rd_kafka_assign(rk, assigned ? parts : NULL) != RD_KAFKA_RESP_ERR_NO_ERROR) {
         sb_warn("kafka_rebalance", "assign failed");
     }
+    consumer_note_assignment(c, assigned, cooperative, parts ? parts->cnt : 0);
     if (assigned && c->on_rebalance)
         c->on_rebalance(c->rebalance_ctx, 1, parts);
+}
+
+int sb_consumer_assigned(const sb_consumer *c, int *partitions)
+{
+    if (partitions)
+        *partitions = c->partitions;
+    return c->assigned;
+}
+
+const char *sb_consumer_group(const sb_consumer *c)
+{
+    return c->group;
 }
 
 void sb_consumer_on_rebalance(sb_consumer *c, sb_rebalance_cb cb, void *ctx)

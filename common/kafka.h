@@ -124,6 +124,12 @@ void sb_consumer_batch_abandon(sb_consumer *c, sb_batch *batch);
 typedef void (*sb_rebalance_cb)(void *ctx, int assigned,
                                 const rd_kafka_topic_partition_list_t *partitions);
 void sb_consumer_on_rebalance(sb_consumer *c, sb_rebalance_cb cb, void *ctx);
+/* 1 when the consumer holds its share of the group's partitions: from an assignment (perhaps
+ * empty, with more replicas than partitions) until the next revocation. 0 before the first
+ * assignment and during a rebalance: a consumer that is not assigned reads nothing, however
+ * healthy its process. *partitions (may be NULL): how many it holds. */
+int sb_consumer_assigned(const sb_consumer *c, int *partitions);
+const char *sb_consumer_group(const sb_consumer *c);
 /* Partitions of topic per the cluster's metadata (asks the broker, up to 2 s: call it on a
  * rebalance, not per message); -1 when it cannot be known. */
 int32_t sb_consumer_partition_count(sb_consumer *c, const char *topic);

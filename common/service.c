@@ -35,6 +35,46 @@ static int service_health(void *ctx, json_t *detail)
     return ok;
 }
 
+/* GET /readyz: 200 {"status":"ready"} while every watched consumer is assigned, else 503
+ * {"status":"joining"}; each consumer's group and partitions either way. No database round
+ * trip: /healthz covers that, and a scripted wait polls this often. */
+static void service_ready_handler(struct evhttp_request *req, const char *tail, void *ctx)
+{
+    (void)tail;
+    sb_service *s = ctx;
+    json_t *body = json_object(), *list = json_array();
+    int ready = 1;
+    for (size_t i = 0; i < s->nconsumers; i++) {
+        int partitions = 0, assigned = sb_consumer_assigned(s->consumers[i], &partitions);
+        ready = ready && assigned;
+        json_array_append_new(list, json_pack("{s:s, s:b, s:i}", "group",
+                                              sb_consumer_group(s->consumers[i]), "assigned",
+                                              assigned, "partitions", partitions));
+    }
+    json_object_set_new(body, "service", json_string(s->cfg.service));
+    json_object_set_new(body, "status", json_string(ready ? "ready" : "joining"));
+    json_object_set_new(body, "consumers", list);
+    sb_http_reply_json(req, ready ? 200 : 503, body);
+}
+
+int sb_service_watch_consumer(sb_service *s, sb_consumer *c)
+{
+    if (s->nconsumers == SB_SERVICE_MAX_CONSUMERS)
+        return -1;
+    s->consumers[s->nconsumers++] = c;
+    return 0;
+}
+
+void sb_service_unwatch_consumer(sb_service *s, sb_consumer *c)
+{
+    for (size_t i = 0; i < s->nconsumers; i++) {
+        if (s->consumers[i] == c) {
+            s->consumers[i] = s->consumers[--s->nconsumers];
+            return;
+        }
+    }
+}
+
 /* Connect PostgreSQL and bring the schema up to date. */
 static int service_open_pg(sb_service *s)
 {
@@ -87,6 +127,10 @@ int sb_service_init(sb_service *s, const char *name, const char *default_http_ad
         return -1;
     }
     sb_http_set_health(s->http, service_health, s);
+    if (sb_http_route(s->http, "GET", "/readyz", service_ready_handler, s) != 0) {
+        sb_error("startup", "cannot route /readyz");
+        return -1;
+    }
     s->sig_int = evsignal_new(s->base, SIGINT, service_on_signal, s);
     s->sig_term = evsignal_new(s->base, SIGTERM, service_on_signal, s);
     event_add(s->sig_int, NULL);
@@ -128,10 +172,12 @@ int sb_service_consume(sb_service *s, const char *group, const char *const *topi
     }
     if (s->producer)
         sb_consumer_set_deadletter(*consumer, s->producer);
+    sb_service_watch_consumer(s, *consumer);   /* the first one: cannot be full */
     int rc = sb_service_run(s);
     /* Delivery reports of the batch in flight complete it on the consumer: flush first. */
     if (s->producer && sb_producer_flush(s->producer, 10000) != 0)
         sb_warn("shutdown", "events still undelivered; their batch will be replayed");
+    sb_service_unwatch_consumer(s, *consumer);
     sb_consumer_free(*consumer);
     *consumer = NULL;
     return rc;

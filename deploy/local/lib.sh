@@ -651,9 +651,12 @@ sb_service_stop() {
 }
 
 # Waits (SB_HEALTH_TIMEOUT seconds in all) until every instance of the named services answers
-# /healthz; on a failure prints that instance's log tail and exits 1.
-sb_services_wait_healthy() {
-  local deadline name inst port pending=""
+# GET $1 with a 2xx: /healthz (the process works) or /readyz (its consumers hold their share of
+# their groups); says "<instance> $2" for each. On a failure prints that instance's log tail (and
+# for /readyz its last answer) and exits 1. Usage: sb_services_wait PATH WORD NAME...
+sb_services_wait() {
+  local path="$1" word="$2" deadline name inst port pending=""
+  shift 2
   deadline=$(($(date +%s) + SB_HEALTH_TIMEOUT))
   for name in "$@"; do
     for inst in $(sb_instances "$name"); do
@@ -668,8 +671,8 @@ sb_services_wait_healthy() {
         sb_log_tail "$SB_LOGDIR/$name.log"
         sb_die "service $name exited during start-up (log: $SB_LOGDIR/$name.log)"
       fi
-      if curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$port/healthz" 2>/dev/null; then
-        sb_say "$name healthy"
+      if curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$port$path" 2>/dev/null; then
+        sb_say "$name $word"
       else
         still="$still $name"
       fi
@@ -679,11 +682,26 @@ sb_services_wait_healthy() {
     if [ "$(date +%s)" -ge "$deadline" ]; then
       for name in $pending; do
         sb_log_tail "$SB_LOGDIR/$name.log"
+        [ "$path" = /healthz ] ||
+          echo "$name: $(curl -sS --max-time 2 "http://127.0.0.1:$(sb_service_port "$name")$path" 2>&1)" >&2
       done
-      sb_die "not healthy within ${SB_HEALTH_TIMEOUT}s: $pending"
+      sb_die "not $word within ${SB_HEALTH_TIMEOUT}s: $pending"
     fi
     sleep 0.2
   done
+}
+
+# Every instance of the named services answers /healthz.
+sb_services_wait_healthy() {
+  sb_services_wait /healthz healthy "$@"
+}
+
+# Every instance of the named services consumes: each of its consumers holds its share of its
+# group. A group that gains a member rebalances, and the local broker's rebalance lasts up to
+# its session timeout, during which the group reads nothing; a stack is not up until that is
+# over, or its first seconds of traffic wait on it.
+sb_services_wait_ready() {
+  sb_services_wait /readyz ready "$@"
 }
 
 # Waits until $3 messages whose external_id is LIKE $2 are assigned tickets (or $4 seconds

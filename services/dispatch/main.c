@@ -78,8 +78,12 @@ static int dispatch_run(sb_service *s, dispatch_ctx *cx)
         sb_consumer_set_deadletter(cx->intake, s->producer);
         sb_consumer_set_deadletter(cx->placer, s->producer);
         sb_consumer_on_rebalance(cx->placer, ownership_on_rebalance, cx);
+        sb_service_watch_consumer(s, cx->intake);   /* two of SB_SERVICE_MAX_CONSUMERS */
+        sb_service_watch_consumer(s, cx->placer);
         event_add(refresh, &tv);
         rc = sb_service_run(s);
+        sb_service_unwatch_consumer(s, cx->placer);
+        sb_service_unwatch_consumer(s, cx->intake);
         if (sb_producer_flush(s->producer, 10000) != 0)
             sb_warn("shutdown", "events still undelivered; their batch will be replayed");
     }
