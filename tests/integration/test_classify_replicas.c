@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "fixture.h"
+#include "http_client.h"
 #include "inbound.h"
 #include "replica.h"
 
@@ -114,4 +115,71 @@ Test(classify_replicas, the_stacks_two_replicas_both_apply_messages)
         free(t);
     }
     PQfinish(c);
+}
+
+/* The /readyz of base_url once it answers 200 (up to 30 s: a replica stopped by the test before
+ * makes the group rebalance), or NULL. */
+static json_t *ready_body(const char *base_url)
+{
+    char url[256];
+    snprintf(url, sizeof(url), "%s/readyz", base_url);
+    for (int i = 0; i < 150; i++) {
+        int status = 0;
+        json_t *body = sb_test_http_json("GET", url, NULL, NULL, &status);
+        if (status == 200)
+            return body;
+        cr_assert(status == 503 && body, "%s answered %d, not 200 or 503", url, status);
+        cr_assert_str_eq(json_string_value(json_object_get(body, "status")), "joining");
+        json_decref(body);
+        struct timespec pause = {0, 200 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+    return NULL;
+}
+
+/* The partitions the one consumer of a classify replica's /readyz holds. */
+static int classify_partitions(const json_t *ready)
+{
+    const json_t *consumers = json_object_get(ready, "consumers");
+    cr_assert_eq(json_array_size(consumers), 1, "classify has one consumer");
+    const json_t *c = json_array_get(consumers, 0);
+    cr_assert_str_eq(json_string_value(json_object_get(c, "group")), "classify");
+    cr_assert(json_is_true(json_object_get(c, "assigned")));
+    return (int)json_integer_value(json_object_get(c, "partitions"));
+}
+
+/* Ready means consuming: the stack's replicas, once ready, hold every inbound partition
+ * between them, each a share; a service without consumers (ingest) is ready at once. */
+Test(classify_replicas, ready_replicas_hold_every_inbound_partition_between_them)
+{
+    const char *first = getenv("SB_CLASSIFY_URL"), *second = getenv("SB_CLASSIFY_2_URL");
+    const char *ingest = getenv("SB_INGEST_URL");
+    if (!getenv("SB_KAFKA_BROKERS") || !first || !second || !ingest)
+        cr_skip_test("needs the stack's two classify replicas: run through tests/run");
+    int partitions = sb_fixture_partitions("sb.inbound.v1");
+    cr_assert_gt(partitions, 1);
+    int held[2] = {0, 0};
+    for (int attempt = 0; attempt < 30 && held[0] + held[1] != partitions; attempt++) {
+        /* Both must be ready at once: asked one after the other, a rebalance in between
+         * would count a partition twice or not at all, so ask again until they agree. A
+         * member that just left is still counted until the others' next heartbeat. */
+        if (attempt > 0) {
+            struct timespec pause = {1, 0};
+            nanosleep(&pause, NULL);
+        }
+        json_t *a = ready_body(first), *b = ready_body(second);
+        cr_assert(a && b, "a classify replica never became ready");
+        held[0] = classify_partitions(a);
+        held[1] = classify_partitions(b);
+        json_decref(a);
+        json_decref(b);
+    }
+    cr_expect_eq(held[0] + held[1], partitions, "the replicas hold %d + %d of %d partitions",
+                 held[0], held[1], partitions);
+    cr_expect(held[0] > 0 && held[1] > 0, "each replica holds a share: %d and %d", held[0],
+              held[1]);
+    json_t *i = ready_body(ingest);
+    cr_assert_not_null(i, "ingest is not ready");
+    cr_expect_eq(json_array_size(json_object_get(i, "consumers")), 0);
+    json_decref(i);
 }

@@ -9,6 +9,7 @@
 
 #include "common/kafka.h"
 #include "common/metrics.h"
+#include "fixture.h"
 
 #define N_MESSAGES 50
 
@@ -146,6 +147,103 @@ Test(common_kafka, queue_full_is_back_pressure_not_a_buffer, .timeout = 30)
     cr_expect_leq(sb_producer_in_flight(p), 10);
     cr_expect_eq(sb_producer_flush(p, 10000), 0);
     sb_producer_free(p);
+    sb_metrics_free(m);
+    event_base_free(base);
+}
+
+/* What a consumer's rebalance callbacks saw of its readiness. */
+typedef struct readiness_seen {
+    sb_consumer *consumer;
+    int          revoked;           /* revocations told */
+    int          ready_in_revoke;   /* times sb_consumer_assigned said 1 while revoked */
+    int          assigned;          /* assignments told */
+    int          partitions_told;   /* partitions in the last assignment */
+    int          partitions_held;   /* sb_consumer_assigned's count at that moment */
+} readiness_seen;
+
+/* Rebalance callback: readiness follows the group, and is already updated when told. */
+static void on_readiness(void *ctx, int assigned, const rd_kafka_topic_partition_list_t *parts)
+{
+    readiness_seen *r = ctx;
+    int held = 0, ready = sb_consumer_assigned(r->consumer, &held);
+    if (!assigned) {
+        r->revoked++;
+        r->ready_in_revoke += ready;
+        return;
+    }
+    r->assigned++;
+    r->partitions_told = parts->cnt;
+    r->partitions_held = ready ? held : -1;
+}
+
+/* Batches are not the point here: accept them. */
+static void on_batch_accept(void *ctx, sb_batch *batch)
+{
+    sb_consumer_batch_done(*(sb_consumer **)ctx, batch, 1);
+}
+
+/* Runs the loop until both consumers are assigned and hold `total` partitions between them
+ * (b may be NULL), or up to 30 s. */
+static void loop_until_held(struct event_base *base, sb_consumer *a, sb_consumer *b, int total)
+{
+    for (int i = 0; i < 300; i++) {
+        int pa = 0, pb = 0;
+        int ready = sb_consumer_assigned(a, &pa) && (!b || sb_consumer_assigned(b, &pb));
+        if (ready && pa + pb == total)
+            return;
+        loop_for(base, 100);
+    }
+}
+
+Test(common_kafka, a_consumer_is_ready_only_while_it_holds_its_share_of_the_group, .timeout = 90)
+{
+    const char *brokers = brokers_or_skip();
+    char topic[64], group[64];
+    snprintf(topic, sizeof(topic), "test.ready.%d.%ld", (int)getpid(), random() % 100000);
+    snprintf(group, sizeof(group), "test-ready-%d", (int)getpid());
+    struct event_base *base = event_base_new();
+    sb_metrics *m = sb_metrics_new("test");
+    cr_assert_eq(produce_all(base, brokers, topic, m), 0, "the topic exists");
+    int partitions = sb_fixture_partitions(topic);
+    cr_assert_geq(partitions, 2, "a topic the group can share");
+
+    sb_error err;
+    const char *topics[] = {topic};
+    readiness_seen ra = {0}, rb = {0};
+    sb_consumer *a = sb_consumer_new(base, brokers, group, topics, 1, 16, on_batch_accept, &ra.consumer, m, &err);
+    cr_assert(a, "%s", err.message);
+    ra.consumer = a;
+    sb_consumer_on_rebalance(a, on_readiness, &ra);
+    int held = -1;
+    cr_expect_eq(sb_consumer_assigned(a, &held), 0, "ready before joining the group");
+    cr_expect_eq(held, 0);
+    cr_expect_str_eq(sb_consumer_group(a), group);
+    loop_until_held(base, a, NULL, partitions);
+    cr_assert_eq(sb_consumer_assigned(a, &held), 1, "alone in the group, never assigned");
+    cr_expect_eq(held, partitions, "alone, it holds all %d partitions, not %d", partitions, held);
+    cr_expect_eq(ra.partitions_held, ra.partitions_told, "assigned when told of the assignment");
+
+    /* A second member: the group rebalances, the first gives everything up meanwhile, then
+     * each holds a share. */
+    sb_consumer *b = sb_consumer_new(base, brokers, group, topics, 1, 16, on_batch_accept, &rb.consumer, m, &err);
+    cr_assert(b, "%s", err.message);
+    rb.consumer = b;
+    sb_consumer_on_rebalance(b, on_readiness, &rb);
+    int before = ra.assigned;
+    for (int i = 0; i < 300 && (ra.assigned == before || !sb_consumer_assigned(b, NULL)); i++)
+        loop_for(base, 100);
+    loop_until_held(base, a, b, partitions);
+    int ha = 0, hb = 0;
+    cr_assert(sb_consumer_assigned(a, &ha) && sb_consumer_assigned(b, &hb), "not both assigned");
+    cr_expect_geq(ra.revoked, 1, "the first member was never revoked");
+    cr_expect_eq(ra.ready_in_revoke, 0, "ready while its partitions were being revoked");
+    cr_expect_eq(ha + hb, partitions, "%d + %d of %d partitions", ha, hb, partitions);
+    cr_expect(ha > 0 && hb > 0, "each holds a share: %d and %d", ha, hb);
+    cr_expect_eq(ra.partitions_held, ra.partitions_told);
+    cr_expect_eq(rb.partitions_held, rb.partitions_told);
+
+    sb_consumer_free(b);
+    sb_consumer_free(a);
     sb_metrics_free(m);
     event_base_free(base);
 }

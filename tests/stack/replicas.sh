@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tests/stack/replicas.sh - deploy/local's replicas on the running test stack: up with more
-# starts the extra one (its own pid, log, URL in local.env) and leaves the running ones alone;
+# starts the extra one (its own pid, log, URL in local.env), leaves the running ones alone and
+# returns once the three share the group's partitions (/readyz);
 # a bad count is refused before anything changes; up with the default again stops the surplus.
 # Needs the stack tests/run starts (SB_VAR, SB_BUILD); exits 77 (skip) without it.
 set -euo pipefail
@@ -52,6 +53,14 @@ url="$(sed -n "s/^SB_CLASSIFY_3_URL='\(.*\)'$/\1/p" "$env_file")"
 [ -n "$url" ] || fail "local.env has no SB_CLASSIFY_3_URL"
 [ -z "$url" ] || curl -fsS -o /dev/null --max-time 5 "$url/healthz" || fail "classify-3 is not healthy at $url"
 same_two || fail "up with three restarted a running replica"
+# up returns once the group has settled: each of the three holds a share of the partitions.
+for inst in classify classify-2 classify-3; do
+  var="SB_$(tr 'a-z-' 'A-Z_' <<<"$inst")_URL"
+  iurl="$(sed -n "s/^$var='\(.*\)'$/\1/p" "$env_file")"
+  ready="$(curl -sS --max-time 5 -w ' %{http_code}' "$iurl/readyz" 2>&1 || true)"
+  grep -Eq '"partitions":[1-9][0-9]*.* 200$' <<<"$ready" ||
+    fail "$inst holds no share of the group right after up: $ready"
+done
 status="$(SB_CLASSIFY_REPLICAS=3 "$root/deploy/local/status" || true)"
 grep -Eq '^classify-3 +running .* ok$' <<<"$status" ||
   fail "status does not show classify-3 running and healthy: $status"
