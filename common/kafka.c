@@ -637,6 +637,8 @@ static void consumer_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     sb_consumer *c = opaque;
     int assigned = err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS;
     int cooperative = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
+    if (!assigned)
+        consumer_note_assignment(c, 0, cooperative, parts ? parts->cnt : 0);
     if (!assigned && c->on_rebalance)
         c->on_rebalance(c->rebalance_ctx, 0, parts);
     if (cooperative) {
@@ -649,7 +651,8 @@ static void consumer_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     } else if (rd_kafka_assign(rk, assigned ? parts : NULL) != RD_KAFKA_RESP_ERR_NO_ERROR) {
         sb_warn("kafka_rebalance", "assign failed");
     }
-    consumer_note_assignment(c, assigned, cooperative, parts ? parts->cnt : 0);
+    if (assigned)
+        consumer_note_assignment(c, 1, cooperative, parts ? parts->cnt : 0);
     if (assigned && c->on_rebalance)
         c->on_rebalance(c->rebalance_ctx, 1, parts);
 }
