@@ -262,3 +262,50 @@ Test(common_pg, copy_of_a_bad_row_fails_with_its_sqlstate_and_the_connection_goe
     cr_expect_eq(sb_pg_exec(pg, "SELECT 1", 0, NULL), 0);
     sb_pg_free(pg);
 }
+
+/* The value of setting name on pg's session (caller frees), or NULL. */
+static char *setting(sb_pg *pg, const char *name)
+{
+    const char *p[] = {name};
+    PGresult *res = sb_pg_query(pg, "SELECT current_setting($1)", 1, p);
+    char *v = res ? strdup(PQgetvalue(res, 0, 0)) : NULL;
+    PQclear(res);
+    return v;
+}
+
+/* JIT off on every service connection, also after a reconnect; a DSN that asks for it wins. */
+Test(common_pg, connections_run_without_jit_unless_the_dsn_asks_for_it)
+{
+    sb_pg *pg = pg_or_skip(), *killer = sb_pg_connect(getenv("SB_PG_DSN"), 3);
+    cr_assert_not_null(killer);
+    char *jit = setting(pg, "jit");
+    cr_assert_str_eq(jit, "off");
+    free(jit);
+
+    /* The backend dies: the connection sb_pg_ensure makes again keeps the option. */
+    PGresult *res = sb_pg_query(pg, "SELECT pg_backend_pid()::text", 0, NULL);
+    cr_assert_not_null(res);
+    const char *p[] = {PQgetvalue(res, 0, 0)};
+    cr_assert_eq(sb_pg_exec(killer, "SELECT pg_terminate_backend($1::int)", 1, p), 0);
+    PQclear(res);
+    cr_assert_null(sb_pg_query(pg, "SELECT 1", 0, NULL), "the terminated backend still answered");
+    cr_assert_eq(sb_pg_ensure(pg), 0);
+    jit = setting(pg, "jit");
+    cr_assert_str_eq(jit, "off", "after a reconnect jit is %s", jit);
+    free(jit);
+    sb_pg_free(pg);
+    sb_pg_free(killer);
+
+    /* The DSN's own options are expanded after ours, so an operator can turn it back on. */
+    const char *dsn = getenv("SB_PG_DSN");
+    char with[1024];
+    snprintf(with, sizeof(with), "%s%soptions=-c%%20jit%%3Don", dsn, strchr(dsn, '?') ? "&" : "?");
+    if (strncmp(dsn, "postgres", 8) != 0)   /* key=value form */
+        snprintf(with, sizeof(with), "%s options='-c jit=on'", dsn);
+    sb_pg *on = sb_pg_connect(with, 3);
+    cr_assert_not_null(on, "cannot connect with %s", with);
+    jit = setting(on, "jit");
+    cr_assert_str_eq(jit, "on");
+    free(jit);
+    sb_pg_free(on);
+}
