@@ -615,7 +615,6 @@ sb_send_group *sb_consumer_batch_group(sb_consumer *c, sb_producer *p, sb_batch 
     return sb_send_group_new(p, consumer_on_group_done, c);
 }
 
-/* Assign or revoke as librdkafka asks, telling the service (revoked before, assigned after). */
 /* Readiness (sb_consumer_assigned): an eager revocation takes everything until the next
  * assignment; a cooperative one only some partitions, and consuming goes on meanwhile. */
 static void consumer_note_assignment(sb_consumer *c, int assigned, int cooperative, int n)
@@ -631,6 +630,8 @@ static void consumer_note_assignment(sb_consumer *c, int assigned, int cooperati
     }
 }
 
+/* Assign or revoke as librdkafka asks, telling the service (revoked before, assigned after);
+ * readiness changes before the service is told, so its callback sees the new state. */
 static void consumer_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                                   rd_kafka_topic_partition_list_t *parts, void *opaque)
 {
