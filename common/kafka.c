@@ -364,6 +364,7 @@ struct sb_consumer {
     void                *rebalance_ctx;
     int                  assigned;       /* holds its share: assigned, not revoked since */
     int                  partitions;     /* how many partitions that share has */
+    long                 assignments;    /* assignments received so far: rebalances seen */
     sb_counter          *c_messages, *c_batches, *c_retries, *c_poison;
     sb_histogram        *h_batch_ms;
 };
@@ -621,6 +622,7 @@ static void consumer_note_assignment(sb_consumer *c, int assigned, int cooperati
 {
     if (assigned) {
         c->assigned = 1;
+        c->assignments++;
         c->partitions = cooperative ? c->partitions + n : n;
     } else if (cooperative) {
         c->partitions = c->partitions > n ? c->partitions - n : 0;
@@ -663,6 +665,11 @@ int sb_consumer_assigned(const sb_consumer *c, int *partitions)
     if (partitions)
         *partitions = c->partitions;
     return c->assigned;
+}
+
+long sb_consumer_assignments(const sb_consumer *c)
+{
+    return c->assignments;
 }
 
 const char *sb_consumer_group(const sb_consumer *c)

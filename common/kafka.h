@@ -129,6 +129,9 @@ void sb_consumer_on_rebalance(sb_consumer *c, sb_rebalance_cb cb, void *ctx);
  * assignment and during a rebalance: a consumer that is not assigned reads nothing, however
  * healthy its process. *partitions (may be NULL): how many it holds. */
 int sb_consumer_assigned(const sb_consumer *c, int *partitions);
+/* Assignments received so far: it grows by one with every rebalance the consumer goes through,
+ * so a script can tell that a group it changed has settled again. */
+long sb_consumer_assignments(const sb_consumer *c);
 const char *sb_consumer_group(const sb_consumer *c);
 /* Partitions of topic per the cluster's metadata (asks the broker, up to 2 s: call it on a
  * rebalance, not per message); -1 when it cannot be known. */

@@ -36,7 +36,8 @@ static int service_health(void *ctx, json_t *detail)
 }
 
 /* GET /readyz: 200 {"status":"ready"} while every watched consumer is assigned, else 503
- * {"status":"joining"}; each consumer's group and partitions either way. No database round
+ * {"status":"joining"}; each consumer's group, partitions and assignments so far either way
+ * (deploy/local's scale-down waits for the remaining replicas' count to grow). No database round
  * trip: /healthz covers that, and a scripted wait polls this often. */
 static void service_ready_handler(struct evhttp_request *req, const char *tail, void *ctx)
 {
@@ -47,9 +48,10 @@ static void service_ready_handler(struct evhttp_request *req, const char *tail, 
     for (size_t i = 0; i < s->nconsumers; i++) {
         int partitions = 0, assigned = sb_consumer_assigned(s->consumers[i], &partitions);
         ready = ready && assigned;
-        json_array_append_new(list, json_pack("{s:s, s:b, s:i}", "group",
+        json_array_append_new(list, json_pack("{s:s, s:b, s:i, s:I}", "group",
                                               sb_consumer_group(s->consumers[i]), "assigned",
-                                              assigned, "partitions", partitions));
+                                              assigned, "partitions", partitions, "assignments",
+                                              (json_int_t)sb_consumer_assignments(s->consumers[i])));
     }
     json_object_set_new(body, "service", json_string(s->cfg.service));
     json_object_set_new(body, "status", json_string(ready ? "ready" : "joining"));

@@ -603,7 +603,7 @@ sb_wait_port_free() {
 # Starts every instance of service $1 that does not run, and stops the replicas beyond its
 # count.
 sb_service_start() {
-  local inst f wanted surplus=() files=()
+  local inst f wanted surplus=() files=() seen=()
   for inst in $(sb_instances "$1"); do
     sb_instance_start "$inst"
   done
@@ -613,7 +613,40 @@ sb_service_start() {
     inst="$(basename "$f" .pid)"
     case "$wanted" in *" $inst "*) ;; *) surplus+=("sb-$1=$f") ;; esac
   done
-  [ "${#surplus[@]}" -eq 0 ] || sb_stop_pids "${surplus[@]}"
+  [ "${#surplus[@]}" -eq 0 ] && return 0
+  for inst in $wanted; do
+    seen+=("$inst=$(sb_instance_assignments "$inst")")
+  done
+  sb_stop_pids "${surplus[@]}"
+  sb_wait_regrouped "${seen[@]}"
+}
+
+# Prints the assignments instance $1's consumers have received so far (the sum of /readyz's
+# "assignments"), empty when it does not answer.
+sb_instance_assignments() {
+  local body
+  body="$(curl -sS --max-time 2 "http://127.0.0.1:$(sb_service_port "$1")/readyz" 2>/dev/null)" ||
+    return 0
+  grep -o '"assignments":[0-9]*' <<<"$body" | awk -F: '{n += $2} END {if (NR) print n}'
+}
+
+# After replicas left a group: waits (SB_HEALTH_TIMEOUT) until each remaining instance, given as
+# <instance>=<assignments before>, has been assigned again. A member that leaves makes the group
+# rebalance, but the others only notice at their next heartbeat: until then they still answer
+# /readyz with their old share, and a wait for readiness alone would return too early.
+sb_wait_regrouped() {
+  local pair inst before now deadline=$(($(date +%s) + SB_HEALTH_TIMEOUT))
+  for pair in "$@"; do
+    inst="${pair%%=*}" before="${pair#*=}"
+    [ -n "$before" ] || continue
+    while now="$(sb_instance_assignments "$inst")"; [ "${now:-0}" -le "$before" ]; do
+      if [ "$(date +%s)" -ge "$deadline" ]; then
+        sb_say "$inst was not assigned again within ${SB_HEALTH_TIMEOUT}s (assignments: $before)"
+        break
+      fi
+      sleep 0.2
+    done
+  done
 }
 
 # Starts instance $1 in the background with local.env's environment, unless it already runs.

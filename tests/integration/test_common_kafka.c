@@ -221,6 +221,7 @@ Test(common_kafka, a_consumer_is_ready_only_while_it_holds_its_share_of_the_grou
     loop_until_held(base, a, NULL, partitions);
     cr_assert_eq(sb_consumer_assigned(a, &held), 1, "alone in the group, never assigned");
     cr_expect_eq(held, partitions, "alone, it holds all %d partitions, not %d", partitions, held);
+    cr_expect_eq(sb_consumer_assignments(a), 1, "one assignment so far");
     cr_expect_eq(ra.partitions_held, ra.partitions_told, "assigned when told of the assignment");
 
     /* A second member: the group rebalances, the first gives everything up meanwhile, then
@@ -241,6 +242,8 @@ Test(common_kafka, a_consumer_is_ready_only_while_it_holds_its_share_of_the_grou
     cr_expect(ha > 0 && hb > 0, "each holds a share: %d and %d", ha, hb);
     cr_expect_eq(ra.partitions_held, ra.partitions_told);
     cr_expect_eq(rb.partitions_held, rb.partitions_told);
+    cr_expect_eq(sb_consumer_assignments(a), ra.assigned, "every assignment counted");
+    cr_expect_geq(sb_consumer_assignments(a), 2, "the rebalance was an assignment more");
 
     sb_consumer_free(b);
     sb_consumer_free(a);

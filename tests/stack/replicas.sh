@@ -2,7 +2,8 @@
 # tests/stack/replicas.sh - deploy/local's replicas on the running test stack: up with more
 # starts the extra one (its own pid, log, URL in local.env), leaves the running ones alone and
 # returns once the three share the group's partitions (/readyz);
-# a bad count is refused before anything changes; up with the default again stops the surplus.
+# a bad count is refused before anything changes; up with the default again stops the surplus
+# and returns once the two left have taken over its partitions.
 # Needs the stack tests/run starts (SB_VAR, SB_BUILD); exits 77 (skip) without it.
 set -euo pipefail
 
@@ -45,6 +46,18 @@ if [ -z "$first" ] || [ -z "$second" ]; then
   fail "the stack does not run classify and classify-2"
 fi
 
+# The partitions instances $@ hold between them, per their /readyz (0 for one not ready).
+held() {
+  local inst var iurl
+  for inst in "$@"; do
+    var="SB_$(tr 'a-z-' 'A-Z_' <<<"$inst")_URL"
+    iurl="$(sed -n "s/^$var='\(.*\)'$/\1/p" "$env_file")"
+    curl -fsS --max-time 5 "$iurl/readyz" 2>/dev/null || echo '{"partitions":0}'
+  done | grep -o '"partitions":[0-9]*' | awk -F: '{n += $2} END {print n + 0}'
+}
+all_partitions="$(held classify classify-2)"
+[ "$all_partitions" -gt 0 ] || fail "classify and classify-2 hold no partitions at the start"
+
 # Three: a third instance, healthy, with its URL; the two running ones untouched.
 up SB_CLASSIFY_REPLICAS=3 || fail "up with three replicas failed: $(tail -5 "$SB_VAR/replicas-up.log")"
 third="$(pid_of classify-3)"
@@ -84,6 +97,10 @@ if grep -q '^SB_CLASSIFY_3_URL=' "$env_file"; then
   fail "local.env still names SB_CLASSIFY_3_URL"
 fi
 same_two || fail "scaling down restarted a replica that stays"
+# up returns once the two have taken over classify-3's share: a rebalance, not just ready.
+now_held="$(held classify classify-2)"
+[ "$now_held" = "$all_partitions" ] ||
+  fail "right after scaling down the two hold $now_held of $all_partitions partitions"
 "$root/deploy/local/status" >/dev/null || fail "status is not healthy after scaling back"
 
 rm -f "$SB_VAR/replicas-up.log"
