@@ -622,12 +622,12 @@ sb_service_start() {
 }
 
 # Prints the assignments instance $1's consumers have received so far (the sum of /readyz's
-# "assignments"), empty when it does not answer.
+# "assignments"), empty when it does not answer or does not count them (an older build).
 sb_instance_assignments() {
   local body
   body="$(curl -sS --max-time 2 "http://127.0.0.1:$(sb_service_port "$1")/readyz" 2>/dev/null)" ||
     return 0
-  grep -o '"assignments":[0-9]*' <<<"$body" | awk -F: '{n += $2} END {if (NR) print n}'
+  { grep -o '"assignments":[0-9]*' <<<"$body" || true; } | awk -F: '{n += $2} END {if (NR) print n}'
 }
 
 # After replicas left a group: waits (SB_HEALTH_TIMEOUT) until each remaining instance, given as
