@@ -5,21 +5,11 @@
 #include <unistd.h>
 
 #include "common/audit.h"
-
-/* A connection to the stack's database, or skip. */
-static sb_pg *pg_or_skip(void)
-{
-    const char *dsn = getenv("SB_PG_DSN");
-    if (!dsn || !*dsn)
-        cr_skip_test("SB_PG_DSN is not set: run through tests/run");
-    sb_pg *pg = sb_pg_connect(dsn, 3);
-    cr_assert(pg, "cannot connect to %s", dsn);
-    return pg;
-}
+#include "service_pg.h"
 
 Test(common_audit, records_actor_role_action_target_and_detail)
 {
-    sb_pg *pg = pg_or_skip();
+    sb_pg *pg = sb_test_service_pg();
     sb_principal who = {.role = SB_ROLE_SUPERVISOR};
     snprintf(who.subject, sizeof(who.subject), "audit-test-%d", (int)getpid());
     cr_assert_eq(sb_audit_record(pg, &who, "ticket.urge", "WB-20261123-000001",
@@ -42,7 +32,7 @@ Test(common_audit, records_actor_role_action_target_and_detail)
 
 Test(common_audit, log_is_append_only)
 {
-    sb_pg *pg = pg_or_skip();
+    sb_pg *pg = sb_test_service_pg();
     sb_principal who = {.role = SB_ROLE_ADMIN};
     snprintf(who.subject, sizeof(who.subject), "audit-tamper-%d", (int)getpid());
     cr_assert_eq(sb_audit_record(pg, &who, "rule_set.activate", "rule_set:1", NULL), 0);

@@ -8,17 +8,7 @@
 #include "common/ids.h"
 #include "common/pg.h"
 #include "common/pg_copy.h"
-
-/* A connection to the stack's database, or skip. */
-static sb_pg *pg_or_skip(void)
-{
-    const char *dsn = getenv("SB_PG_DSN");
-    if (!dsn || !*dsn)
-        cr_skip_test("SB_PG_DSN is not set: run through tests/run");
-    sb_pg *pg = sb_pg_connect(dsn, 3);
-    cr_assert(pg, "cannot connect to %s", dsn);
-    return pg;
-}
+#include "service_pg.h"
 
 /* A consumer name no other test uses. */
 static void consumer_name(char *out, size_t len)
@@ -28,7 +18,7 @@ static void consumer_name(char *out, size_t len)
 
 Test(common_pg, claim_reports_new_ids_once_and_replays_as_old)
 {
-    sb_pg *pg = pg_or_skip();
+    sb_pg *pg = sb_test_service_pg();
     char consumer[64], a[SB_UUID_STRLEN], b[SB_UUID_STRLEN], c[SB_UUID_STRLEN];
     consumer_name(consumer, sizeof(consumer));
     sb_uuid_v4_str(a);
@@ -49,7 +39,7 @@ Test(common_pg, claim_reports_new_ids_once_and_replays_as_old)
 
 Test(common_pg, claim_is_case_insensitive_and_rolls_back_with_its_transaction)
 {
-    sb_pg *pg = pg_or_skip();
+    sb_pg *pg = sb_test_service_pg();
     char consumer[64], id[SB_UUID_STRLEN], upper[SB_UUID_STRLEN];
     consumer_name(consumer, sizeof(consumer));
     sb_uuid_v4_str(id);
@@ -70,7 +60,7 @@ Test(common_pg, claim_is_case_insensitive_and_rolls_back_with_its_transaction)
 
 Test(common_pg, claim_rejects_ids_that_are_not_uuids)
 {
-    sb_pg *pg = pg_or_skip();
+    sb_pg *pg = sb_test_service_pg();
     const char *ids[] = {"not-a-uuid"};
     unsigned char is_new[1];
     cr_expect_eq(sb_pg_claim_events(pg, "test-claim", ids, 1, is_new), -1);
@@ -83,7 +73,7 @@ static const char *const literal_items[] = {"plain", "with \"quotes\"", "back\\s
 
 Test(common_pg, array_literal_survives_quotes_and_backslashes)
 {
-    sb_pg *pg = pg_or_skip();
+    sb_pg *pg = sb_test_service_pg();
     const char *const *items = literal_items;
     char *lit = sb_pg_array_literal(items, 5);
     cr_assert(lit);
@@ -101,7 +91,7 @@ Test(common_pg, array_literal_survives_quotes_and_backslashes)
 
 Test(common_pg, migrations_apply_once_and_again_change_nothing)
 {
-    sb_pg *pg = pg_or_skip();
+    sb_pg *pg = sb_test_service_pg();
     const char *dir = getenv("SB_SQL_DIR") ? getenv("SB_SQL_DIR") : SB_SOURCE_DIR "/deploy/sql";
     PGresult *before = sb_pg_query(pg, "SELECT count(*) FROM schema_migrations", 0, NULL);
     cr_assert(before);
@@ -118,7 +108,7 @@ Test(common_pg, migrations_apply_once_and_again_change_nothing)
 
 Test(common_pg, failed_statement_returns_null_and_connection_stays_usable)
 {
-    sb_pg *pg = pg_or_skip();
+    sb_pg *pg = sb_test_service_pg();
     cr_expect_null(sb_pg_query(pg, "SELECT * FROM no_such_table", 0, NULL));
     cr_expect_eq(sb_pg_ensure(pg), 0);
     PGresult *res = sb_pg_query(pg, "SELECT 41 + 1", 0, NULL);
@@ -130,7 +120,7 @@ Test(common_pg, failed_statement_returns_null_and_connection_stays_usable)
 
 Test(common_pg, failures_are_classified_input_or_transient)
 {
-    sb_pg *pg = pg_or_skip();
+    sb_pg *pg = sb_test_service_pg();
     cr_assert_eq(sb_pg_begin(pg), 0);
     /* A duplicate key: the input is at fault, the same rows would fail again. */
     cr_expect_eq(sb_pg_exec(pg, "CREATE TEMP TABLE dup (k int PRIMARY KEY)", 0, NULL), 0);
@@ -171,7 +161,7 @@ static char *copy_value(sb_pg *pg, const char *col, const char *r)
 
 Test(common_pg, copy_rows_arrive_byte_for_byte)
 {
-    sb_pg *pg = pg_or_skip();
+    sb_pg *pg = sb_test_service_pg();
     cr_assert_eq(sb_pg_exec(pg, "CREATE TEMP TABLE copy_test (r int, t text, n bigint,"
                                 " f real, a text[], j jsonb)", 0, NULL), 0);
     /* Every byte COPY's text format treats specially, a JSON document with escapes of its own,
@@ -239,7 +229,7 @@ Test(common_pg, copy_rows_arrive_byte_for_byte)
 
 Test(common_pg, copy_of_a_bad_row_fails_with_its_sqlstate_and_the_connection_goes_on)
 {
-    sb_pg *pg = pg_or_skip();
+    sb_pg *pg = sb_test_service_pg();
     cr_assert_eq(sb_pg_exec(pg, "CREATE TEMP TABLE copy_bad (id uuid NOT NULL)", 0, NULL), 0);
     sb_copy_rows rows = {0};
     sb_copy_text(&rows, "3f2b9c1e-0000-4000-8000-000000000001");
@@ -276,7 +266,7 @@ static char *setting(sb_pg *pg, const char *name)
 /* JIT off on every service connection, also after a reconnect; a DSN that asks for it wins. */
 Test(common_pg, connections_run_without_jit_unless_the_dsn_asks_for_it)
 {
-    sb_pg *pg = pg_or_skip(), *killer = sb_pg_connect(getenv("SB_PG_DSN"), 3);
+    sb_pg *pg = sb_test_service_pg(), *killer = sb_pg_connect(getenv("SB_PG_DSN"), 3);
     cr_assert_not_null(killer);
     char *jit = setting(pg, "jit");
     cr_assert_str_eq(jit, "off");

@@ -10,17 +10,7 @@
 #include "common/pg.h"
 #include "common/ticket_event.h"
 #include "fixture.h"
-
-/* A connection to the stack's database, or skip. */
-static sb_pg *pg_or_skip(void)
-{
-    const char *dsn = getenv("SB_PG_DSN");
-    if (!dsn || !*dsn)
-        cr_skip_test("SB_PG_DSN is not set: run through tests/run");
-    sb_pg *pg = sb_pg_connect(dsn, 3);
-    cr_assert(pg, "cannot connect to %s", dsn);
-    return pg;
-}
+#include "service_pg.h"
 
 /* An event of the ticket with a fresh id; its data holds text, which COPY must carry intact. */
 static json_t *event_of(const char *type, const char *ticket_id, const char *number,
@@ -47,7 +37,7 @@ static char *stored(sb_pg *pg, const char *expr, const char *event_id)
 
 Test(common_ticket_event, copied_events_are_stored_whole_and_in_order_and_load_back)
 {
-    sb_pg *pg = pg_or_skip();
+    sb_pg *pg = sb_test_service_pg();
     char number[32], ticket_id[37];
     cr_assert_eq(sb_fixture_ticket_new(sb_pg_conn(pg), &(sb_fixture_ticket){0}, number, ticket_id), 0);
     /* Every byte COPY's text format treats specially, inside the JSON's own escapes. */
@@ -98,7 +88,7 @@ Test(common_ticket_event, copied_events_are_stored_whole_and_in_order_and_load_b
 
 Test(common_ticket_event, copying_an_event_already_stored_fails_and_stores_nothing)
 {
-    sb_pg *pg = pg_or_skip();
+    sb_pg *pg = sb_test_service_pg();
     char number[32], ticket_id[37];
     cr_assert_eq(sb_fixture_ticket_new(sb_pg_conn(pg), &(sb_fixture_ticket){0}, number, ticket_id), 0);
     int64_t at = sb_clock_now_ms();
