@@ -9,7 +9,6 @@
 #include "common/ids.h"
 #include "common/json.h"
 #include "common/log.h"
-#include "common/pg_copy.h"
 
 json_t *sb_ticket_event_new(const char *type, const char *event_id, const char *source_event_id,
                             const char *ticket_id, const char *ticket_number, int64_t occurred_ms,
@@ -125,29 +124,29 @@ int sb_event_texts_dump(sb_event_texts *t, const json_t *events)
     return rc;
 }
 
-int sb_ticket_events_copy_texts(sb_pg *pg, const json_t *events, const sb_event_texts *t)
+int sb_ticket_events_store_texts(sb_pg *pg, const sb_event_texts *t)
 {
     if (t->n == 0)
         return 0;
-    if (json_array_size(events) < t->n)
+    size_t len = 2;
+    for (size_t i = 0; i < t->n; i++)
+        len += strlen(t->text[i]) + 1;
+    char *body = malloc(len + 1), *p = body;
+    if (!body)
         return -1;
-    sb_copy_rows rows = {0};
+    *p++ = '[';
     for (size_t i = 0; i < t->n; i++) {
-        const json_t *ev = json_array_get(events, i);
-        sb_copy_text(&rows, sb_json_str(ev, "event_id"));
-        sb_copy_text(&rows, sb_json_str(ev, "ticket_id"));
-        sb_copy_text(&rows, sb_json_str(ev, "type"));
-        sb_copy_text(&rows, sb_json_str(ev, "occurred_at"));
-        sb_copy_text(&rows, t->text[i]);
-        sb_copy_row_end(&rows);
+        size_t l = strlen(t->text[i]);
+        if (i)
+            *p++ = ',';
+        memcpy(p, t->text[i], l);
+        p += l;
     }
-    int rc = sb_copy_rows_failed(&rows)
-                 ? -1
-                 : sb_pg_copy_in(pg,
-                                 "COPY ticket_events (event_id, ticket_id, type, occurred_at,"
-                                 " payload) FROM STDIN",
-                                 rows.buf, rows.len);
-    sb_copy_rows_free(&rows);
+    *p++ = ']';
+    *p = '\0';
+    const char *params[] = {body};
+    int rc = sb_pg_exec(pg, ticket_events_store_sql, 1, params);
+    free(body);
     return rc;
 }
 

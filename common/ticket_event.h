@@ -35,12 +35,8 @@ typedef struct sb_event_texts {
 
 /* Appends the texts of events[t->n ..]: the events added since the last call. 0 or -1. */
 int  sb_event_texts_dump(sb_event_texts *t, const json_t *events);
-/* Insert the events t holds (the first t->n of events, t's text as each payload) into
- * ticket_events by COPY, in the caller's transaction. Only for events that cannot be stored yet
- * (the caller claimed their input in this transaction): a stored one fails the whole COPY. Half
- * the database's work of sb_ticket_events_store, which parses one JSON array, picks each
- * event's fields out of it and checks every row for a conflict. 0 or -1. */
-int  sb_ticket_events_copy_texts(sb_pg *pg, const json_t *events, const sb_event_texts *t);
+/* sb_ticket_events_store of the events the texts hold. 0 or -1. */
+int  sb_ticket_events_store_texts(sb_pg *pg, const sb_event_texts *t);
 /* sb_ticket_events_publish, sending t's text for the events it holds (the first t->n) and
  * dumping the rest. 0 or -1. */
 int  sb_ticket_events_publish_texts(sb_send_group *g, const json_t *events,

@@ -479,14 +479,12 @@ static int step_suggest(classify_ctx *cx, classify_item *items, size_t n, json_t
     return suggest_articles(cx, items, n);
 }
 
-/* The new items' events, stored by COPY: their messages were claimed in this transaction, so
- * none of their events can be stored yet (their ids derive from the message id). */
 static int step_events(classify_ctx *cx, classify_item *items, size_t n, json_t *out)
 {
     (void)items;
     (void)n;
     return sb_event_texts_dump(&cx->texts, out) == 0 &&
-                   sb_ticket_events_copy_texts(cx->pg, out, &cx->texts) == 0 ? 0 : -1;
+                   sb_ticket_events_store_texts(cx->pg, &cx->texts) == 0 ? 0 : -1;
 }
 
 /* Customers, threads, numbers, decisions and rows of the batch's new items, in this order,
